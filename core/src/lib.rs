@@ -1,0 +1,11 @@
+//! `seccomp-core`: everything about seccomp that needs no kernel.
+//!
+//! This crate is `no_std`, needs no allocator and contains no `unsafe`. It models the kernel's seccomp ABI,
+//! composes actions exactly as the kernel does, and validates, emulates, disassembles and assembles
+//! classic-BPF filter programs. See `ARCHITECTURE.md` at the repository root for the codemap.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(test)]
+extern crate std;

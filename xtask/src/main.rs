@@ -1,0 +1,39 @@
+//! Project automation (matklad's xtask pattern): `cargo xtask <task>`.
+//!
+//! Each task lives in its own module; this file only parses the task name and dispatches.
+
+mod ci;
+mod util;
+
+use std::process::ExitCode;
+
+/// The tasks, with a one-line description each, printed by `cargo xtask help`.
+const TASKS: &[(&str, &str)] = &[("ci", "run every check CI runs (the README's test command)")];
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_else(|| "help".to_owned());
+    let rest: Vec<String> = args.collect();
+    let result = match task.as_str() {
+        "ci" => ci::run(&rest),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!("usage: cargo xtask <task> [options]\n\ntasks:");
+    for (name, what) in TASKS {
+        println!("  {name:<14} {what}");
+    }
+}
