@@ -11,3 +11,4 @@
 extern crate std;
 pub mod abi;
 pub mod action;
+pub mod bpf;
