@@ -9,3 +9,7 @@
 
 #[cfg(test)]
 extern crate std;
+
+pub mod arch;
+pub mod errno;
+mod syscalls;
