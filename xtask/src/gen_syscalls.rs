@@ -194,11 +194,11 @@ pub fn parse_makefile_abis(text: &str, source: &str) -> Result<Vec<String>, Stri
     let mut found = false;
     for raw in text.lines() {
         let content = raw.split('#').next().unwrap_or("");
-        if let Some(rest) = content.trim_start().strip_prefix("syscall_abis_64") {
-            if let Some(words) = rest.trim_start().strip_prefix("+=") {
-                found = true;
-                abis.extend(words.split_whitespace().map(str::to_owned));
-            }
+        if let Some(rest) = content.trim_start().strip_prefix("syscall_abis_64")
+            && let Some(words) = rest.trim_start().strip_prefix("+=")
+        {
+            found = true;
+            abis.extend(words.split_whitespace().map(str::to_owned));
         }
     }
     if found {
@@ -212,7 +212,7 @@ pub fn parse_makefile_abis(text: &str, source: &str) -> Result<Vec<String>, Stri
 pub fn select(entries: &[Entry], abis: &[String], source: &str) -> Result<Vec<Entry>, String> {
     let mut by_nr: BTreeMap<u32, &Entry> = BTreeMap::new();
     let mut by_name: BTreeMap<&str, &Entry> = BTreeMap::new();
-    for entry in entries.iter().filter(|e| abis.iter().any(|abi| *abi == e.abi)) {
+    for entry in entries.iter().filter(|e| abis.contains(&e.abi)) {
         if let Some(first) = by_nr.insert(entry.nr, entry) {
             return Err(format!(
                 "{source}:{}: number {} is already used by `{}` on line {}",

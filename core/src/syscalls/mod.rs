@@ -90,7 +90,7 @@ impl SyscallTable {
     }
 }
 
-impl<'a> IntoIterator for &'a SyscallTable {
+impl IntoIterator for &SyscallTable {
     type Item = (&'static str, u32);
     type IntoIter = SyscallIter;
 
