@@ -8,7 +8,7 @@
 //! # x32
 //!
 //! x32 is a distinct [`Arch`] even though it shares the audit value `AUDIT_ARCH_X86_64` with x86_64: an x32
-//! syscall reaches the filter with `arch == AUDIT_ARCH_X86_64` and `__X32_SYSCALL_BIT` (bit 30,
+//! syscall reaches the filter with `arch == AUDIT_ARCH_X86_64` and [`X32_SYSCALL_BIT`] (bit 30,
 //! `0x4000_0000`) set in `nr`. Every [`Arch::X86_64`] number is below that bit and every [`Arch::X32`]
 //! number has it set, so a policy compiler handles both as separate syscall tables under one arch check:
 //! after matching `AUDIT_ARCH_X86_64` it must test bit 30 to tell them apart (and a filter for x86_64 alone
@@ -18,15 +18,9 @@
 
 use core::fmt;
 
-use crate::syscalls::{self, X32_SYSCALL_BIT};
+use crate::abi::{AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
+use crate::syscalls;
 pub use crate::syscalls::{SyscallIter, SyscallTable};
-
-/// `AUDIT_ARCH_X86_64` = `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE` (`linux/audit.h`).
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-/// `AUDIT_ARCH_I386` = `EM_386 | __AUDIT_ARCH_LE` (`linux/audit.h`).
-const AUDIT_ARCH_I386: u32 = 0x4000_0003;
-/// `AUDIT_ARCH_AARCH64` = `EM_AARCH64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE` (`linux/audit.h`).
-const AUDIT_ARCH_AARCH64: u32 = 0xc000_00b7;
 
 /// A Linux syscall ABI that seccomp filters can be written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -9,7 +9,9 @@
 
 #[cfg(test)]
 extern crate std;
-
+pub mod abi;
+pub mod action;
 pub mod arch;
+pub mod bpf;
 pub mod errno;
 mod syscalls;

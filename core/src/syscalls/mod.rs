@@ -12,8 +12,7 @@ mod x86_64;
 
 use core::iter::FusedIterator;
 
-/// `__X32_SYSCALL_BIT` from `arch/x86/include/uapi/asm/unistd.h`: x32 syscall numbers have bit 30 set.
-pub(crate) const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+use crate::abi::X32_SYSCALL_BIT;
 
 /// The syscall table of one architecture: every `(name, number)` pair the kernel's table lists for it.
 ///
