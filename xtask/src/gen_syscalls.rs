@@ -250,8 +250,9 @@ pub fn render(arch: &str, source: &str, abis: &[String], entries: &[Entry]) -> R
     // `write!` into a String cannot fail; the results are ignored with `let _`.
     let _ = writeln!(
         text,
-        "//! The {arch} syscall table: the entries of `{source}` with ABI {abi_list}."
+        "//! The {arch} syscall table: the entries of `{source}` whose ABI is one of"
     );
+    let _ = writeln!(text, "//! {abi_list}.");
     let _ = writeln!(text, "//!");
     let _ = writeln!(
         text,
