@@ -4,12 +4,13 @@
 //! The central invariant: a [`Validated`] program is one the kernel's `SECCOMP_SET_MODE_FILTER` would accept.
 //! Only the validator constructs it, and the emulator and the installer in `seccomp-sys` accept nothing else.
 //!
-//! The stages, one module each: [`builder`] (emit code with labels) → [`validate`] (the kernel's checks) →
-//! [`emulate`] (run it) and [`cache`] (what the kernel's action cache makes free); [`raw`] reads and writes
+//! The stages, one module each: [`builder`] (emit code with labels) → [`validate`](mod@validate) (the kernel's checks) →
+//! [`emulate`](mod@emulate) (run it) and [`cache`] (what the kernel's action cache makes free); [`raw`] reads and writes
 //! the binary form, [`disasm`] and [`asm`] the text form; [`generate`] makes test programs.
 
 pub mod asm;
 pub mod builder;
+pub mod cache;
 pub mod disasm;
 pub mod emulate;
 pub mod generate;
