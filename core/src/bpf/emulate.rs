@@ -13,7 +13,7 @@
 
 use super::Validated;
 use super::insn::*;
-use crate::abi::SeccompData;
+use crate::abi::{SeccompData, SockFilter};
 use crate::action::{Action, least_permissive};
 
 /// The outcome of running one filter.
@@ -101,10 +101,11 @@ pub fn emulate(program: &Validated<'_>, data: &SeccompData) -> Emulation {
     while let Some(insn) = insns.get(pc) {
         executed += 1;
         pc += 1;
-        let k = insn.k;
-        // Conditional jumps compute the offset to add; everything else adds 0.
-        let cond = |taken: bool| if taken { insn.jt } else { insn.jf } as usize;
-        match insn.code {
+        // Copy the instruction out: the jump offsets are then registers to choose between, not addresses
+        // to load from after the comparison, which shortens the loop's dependency chain.
+        let SockFilter { code, jt, jf, k } = *insn;
+        let cond = |taken: bool| (if taken { jt } else { jf }) as usize;
+        match code {
             LD_W_ABS => a = load_word(data, k),
             LD_W_LEN => a = 64,
             LDX_W_LEN => x = 64,
