@@ -258,3 +258,21 @@ fn stack_composes_by_precedence_and_reports_the_deciding_filter() {
         (Action(abi::RET_ERRNO | 2), Some(0))
     );
 }
+
+#[test]
+fn trace_reports_each_executed_instruction_with_the_registers_before_it() {
+    use seccomp_core::bpf::emulate::{Step, trace};
+    let insns = [
+        SockFilter::load_data(offset::NR),
+        jmp(BPF_JMP | BPF_JEQ | BPF_K, 59, 1, 0),
+        SockFilter::ret(abi::RET_ERRNO | 1),
+        SockFilter::ret(abi::RET_ALLOW),
+    ];
+    let program = validate(&insns).unwrap();
+    let mut steps = Vec::new();
+    let result = trace(&program, &data(), |step| steps.push(*step));
+    assert_eq!(result, emulate(&program, &data()));
+    let path: Vec<(usize, u32)> = steps.iter().map(|s: &Step| (s.pc, s.a)).collect();
+    assert_eq!(path, [(0, 0), (1, 59), (3, 59)]);
+    assert_eq!(steps.len(), result.executed);
+}

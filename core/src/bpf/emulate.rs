@@ -88,6 +88,31 @@ const JSET_X: u16 = BPF_JMP | BPF_JSET | BPF_X;
 /// Linear in the instructions executed (at most the program's length, as jumps only go forward); no
 /// allocation; never panics.
 pub fn emulate(program: &Validated<'_>, data: &SeccompData) -> Emulation {
+    run(program, data, |_| {})
+}
+
+/// One step of a traced run: the state just before the instruction at `pc` executes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Step {
+    /// The instruction's index.
+    pub pc: usize,
+    /// The instruction.
+    pub insn: SockFilter,
+    /// The A register.
+    pub a: u32,
+    /// The X register.
+    pub x: u32,
+}
+
+/// Like [`emulate`], calling `on_step` before each instruction executes: for tools that explain which path
+/// a syscall takes through a filter.
+pub fn trace(program: &Validated<'_>, data: &SeccompData, on_step: impl FnMut(&Step)) -> Emulation {
+    run(program, data, on_step)
+}
+
+/// The interpreter; `on_step` is a no-op for [`emulate`], which the compiler removes.
+#[inline(always)]
+fn run(program: &Validated<'_>, data: &SeccompData, mut on_step: impl FnMut(&Step)) -> Emulation {
     let insns = program.insns();
     let mut a: u32 = 0;
     let mut x: u32 = 0;
@@ -99,6 +124,12 @@ pub fn emulate(program: &Validated<'_>, data: &SeccompData) -> Emulation {
         executed,
     };
     while let Some(insn) = insns.get(pc) {
+        on_step(&Step {
+            pc,
+            insn: *insn,
+            a,
+            x,
+        });
         executed += 1;
         pc += 1;
         // Copy the instruction out: the jump offsets are then registers to choose between, not addresses

@@ -22,7 +22,7 @@ pub mod validate;
 pub use asm::{AsmError, assemble};
 pub use builder::{BuildError, Builder, Label, Target};
 pub use disasm::{Listing, disassemble};
-pub use emulate::{Emulation, emulate, emulate_stack};
+pub use emulate::{Emulation, emulate, emulate_stack, trace};
 pub use program::Validated;
 pub use raw::RawError;
 pub use validate::{PathBudgetError, Rule, ValidationError, validate, validate_stack_budget};
