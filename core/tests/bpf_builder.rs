@@ -378,6 +378,26 @@ fn jumps_past_the_end_are_refused() {
 }
 
 #[test]
+fn jump_if_takes_the_operation_alone_and_zeroes_k_for_x() {
+    let mut storage = Storage::<8, 4>::new();
+    let mut b = storage.builder();
+    b.load(0).unwrap();
+    b.jump_if(BPF_JGE | BPF_K, 7, Target::Next, Target::Next).unwrap();
+    b.jump_if(BPF_JMP | BPF_JSET | BPF_X, 7, Target::Next, Target::Next)
+        .unwrap();
+    b.ret(Action::ALLOW).unwrap();
+    assert_eq!(
+        b.finish().unwrap(),
+        [
+            SockFilter::load_data(0),
+            SockFilter::jump(BPF_JMP | BPF_JGE | BPF_K, 7, 0, 0),
+            SockFilter::jump(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 0),
+            SockFilter::ret(abi::RET_ALLOW),
+        ]
+    );
+}
+
+#[test]
 fn opcode_misuse_is_refused() {
     let mut storage = Storage::<8, 4>::new();
     let mut b = storage.builder();
@@ -394,8 +414,14 @@ fn opcode_misuse_is_refused() {
         Err(BuildError::NotABranch { code: JA })
     );
     assert_eq!(
-        b.jump_if(BPF_LD | BPF_IMM, 0, Target::Next, Target::Next),
-        Err(BuildError::NotABranch { code: 0 })
+        b.jump_if(BPF_LD | BPF_MEM, 0, Target::Next, Target::Next),
+        Err(BuildError::NotABranch {
+            code: BPF_LD | BPF_MEM
+        })
+    );
+    assert_eq!(
+        b.jump_if(BPF_JA, 0, Target::Next, Target::Next),
+        Err(BuildError::NotABranch { code: BPF_JA })
     );
     assert!(b.is_empty());
 }

@@ -321,8 +321,10 @@ impl<'s> Builder<'s> {
         })
     }
 
-    /// Appends a conditional jump: `code` is `BPF_JMP | (BPF_JEQ, BPF_JGT, BPF_JGE or BPF_JSET) | (BPF_K or
-    /// BPF_X)`, `k` the constant operand (ignored by the kernel with `BPF_X`). Far targets get trampolines.
+    /// Appends a conditional jump. `code` is the full opcode, `BPF_JMP | BPF_JEQ | BPF_K` say (`BPF_JEQ`,
+    /// `BPF_JGT`, `BPF_JGE` or `BPF_JSET`, with `BPF_K` or `BPF_X`), or just the operation and source
+    /// (`BPF_JEQ | BPF_K`). `k` is the constant operand; with `BPF_X` the kernel ignores it and it is written
+    /// as 0. Targets more than 255 instructions ahead get trampolines at [`finish`](Builder::finish).
     pub fn jump_if(
         &mut self,
         code: u16,
@@ -330,9 +332,12 @@ impl<'s> Builder<'s> {
         then: impl Into<Target>,
         otherwise: impl Into<Target>,
     ) -> Result<(), BuildError> {
-        if !is_branch(code) {
+        let full = if class(code) == 0 { code | BPF_JMP } else { code };
+        if !is_branch(full) {
             return Err(BuildError::NotABranch { code });
         }
+        let code = full;
+        let k = if src(code) == BPF_X { 0 } else { k };
         let then = self.target(then.into())?;
         let otherwise = self.target(otherwise.into())?;
         self.push(Slot {
@@ -531,7 +536,7 @@ fn layout(items: &mut [Slot], labels: &[LabelSlot], capacity: usize) -> Result<u
 }
 
 /// A [`Builder`]'s storage with its capacities in the type: `INSNS` items and output instructions, `LABELS`
-/// labels. `Storage::<4096, 1024>` takes about 100 KiB; put it in a `static`, a `Box` or a large stack.
+/// labels. `Storage::<4096, 1024>` takes about 120 KiB; put it in a `static`, a `Box` or a large stack.
 #[derive(Debug)]
 pub struct Storage<const INSNS: usize, const LABELS: usize> {
     items: [Slot; INSNS],
