@@ -344,3 +344,71 @@ fn every_opcode_round_trips_with_zero_and_nonzero_fields() {
         ]);
     }
 }
+
+#[test]
+fn assembler_never_panics_on_mangled_listings_or_random_text() {
+    let mut rng = Rng::new(11);
+    let pieces = [
+        "ld",
+        "ldx",
+        "[",
+        "]",
+        "M[",
+        "#",
+        "0x",
+        "x",
+        "+",
+        ",",
+        ":",
+        ";",
+        " ",
+        "\t",
+        "\n",
+        "args[",
+        "].lo",
+        "ret",
+        "ERRNO(",
+        ")",
+        "ja",
+        "jeq",
+        "4*([",
+        "]&0xf)",
+        "label",
+        "é",
+        "∀",
+        "\r\n",
+        "99999999999999999999",
+        "-1",
+        ".insn",
+    ];
+    let base = EVERY_FORM.as_bytes();
+    for _ in 0..20000 {
+        let mut text = String::new();
+        if rng.chance(50) {
+            // A slice of the golden listing with one piece spliced in.
+            let start = rng.below(base.len() as u64) as usize;
+            let end = (start + rng.below(80) as usize).min(base.len());
+            text.push_str(&String::from_utf8_lossy(&base[start..end]));
+            let at = text
+                .char_indices()
+                .map(|(i, _)| i)
+                .nth(rng.below(text.chars().count() as u64 + 1) as usize);
+            text.insert_str(
+                at.unwrap_or(text.len()),
+                pieces[rng.below(pieces.len() as u64) as usize],
+            );
+        } else {
+            for _ in 0..rng.below(12) {
+                text.push_str(pieces[rng.below(pieces.len() as u64) as usize]);
+            }
+        }
+        // Any result is fine; an error must point inside the text.
+        if let Err(err) = asm(&text) {
+            let line = text.lines().nth(err.line - 1).unwrap_or("");
+            assert!(
+                err.column >= 1 && err.column <= line.len() + 1,
+                "{err} in {text:?}"
+            );
+        }
+    }
+}
