@@ -1,0 +1,13 @@
+//! Policies: the model, the native text format, and the compiler to a classic-BPF program.
+//!
+//! The pipeline has three stages, one module each:
+//! - [`model`]: [`Policy`], the rules and their reference semantics ([`Policy::evaluate`]).
+//! - [`text`]: the line-oriented text format ([`Policy::parse`], and `Display` back to text).
+//!
+//! Everything works without allocation: capacities are const generics of [`Policy`].
+
+pub mod model;
+pub mod text;
+
+pub use model::{ARG_COUNT, Alternatives, Comparison, Op, Policy, PolicyError, Rule, Width, X32, evaluate};
+pub use text::{ParseError, ParseErrorKind, Snippet};
