@@ -3,11 +3,15 @@
 //! The pipeline has three stages, one module each:
 //! - [`model`]: [`Policy`], the rules and their reference semantics ([`Policy::evaluate`]).
 //! - [`text`]: the line-oriented text format ([`Policy::parse`], and `Display` back to text).
+//! - [`compile`]: the optimizing compiler to a validated program ([`compile()`], [`Compiler`]).
 //!
 //! Everything works without allocation: capacities are const generics of [`Policy`].
 
+pub mod compile;
+mod emit;
 pub mod model;
 pub mod text;
 
+pub use compile::{CompileError, Compiled, Compiler, compile};
 pub use model::{ARG_COUNT, Alternatives, Comparison, Op, Policy, PolicyError, Rule, Width, X32, evaluate};
 pub use text::{ParseError, ParseErrorKind, Snippet};

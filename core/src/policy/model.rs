@@ -696,6 +696,15 @@ impl<'p> Iterator for Alternatives<'p> {
     }
 }
 
+impl<'p> DoubleEndedIterator for Alternatives<'p> {
+    fn next_back(&mut self) -> Option<&'p [Comparison]> {
+        let (&end, rest) = self.ends.split_last()?;
+        let start = rest.last().copied().unwrap_or(self.start);
+        self.ends = rest;
+        Some(self.cmps.get(usize::from(start)..usize::from(end)).unwrap_or(&[]))
+    }
+}
+
 impl ExactSizeIterator for Alternatives<'_> {}
 
 /// `policy.evaluate(data)`: the action the policy decides for a syscall, the reference semantics.
