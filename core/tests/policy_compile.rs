@@ -3,7 +3,7 @@
 use seccomp_core::abi::{AUDIT_ARCH_X86_64, SeccompData, SockFilter};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
-use seccomp_core::policy::{Policy, compile};
+use seccomp_core::policy::{Comparison, Op, Policy, Rng, Width, X32, compile, verify_with};
 
 const CONTAINER: &str = include_str!("../src/policy/testdata/container.policy");
 
@@ -57,100 +57,122 @@ fn data(nr: u32, args: [u64; 6]) -> SeccompData {
     }
 }
 
-fn boundary_values(policy: &Policy) -> Vec<u64> {
-    let mut values = vec![
-        0,
-        1,
-        0xffff_ffff,
-        0x1_0000_0000,
-        u64::MAX,
-        0xffff_ffff_0000_0000,
-        0x8000_0000,
-    ];
-    for rule in policy.rules() {
-        for conj in rule.alternatives() {
-            for c in conj {
-                for v in [c.value(), c.value().wrapping_add(1), c.value().wrapping_sub(1)] {
-                    values.push(v);
-                    values.push(v | 0xffff_ffff_0000_0000);
-                    values.push(v & 0xffff_ffff);
-                }
-                if let seccomp_core::policy::Op::MaskedEq(m) = c.op() {
-                    values.push(m);
-                    values.push(!m);
-                    values.push(m | c.value());
-                }
-            }
-        }
-    }
-    values.sort();
-    values.dedup();
-    values
-}
-
-fn check(policy: &Policy) -> Vec<SockFilter> {
+fn check<const R: usize, const C: usize>(policy: &Policy<R, C>) -> Vec<SockFilter> {
     let mut buf = [SockFilter::ret(0); 4096];
-    let compiled = compile(policy, &mut buf).unwrap_or_else(|e| panic!("{e}"));
-    println!("ranges {} blocks {}", compiled.ranges(), compiled.arg_blocks());
+    let compiled = compile(policy, &mut buf).unwrap_or_else(|e| panic!("{e}\n{policy}"));
     let insns = compiled.program().insns().to_vec();
-    let values = boundary_values(policy);
-    let mut nrs: Vec<u32> = (0..1100).collect();
-    nrs.extend([
-        u32::MAX,
-        u32::MAX - 1,
-        0x8000_0000,
-        0x3fff_ffff,
-        0x4000_0000,
-        0x4000_0001,
-        0x7fff_ffff,
-        0xbfff_ffff,
-        0xc000_0000,
-    ]);
-    nrs.extend(Arch::X32.syscalls().iter().map(|(_, nr)| nr));
-    for rule in policy.rules() {
-        nrs.push(rule.nr());
-        nrs.push(rule.nr().wrapping_add(1));
-        nrs.push(rule.nr().wrapping_sub(1));
-    }
-    let mut seed = 0x1234_5678_9abc_def0u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    for &nr in &nrs {
-        let conditional = policy.rules().any(|r| r.nr() == nr && r.is_conditional());
-        let mut cases = vec![[0u64; 6], [u64::MAX; 6]];
-        if conditional {
-            for arg in 0..6 {
-                for &v in &values {
-                    let mut a = [0u64; 6];
-                    a[arg] = v;
-                    cases.push(a);
-                }
-            }
-            for _ in 0..200 {
-                let mut a = [0u64; 6];
-                for slot in &mut a {
-                    *slot = values[(next() % values.len() as u64) as usize];
-                }
-                cases.push(a);
-            }
-        }
-        for args in cases {
-            let d = data(nr, args);
-            let (got, _) = run(&insns, &d);
-            let want = policy.evaluate(&d);
-            assert_eq!(Action(got), want, "nr {nr:#x} args {args:x?}\n{policy}");
-        }
-    }
-    for arch in [0, 0x4000_0003, 0xc000_00b7] {
-        let mut d = data(0, [0; 6]);
-        d.arch = arch;
-        assert_eq!(Action(run(&insns, &d).0), policy.evaluate(&d));
+    if let Err(mismatch) = verify_with(policy, |d| Action(run(&insns, d).0)) {
+        panic!("{mismatch}\n{policy}");
     }
     insns
+}
+
+/// A random policy: random arch, settings and up to 40 rules, a third of them conditional, with constants
+/// drawn from edge values.
+fn random_policy(rng: &mut Rng) -> Policy<64, 256> {
+    let archs = [Arch::X86_64, Arch::X86_64, Arch::X32, Arch::I386, Arch::Aarch64];
+    let arch = archs[rng.below(archs.len() as u64) as usize];
+    let actions = [
+        Action::ALLOW,
+        Action::LOG,
+        Action::NOTIFY,
+        Action::KILL_PROCESS,
+        Action::KILL_THREAD,
+        Action::trap(3),
+        Action::trace(9),
+        Action::errno(1).unwrap(),
+        Action::errno(2).unwrap(),
+    ];
+    let pick_action = |rng: &mut Rng| actions[rng.below(actions.len() as u64) as usize];
+    let mut policy = Policy::new(arch, pick_action(rng));
+    policy.set_bad_arch_action(pick_action(rng));
+    if arch == Arch::X86_64 && rng.below(2) == 0 {
+        policy.set_x32(X32::ByName).unwrap();
+    }
+    let table: Vec<u32> = arch.syscalls().iter().map(|(_, nr)| nr).collect();
+    // Concentrate rules on a few numbers so that syscalls get several rules.
+    let hot: Vec<u32> = (0..8)
+        .map(|_| table[rng.below(table.len() as u64) as usize])
+        .collect();
+    let values = [
+        0,
+        1,
+        2,
+        5,
+        0xff,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        0x1_0000_0005,
+        u64::MAX,
+        u64::MAX - 1,
+    ];
+    for _ in 0..rng.below(40) {
+        let nr = match rng.below(10) {
+            0..=4 => hot[rng.below(hot.len() as u64) as usize],
+            5..=8 => table[rng.below(table.len() as u64) as usize],
+            _ => rng.next_u64() as u32 & 0x4000_0fff,
+        };
+        let action = pick_action(rng);
+        let mut alternatives: Vec<Vec<Comparison>> = Vec::new();
+        if rng.below(3) == 0 {
+            for _ in 0..1 + rng.below(3) {
+                let mut conjunction = Vec::new();
+                for _ in 0..1 + rng.below(3) {
+                    let width = if rng.below(2) == 0 {
+                        Width::Full
+                    } else {
+                        Width::Low
+                    };
+                    let value = |rng: &mut Rng| {
+                        let v = if rng.below(4) == 0 {
+                            rng.next_u64()
+                        } else {
+                            values[rng.below(values.len() as u64) as usize]
+                        };
+                        if width == Width::Low { v & 0xffff_ffff } else { v }
+                    };
+                    let op = match rng.below(7) {
+                        0 => Op::Eq,
+                        1 => Op::Ne,
+                        2 => Op::Lt,
+                        3 => Op::Le,
+                        4 => Op::Gt,
+                        5 => Op::Ge,
+                        _ => Op::MaskedEq(value(rng)),
+                    };
+                    let mut v = value(rng);
+                    if let Op::MaskedEq(m) = op
+                        && rng.below(4) != 0
+                    {
+                        v &= m;
+                    }
+                    let arg = rng.below(6).min(rng.below(6)) as u8;
+                    conjunction.push(Comparison::new(arg, width, op, v).unwrap());
+                }
+                alternatives.push(conjunction);
+            }
+        }
+        let slices: Vec<&[Comparison]> = alternatives.iter().map(Vec::as_slice).collect();
+        if policy.add_rule(nr, action, &slices).is_err() {
+            break;
+        }
+    }
+    policy
+}
+
+#[test]
+fn random_policies_compile_to_programs_that_agree_with_evaluate() {
+    let mut rng = Rng::new(42);
+    for round in 0..300 {
+        let policy = random_policy(&mut rng);
+        let text = policy.to_string();
+        let reparsed: Policy<64, 256> =
+            Policy::parse(&text, Arch::X86_64).unwrap_or_else(|e| panic!("round {round}: {e}\n{text}"));
+        assert_eq!(reparsed, policy, "round {round}");
+        check(&policy);
+    }
 }
 
 fn stats(policy: &Policy, insns: &[SockFilter]) -> (f64, usize) {

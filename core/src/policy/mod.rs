@@ -4,6 +4,7 @@
 //! - [`model`]: [`Policy`], the rules and their reference semantics ([`Policy::evaluate`]).
 //! - [`text`]: the line-oriented text format ([`Policy::parse`], and `Display` back to text).
 //! - [`compile`]: the optimizing compiler to a validated program ([`compile()`], [`Compiler`]).
+//! - [`verify`]: differential checking of a program against [`Policy::evaluate`].
 //!
 //! Everything works without allocation: capacities are const generics of [`Policy`].
 
@@ -11,7 +12,9 @@ pub mod compile;
 mod emit;
 pub mod model;
 pub mod text;
+pub mod verify;
 
 pub use compile::{CompileError, Compiled, Compiler, compile};
 pub use model::{ARG_COUNT, Alternatives, Comparison, Op, Policy, PolicyError, Rule, Width, X32, evaluate};
 pub use text::{ParseError, ParseErrorKind, Snippet};
+pub use verify::{Mismatch, Rng, verify_with};
