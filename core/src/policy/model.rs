@@ -482,6 +482,14 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
             .map_err(|_| PolicyError::TooManyRules { capacity: RULES })
     }
 
+    /// Gives the rules from index `first` on the condition `alt_start..alt_end` (parser interface).
+    pub(crate) fn set_alternatives_from(&mut self, first: usize, alt_start: u16, alt_end: u16) {
+        for rule in self.rules.iter_mut().skip(first) {
+            rule.alt_start = alt_start;
+            rule.alt_end = alt_end;
+        }
+    }
+
     /// The number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()

@@ -472,9 +472,9 @@ fn parse_rule<const R: usize, const C: usize>(
     start: usize,
 ) -> Result<(), ParseError> {
     let action = parse_action(cursor, start)?;
-    // First pass over the syscalls: resolve them all (errors point at the bad one) and find the `if`.
-    let list_start = cursor.pos;
-    let mut count = 0usize;
+    // The syscalls: one rule each, unconditional until the condition (if any) is known.
+    let first_rule = policy.len();
+    let alt_start = policy.alternatives_len();
     loop {
         if cursor.at_end() {
             break;
@@ -487,21 +487,21 @@ fn parse_rule<const R: usize, const C: usize>(
         if word.is_empty() {
             return Err(cursor.expected_at(
                 at,
-                if count == 0 {
+                if policy.len() == first_rule {
                     "a syscall name or number"
                 } else {
                     "a syscall name, `if` or the end of the line"
                 },
             ));
         }
-        resolve_syscall(cursor, policy, word, at)?;
-        count += 1;
+        let nr = resolve_syscall(cursor, policy, word, at)?;
+        policy
+            .push_rule(nr, action, alt_start, alt_start)
+            .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
     }
-    if count == 0 {
+    if policy.len() == first_rule {
         return Err(cursor.expected("a syscall name or number after the action"));
     }
-    let list_end = cursor.pos;
-    let alt_start = policy.alternatives_len();
     if cursor.eat("if") {
         loop {
             loop {
@@ -524,26 +524,12 @@ fn parse_rule<const R: usize, const C: usize>(
                 break;
             }
         }
+        // All the line's rules share the condition just stored.
+        policy.set_alternatives_from(first_rule, alt_start, policy.alternatives_len());
     }
     if !cursor.at_end() {
         return Err(cursor.expected("`&&`, `||` or the end of the line"));
     }
-    let alt_end = policy.alternatives_len();
-    // Second pass: add one rule per syscall, all sharing the condition just stored.
-    let end = cursor.pos;
-    cursor.pos = list_start;
-    loop {
-        cursor.skip_ws();
-        if cursor.pos >= list_end {
-            break;
-        }
-        let (word, at) = cursor.word();
-        let nr = resolve_syscall(cursor, policy, word, at)?;
-        policy
-            .push_rule(nr, action, alt_start, alt_end)
-            .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
-    }
-    cursor.pos = end;
     Ok(())
 }
 
