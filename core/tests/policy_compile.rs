@@ -3,34 +3,24 @@
 use seccomp_core::abi::{AUDIT_ARCH_X86_64, SeccompData, SockFilter};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
-use seccomp_core::policy::{Comparison, Op, Policy, Rng, Width, X32, compile, verify_with};
+use seccomp_core::policy::{
+    Comparison, CompileError, Compiler, Op, Policy, Rng, Width, X32, compile, verify_with,
+};
 
 const CONTAINER: &str = include_str!("../src/policy/testdata/container.policy");
 
-/// Minimal interpreter for the instructions the compiler emits (temporary until bpf::emulate lands).
-fn run(insns: &[SockFilter], data: &SeccompData) -> (u32, usize) {
-    let bytes: Vec<u8> = {
-        let mut b = Vec::new();
-        b.extend_from_slice(&data.nr.to_le_bytes());
-        b.extend_from_slice(&data.arch.to_le_bytes());
-        b.extend_from_slice(&data.instruction_pointer.to_le_bytes());
-        for a in data.args {
-            b.extend_from_slice(&a.to_le_bytes());
-        }
-        b
-    };
+/// Minimal interpreter for the instructions the compiler emits (temporary until bpf::emulate lands):
+/// the return value and the program counters executed.
+fn trace(insns: &[SockFilter], data: &SeccompData) -> (u32, Vec<usize>) {
     let mut a: u32 = 0;
     let mut pc = 0usize;
-    let mut executed = 0;
+    let mut path = Vec::new();
     loop {
         let i = insns[pc];
-        executed += 1;
+        path.push(pc);
         pc += 1;
         match i.code {
-            0x20 => {
-                let k = i.k as usize;
-                a = u32::from_le_bytes(bytes[k..k + 4].try_into().unwrap());
-            }
+            0x20 => a = data.word_at(i.k).expect("aligned load"),
             0x54 => a &= i.k,
             0x05 => pc += i.k as usize,
             0x15 | 0x25 | 0x35 | 0x45 => {
@@ -42,10 +32,15 @@ fn run(insns: &[SockFilter], data: &SeccompData) -> (u32, usize) {
                 };
                 pc += if cond { i.jt } else { i.jf } as usize;
             }
-            0x06 => return (i.k, executed),
+            0x06 => return (i.k, path),
             other => panic!("unexpected opcode {other:#x} at {}", pc - 1),
         }
     }
+}
+
+fn run(insns: &[SockFilter], data: &SeccompData) -> (u32, usize) {
+    let (ret, path) = trace(insns, data);
+    (ret, path.len())
 }
 
 fn data(nr: u32, args: [u64; 6]) -> SeccompData {
@@ -165,7 +160,7 @@ fn random_policy(rng: &mut Rng) -> Policy<64, 256> {
 #[test]
 fn random_policies_compile_to_programs_that_agree_with_evaluate() {
     let mut rng = Rng::new(42);
-    for round in 0..300 {
+    for round in 0..150 {
         let policy = random_policy(&mut rng);
         let text = policy.to_string();
         let reparsed: Policy<64, 256> =
@@ -219,5 +214,82 @@ fn small_policies_agree_with_evaluate() {
     ] {
         let policy: Policy = Policy::parse(text, Arch::X86_64).unwrap_or_else(|e| panic!("{e}"));
         check(&policy);
+    }
+}
+
+#[test]
+fn long_programs_get_trampolines_and_stay_correct() {
+    // 120 syscalls with their own conditions: about 700 instructions, so tree nodes jump far.
+    let mut policy: Policy<512, 1024> = Policy::new(Arch::X86_64, Action::errno(1).unwrap());
+    for (i, (_, nr)) in Arch::X86_64.syscalls().iter().enumerate().step_by(3) {
+        let c = Comparison::new((i % 6) as u8, Width::Full, Op::Eq, i as u64).unwrap();
+        let d = Comparison::new(((i + 1) % 6) as u8, Width::Low, Op::Gt, 7).unwrap();
+        policy.add_rule(nr, Action::ALLOW, &[&[c, d]]).unwrap();
+    }
+    let insns = check(&policy);
+    assert!(insns.len() > 600, "{} instructions", insns.len());
+    // A far target is reached through a `ja` or a nearer `ret` copy, never by an 8-bit offset overflow.
+    assert!(insns.iter().any(|i| i.code == 0x05), "expected a ja trampoline");
+}
+
+#[test]
+fn many_distinct_actions_share_returns_as_far_as_the_table_allows() {
+    // More distinct actions than the emitter's return table remembers.
+    let mut policy: Policy<512, 64> = Policy::new(Arch::Aarch64, Action::ALLOW);
+    for (i, (_, nr)) in Arch::Aarch64.syscalls().iter().enumerate().take(200) {
+        policy
+            .add_rule(nr, Action::errno(1 + (i as u32 % 100)).unwrap(), &[])
+            .unwrap();
+    }
+    let insns = check(&policy);
+    let rets = insns.iter().filter(|i| i.code == 0x06).count();
+    assert!(rets >= 101, "{rets} returns for 101 actions");
+}
+
+#[test]
+fn output_buffer_and_workspace_capacities_are_errors() {
+    let policy: Policy = Policy::parse(CONTAINER, Arch::X86_64).unwrap();
+    let mut small = [SockFilter::ret(0); 50];
+    assert_eq!(
+        compile(&policy, &mut small).map(|c| c.program().len()),
+        Err(CompileError::ProgramTooLong { capacity: 50 })
+    );
+    let mut buf = [SockFilter::ret(0); 4096];
+    assert_eq!(
+        Compiler::<100>::new()
+            .compile(&policy, &mut buf)
+            .map(|c| c.program().len()),
+        Err(CompileError::TooManyRules { capacity: 100 })
+    );
+    // 341 rules and 80 ranges fit a workspace of 400.
+    assert!(Compiler::<400>::new().compile(&policy, &mut buf).is_ok());
+    let mut spread: Policy<300, 8> = Policy::new(Arch::X86_64, Action::ALLOW);
+    for nr in 0..300 {
+        spread.add_rule(nr * 2, Action::LOG, &[]).unwrap();
+    }
+    assert_eq!(
+        Compiler::<300>::new()
+            .compile(&spread, &mut buf)
+            .map(|c| c.program().len()),
+        Err(CompileError::TooManyRanges { capacity: 300 })
+    );
+}
+
+#[test]
+fn argument_independent_syscalls_never_load_an_argument() {
+    let policy: Policy = Policy::parse(CONTAINER, Arch::X86_64).unwrap();
+    let insns = check(&policy);
+    // Trace the path of every syscall without conditional rules: only nr and arch loads on it.
+    for (name, nr) in Arch::X86_64.syscalls().iter() {
+        if policy.rules().any(|r| r.nr() == nr && r.is_conditional()) {
+            continue;
+        }
+        let (_, path) = trace(&insns, &data(nr, [0; 6]));
+        for pc in path {
+            let i = insns[pc];
+            if i.code == 0x20 {
+                assert!(i.k == 0 || i.k == 4, "{name}: loads offset {} at {pc}", i.k);
+            }
+        }
     }
 }
