@@ -99,6 +99,11 @@ fn container_profile_figures() {
     let (mean, max) = executed(Arch::X86_64, insns);
     let bound = (compiled.ranges() as f64).log2().ceil() + 3.0;
     println!(
+        "sizes: Policy (512 rules, 512 comparisons) {} bytes, Compiler<2048> {} bytes",
+        std::mem::size_of::<Policy>(),
+        std::mem::size_of::<Compiler>()
+    );
+    println!(
         "container profile: {} rules, parse {parse_time:?}, compile {per_compile:?}, {} instructions, {} ranges, \
          {} argument blocks, executed mean {mean:.2} max {max} (goal: mean <= {bound} + 2)",
         policy.len(),

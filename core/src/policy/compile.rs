@@ -148,8 +148,8 @@ impl Range {
 /// Weight of one syscall of the arch's table in the search tree, relative to the 1 every range gets.
 const SYSCALL_WEIGHT: u32 = 8;
 
-/// The compiler's workspace: room for `N` rules, `N` syscall groups and `N` number ranges (about
-/// 34 bytes each, so the default is about 70 KiB). It lives on the stack for [`compile`]; keep one in a
+/// The compiler's workspace: room for `N` rules, `N` syscall groups and `N` number ranges (42 bytes
+/// per unit of `N`, so the default is about 84 KiB). It lives on the stack for [`compile`]; keep one in a
 /// `static` or a long-lived struct to compile repeatedly without that stack cost.
 pub struct Compiler<const N: usize = 2048> {
     order: [u16; N],

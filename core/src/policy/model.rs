@@ -281,7 +281,7 @@ struct StoredRule {
 
 /// A seccomp policy for one architecture, with room for `RULES` rules and `CMPS` comparisons.
 ///
-/// The defaults (512 rules, 512 comparisons, about 20 KiB) hold any realistic container profile: the
+/// The defaults (512 rules, 512 comparisons, about 23 KiB) hold any realistic container profile: the
 /// largest tables have under 470 syscalls.
 ///
 /// # Rule resolution
