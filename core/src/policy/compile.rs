@@ -38,6 +38,7 @@
 
 use super::emit::{Emitter, Full, Label, Target};
 use super::model::{Comparison, Op, Policy, Width, X32};
+use super::stats::Stats;
 use crate::abi::{self, SockFilter, offset};
 use crate::action::Action;
 use crate::arch::Arch;
@@ -64,6 +65,8 @@ pub enum CompileError {
         /// The number of instructions available.
         capacity: usize,
     },
+    /// The validator refused the output: a compiler bug, reported rather than handed out.
+    Invalid(crate::bpf::ValidationError),
 }
 
 impl fmt::Display for CompileError {
@@ -79,6 +82,9 @@ impl fmt::Display for CompileError {
                 f,
                 "the program needs more than the {capacity} instructions available"
             ),
+            CompileError::Invalid(error) => {
+                write!(f, "the compiled program is invalid (a compiler bug): {error}")
+            }
         }
     }
 }
@@ -205,7 +211,8 @@ impl<const N: usize> Compiler<N> {
             .filter(|(i, g)| g.len > 0 && usize::from(g.canonical) == *i)
             .count();
         Ok(Compiled {
-            program: validate_shim(insns),
+            program: crate::bpf::validate(insns).map_err(CompileError::Invalid)?,
+            arch: policy.arch(),
             ranges: self.range_count,
             blocks,
         })
@@ -816,6 +823,7 @@ impl<const R: usize, const C: usize> Lowering<'_, '_, '_, R, C> {
 #[derive(Clone, Copy, Debug)]
 pub struct Compiled<'b> {
     program: Validated<'b>,
+    arch: Arch,
     ranges: usize,
     blocks: usize,
 }
@@ -836,6 +844,16 @@ impl<'b> Compiled<'b> {
     pub const fn arg_blocks(&self) -> usize {
         self.blocks
     }
+
+    /// The architecture the program is for.
+    pub const fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    /// Measures the program over its arch's syscall table in the emulator; see [`Stats`].
+    pub fn stats(&self) -> Stats {
+        Stats::measure(self)
+    }
 }
 
 /// Compiles `policy` into `out` with a workspace on the stack; see [`Compiler::compile`].
@@ -844,9 +862,4 @@ pub fn compile<'b, const R: usize, const C: usize>(
     out: &'b mut [SockFilter],
 ) -> Result<Compiled<'b>, CompileError> {
     Compiler::<2048>::new().compile(policy, out)
-}
-
-/// TEMPORARY until `bpf::validate` lands on main.
-fn validate_shim(insns: &[SockFilter]) -> Validated<'_> {
-    Validated::new_unchecked(insns)
 }

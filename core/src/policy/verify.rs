@@ -17,6 +17,7 @@ use super::model::{Comparison, Op, Policy, Width};
 use crate::abi::{self, SeccompData};
 use crate::action::Action;
 use crate::arch::Arch;
+use crate::bpf::{Validated, emulate};
 use core::fmt;
 
 /// An input on which the checked decider and the policy disagree.
@@ -119,6 +120,15 @@ impl Rng {
     pub fn below(&mut self, bound: u64) -> u64 {
         if bound == 0 { 0 } else { self.next_u64() % bound }
     }
+}
+
+/// Checks `program` against [`Policy::evaluate`] in the emulator, on the inputs described in the module
+/// documentation; the first disagreement is the error.
+pub fn verify<const R: usize, const C: usize>(
+    policy: &Policy<R, C>,
+    program: &Validated<'_>,
+) -> Result<(), Mismatch> {
+    verify_with(policy, |data| emulate(program, data).action)
 }
 
 /// Checks `decide` against [`Policy::evaluate`] on the generated inputs (see the module documentation),
