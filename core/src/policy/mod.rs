@@ -1,10 +1,12 @@
 //! Policies: the model, the native text format, and the compiler to a classic-BPF program.
 //!
-//! The pipeline has three stages, one module each:
+//! One module per stage:
 //! - [`model`]: [`Policy`], the rules and their reference semantics ([`Policy::evaluate`]).
 //! - [`text`]: the line-oriented text format ([`Policy::parse`], and `Display` back to text).
-//! - [`compile`]: the optimizing compiler to a validated program ([`compile()`], [`Compiler`]).
-//! - [`verify`]: differential checking of a program against [`Policy::evaluate`].
+//! - [`compile`](mod@compile): the optimizing compiler to a validated program ([`compile()`], [`Compiler`]);
+//!   [`stats`] measures the result ([`Stats`]: executed instructions, kernel-cacheable syscalls).
+//! - [`verify`](mod@verify): differential checking of a program against [`Policy::evaluate`] ([`verify()`],
+//!   [`verify_with`]).
 //!
 //! Everything works without allocation: capacities are const generics of [`Policy`].
 
