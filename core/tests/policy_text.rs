@@ -149,7 +149,7 @@ fn x32_syscalls_get_bad_arch_unless_decided_by_name() {
     // rt_sigaction is 512 on x32 and 13 on x86_64: matched by name.
     assert_eq!(by_name.evaluate(&data(x32_sigaction)), Action::ALLOW);
     assert_eq!(by_name.evaluate(&data(x32_read | 0x1000)), errno(1));
-    // Negative numbers have bit 30 set too: they are x32 numbers to the kernel's check.
+    // -1 (0xffffffff) has bit 30 set too: an x32 number to the kernel's check.
     assert_eq!(policy.evaluate(&data(-1)), Action::KILL_THREAD);
 }
 
@@ -485,4 +485,14 @@ fn constant_comparisons_are_recognised() {
             }
         }
     }
+}
+
+#[test]
+fn the_example_in_the_documentation_parses_and_round_trips() {
+    let doc = include_str!("../../docs/policy.md");
+    let start = doc.find("```text\n").expect("an example block") + "```text\n".len();
+    let example = &doc[start..start + doc[start..].find("```").expect("end of the block")];
+    let policy = parse(example);
+    assert_eq!(policy.len(), 13);
+    assert_eq!(parse(&policy.to_string()), policy);
 }
