@@ -493,6 +493,6 @@ fn the_example_in_the_documentation_parses_and_round_trips() {
     let start = doc.find("```text\n").expect("an example block") + "```text\n".len();
     let example = &doc[start..start + doc[start..].find("```").expect("end of the block")];
     let policy = parse(example);
-    assert_eq!(policy.len(), 13);
+    assert_eq!(policy.len(), 12);
     assert_eq!(parse(&policy.to_string()), policy);
 }
