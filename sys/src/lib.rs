@@ -19,21 +19,21 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-// pub mod features;
-// pub mod fdpass;
+pub mod fdpass;
+pub mod features;
 pub mod filter;
 pub mod flags;
-// mod ioctl;
-// pub mod listener;
-// pub mod mem;
-// pub mod probe;
+mod ioctl;
+pub mod listener;
+pub mod mem;
+pub mod probe;
 pub mod process;
 pub mod raw;
 
-// pub use features::Features;
+pub use features::Features;
 pub use filter::{
     InstallError, enter_strict_mode, install, install_unvalidated, no_new_privs, set_no_new_privs,
 };
 pub use flags::FilterFlags;
-// pub use listener::{AddFd, Listener, Notification, Response};
+pub use listener::{AddFd, Listener, Notification, Response};
 pub use rustix::io::Errno;

@@ -14,7 +14,6 @@
 //! and none of them changes memory, fds or threads the program owns. `clone` and `execve` are the
 //! exceptions and stay `unsafe` (see [`crate::process`]).
 #![allow(unsafe_code)]
-#![allow(dead_code)] // Until the probe and mem modules land (next commits).
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;

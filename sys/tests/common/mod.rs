@@ -206,3 +206,90 @@ pub fn encode(result: Result<usize, rustix::io::Errno>) -> i64 {
 pub fn my_pid() -> i64 {
     i64::from(rustix::process::getpid().as_raw_nonzero().get())
 }
+
+/// Waits until `fd` is readable (or hung up), at most [`CHILD_TIMEOUT`]; false on timeout.
+pub fn wait_readable(fd: rustix::fd::BorrowedFd<'_>) -> bool {
+    let timeout = rustix::event::Timespec {
+        tv_sec: CHILD_TIMEOUT.as_secs() as i64,
+        tv_nsec: 0,
+    };
+    loop {
+        let mut fds = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::IN)];
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(n) => return n > 0,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => panic!("poll failed: {errno}"),
+        }
+    }
+}
+
+/// Exit code of a child whose filter installation failed before it could send its listener.
+pub const INSTALL_FAILED: i32 = 120;
+
+/// Forks a child that installs `filter` with `NEW_LISTENER | flags`, sends the listener to the parent over
+/// a socket pair, closes its own copy, and then runs `body`. Returns the child and the parent's listener,
+/// or the child's outcome when no listener arrived.
+///
+/// # Safety
+///
+/// As for [`spawn`]: `body` may only make raw syscalls and touch memory prepared before the fork.
+pub unsafe fn spawn_with_listener<F: FnOnce() -> i32>(
+    filter: &[seccomp_core::abi::SockFilter],
+    flags: seccomp_sys::FilterFlags,
+    body: F,
+) -> (Child, Result<seccomp_sys::Listener, Outcome>) {
+    use rustix::fd::AsFd;
+    let (parent_end, child_end) = seccomp_sys::fdpass::socketpair().expect("socketpair");
+    let flags = flags | seccomp_sys::FilterFlags::NEW_LISTENER;
+    // SAFETY: forwarded from the caller; the rest of the child's code makes raw syscalls only.
+    let child = unsafe {
+        spawn(|| {
+            if seccomp_sys::set_no_new_privs().is_err() {
+                return INSTALL_FAILED;
+            }
+            let listener = match seccomp_sys::install_unvalidated(filter, flags) {
+                Ok(Some(fd)) => fd,
+                _ => return INSTALL_FAILED,
+            };
+            if seccomp_sys::fdpass::send_fd(child_end.as_fd(), listener.as_fd()).is_err() {
+                return INSTALL_FAILED + 1;
+            }
+            drop(listener);
+            body()
+        })
+    };
+    drop(child_end);
+    if !wait_readable(parent_end.as_fd()) {
+        panic!("no listener from the child within {CHILD_TIMEOUT:?}");
+    }
+    match seccomp_sys::fdpass::recv_fd(parent_end.as_fd()) {
+        Ok(fd) => (child, Ok(seccomp_sys::Listener::from(fd))),
+        Err(_) => {
+            let outcome = child.wait();
+            // The child was reaped; hand back a dummy that will not be waited again.
+            (
+                Child {
+                    pid: rustix::process::getpid(),
+                    reaped: true,
+                },
+                Err(outcome),
+            )
+        }
+    }
+}
+
+/// Receives one notification, failing the test if none arrives within [`CHILD_TIMEOUT`].
+pub fn recv_one(listener: &seccomp_sys::Listener) -> seccomp_sys::Notification {
+    use rustix::fd::AsFd;
+    assert!(
+        wait_readable(listener.as_fd()),
+        "no notification within {CHILD_TIMEOUT:?}"
+    );
+    listener.recv().expect("recv")
+}
+
+/// The features of the running kernel, probed once per test binary.
+pub fn features() -> &'static seccomp_sys::Features {
+    static FEATURES: std::sync::OnceLock<seccomp_sys::Features> = std::sync::OnceLock::new();
+    FEATURES.get_or_init(seccomp_sys::Features::probe)
+}
