@@ -256,8 +256,10 @@ impl Listener {
         let pid = notification.pid().ok_or(MemError::NoPid)?;
         let mut memory = TargetMemory::new(pid, access);
         if access == Access::ProcMem {
-            memory.open_proc_mem()?;
+            // Check before reporting an open failure: a dead target explains it better.
+            let opened = memory.open_proc_mem().map(drop);
             self.check(notification.id())?;
+            opened?;
         }
         let result = read(&mut memory);
         // Validate even when the read failed: a vanished target explains a failed read better.
