@@ -397,3 +397,33 @@ impl Listener {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_response_maps_to_the_one_raw_form_the_kernel_accepts() {
+        let raw = |response: Response| {
+            let r = response.to_raw();
+            (r.id, r.val, r.error, r.flags)
+        };
+        assert_eq!(raw(Response::value(7, -3)), (7, -3, 0, 0));
+        assert_eq!(raw(Response::errno(8, Errno::PERM)), (8, 0, -1, 0));
+        assert_eq!(
+            raw(Response::continue_syscall(9)),
+            (9, 0, 0, abi::USER_NOTIF_FLAG_CONTINUE)
+        );
+    }
+
+    #[test]
+    fn reply_errors_classify_the_kernels_errnos() {
+        assert_eq!(ReplyError::from_errno(Errno::NOENT), ReplyError::NotificationGone);
+        assert_eq!(
+            ReplyError::from_errno(Errno::INPROGRESS),
+            ReplyError::NotAwaitingReply
+        );
+        assert_eq!(ReplyError::from_errno(Errno::INVAL), ReplyError::Unsupported);
+        assert_eq!(ReplyError::from_errno(Errno::MFILE), ReplyError::Os(Errno::MFILE));
+    }
+}

@@ -26,7 +26,11 @@ fn no_libc_in_the_normal_dependency_tree() {
         let output = match output {
             Ok(output) => output,
             Err(error) => {
-                eprintln!("SKIP: no_libc_in_the_normal_dependency_tree: cannot run cargo ({error})");
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIP: no_libc_in_the_normal_dependency_tree: cannot run cargo ({error})"
+                );
                 return;
             }
         };

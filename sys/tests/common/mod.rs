@@ -17,11 +17,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Prints a visible skip line and returns from the test.
+/// Prints a visible skip line and returns from the test. It writes to the real stderr (not through
+/// `eprintln!`, which the test harness captures), so the line shows even when the test passes.
 #[macro_export]
 macro_rules! skip {
     ($test:expr, $($what:tt)*) => {{
-        eprintln!("SKIP: {}: {}", $test, format_args!($($what)*));
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "SKIP: {}: {}", $test, format_args!($($what)*));
         return;
     }};
 }
@@ -30,7 +32,20 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Holds the lock that keeps this binary's kernel tests from forking concurrently.
 pub fn serial() -> MutexGuard<'static, ()> {
+    static PROC: std::sync::Once = std::sync::Once::new();
+    PROC.call_once(ensure_proc);
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Mounts /proc when the test binary runs as PID 1 of a bare VM (its initramfs has an empty /proc), which
+/// is how the aarch64 kernels are tested.
+fn ensure_proc() {
+    if rustix::process::getpid().is_init() && !std::path::Path::new("/proc/self").exists() {
+        let mounted = rustix::mount::mount("proc", "/proc", "proc", rustix::mount::MountFlags::empty(), None);
+        if let Err(errno) = mounted {
+            eprintln!("mounting /proc failed: {errno}");
+        }
+    }
 }
 
 /// How long a child may run before it is killed as hung; generous because the machine is shared.
