@@ -97,8 +97,10 @@ pub enum InstallError {
     /// jump, ...) or the flags (unknown, or a combination it refuses such as TSYNC with NEW_LISTENER but
     /// without TSYNC_ESRCH).
     Invalid,
-    /// `ENOMEM`: the thread's filter chain would exceed the kernel's 32768-instruction path budget (each
-    /// installed filter costs its length plus 4), or the kernel is out of memory.
+    /// `ENOMEM`: the thread's filter chain would exceed the kernel's 32768-instruction path budget, or the
+    /// kernel is out of memory. The budget counts programs after the kernel's conversion to eBPF, which is
+    /// longer than the classic program (three prologue instructions, two per `ret`, ...), plus 4 per
+    /// already-installed filter.
     PathBudgetExceeded,
     /// `EBUSY`: NEW_LISTENER was asked for but a filter in the thread's chain already has a listener.
     ListenerExists,

@@ -367,7 +367,7 @@ impl Listener {
     /// regardless; wait for readiness before receiving. Since Linux 2.0.
     ///
     /// # References
-    /// - ioctl(2), ioctl_fionbio in ioctl_list(2)
+    /// - ioctl(2), fcntl(2) (`O_NONBLOCK`)
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Errno> {
         rustix::io::ioctl_fionbio(&self.0, nonblocking)
     }
