@@ -1,5 +1,6 @@
 //! One module per subcommand, and the dispatcher that routes a parsed command line to it.
 
+mod agent;
 pub mod common;
 mod completions;
 mod resolve;
@@ -11,6 +12,7 @@ use crate::error::{CliError, CliResult};
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Resolve(args) => resolve::run(&args),
+        Command::Agent(args) => agent::run(&args),
         Command::Completions(args) => completions::run(&args),
         other => Err(CliError::usage(format!(
             "{} is not available in this build",
