@@ -163,7 +163,8 @@ impl Inbox {
                     self.fds.extend(fds);
                 }
             }
-            if received.flags.contains(ReturnFlags::CTRUNC) {
+            // The control buffer is rounded up and may hold a few more fds than asked for.
+            if received.flags.contains(ReturnFlags::CTRUNC) || self.fds.len() > MAX_FDS {
                 return Err(Reject::TooManyFds);
             }
             if received.bytes == 0 {

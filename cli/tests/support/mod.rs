@@ -141,11 +141,22 @@ impl Agent {
     /// Waits until a logged line satisfies `predicate` and returns it; panics with the log after
     /// [`PATIENCE`] or when the agent's stderr closes first.
     pub fn wait_for(&self, what: &str, predicate: impl Fn(&str) -> bool) -> String {
+        self.wait_for_after(0, what, predicate)
+    }
+
+    /// How many lines have been logged so far: a mark for [`Agent::wait_for_after`].
+    pub fn mark(&self) -> usize {
+        let (lock, _) = &*self.lines;
+        lock.lock().unwrap_or_else(|p| p.into_inner()).0.len()
+    }
+
+    /// [`Agent::wait_for`], looking only at the lines logged after `mark`.
+    pub fn wait_for_after(&self, mark: usize, what: &str, predicate: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + PATIENCE;
         let (lock, ready) = &*self.lines;
         let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(line) = guard.0.iter().find(|line| predicate(line)) {
+            if let Some(line) = guard.0.iter().skip(mark).find(|line| predicate(line)) {
                 return line.clone();
             }
             let now = Instant::now();
