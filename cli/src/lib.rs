@@ -7,4 +7,6 @@
 pub mod args;
 pub mod cmd;
 pub mod error;
+pub mod input;
 pub mod numbers;
+pub mod output;
