@@ -2,6 +2,7 @@
 
 mod check;
 pub mod common;
+mod compile;
 mod completions;
 mod disasm;
 mod resolve;
@@ -18,6 +19,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Disasm(args) => disasm::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Compile(args) => compile::run(&args),
         other => Err(CliError::usage(format!(
             "{} is not available in this build",
             command_name(&other)

@@ -49,7 +49,7 @@ pub fn run(args: &SimArgs) -> CliResult {
             };
             (arch, (data, outcome))
         }
-        Loaded::Policy(text) => simulate_policy(args, &file, &text)?,
+        Loaded::Policy(text) => simulate_policy(args, &args.input, &text)?,
     };
     let (data, outcome) = outcome;
     let action = outcome.emulation.action;
@@ -148,13 +148,29 @@ fn syscall_data(args: &SimArgs, arch: Arch) -> Result<SeccompData, CliError> {
 }
 
 /// Compiles the policy and runs the syscall through both the program and the policy's own evaluation.
+///
+/// The policy targets `--arch` (or the host's architecture) unless its text has an `arch` line; the
+/// simulated syscall is of `--arch` when given, else of the policy's architecture, so a syscall of a
+/// foreign architecture can be tried against a policy.
 fn simulate_policy(
     args: &SimArgs,
-    file: &str,
+    path: &std::path::Path,
     text: &str,
 ) -> Result<(Arch, (SeccompData, Outcome)), CliError> {
-    let _ = (args, text);
-    Err(CliError::usage(format!(
-        "{file}: simulating a policy needs the policy compiler, which is not available in this build"
-    )))
+    let default_arch = parse_arch(args.arch.as_deref())?;
+    let policy = input::parse_policy(path, text, default_arch)?;
+    let arch = if args.arch.is_some() {
+        default_arch
+    } else {
+        policy.arch()
+    };
+    let data = syscall_data(args, arch)?;
+    let mut out = vec![seccomp_core::abi::SockFilter::default(); seccomp_core::abi::BPF_MAXINSNS];
+    let compiled = super::compile::compile_policy(path, &policy, &mut out)?;
+    let outcome = Outcome {
+        kind: "policy",
+        emulation: emulate(&compiled.program(), &data),
+        policy_action: Some(policy.evaluate(&data)),
+    };
+    Ok((arch, (data, outcome)))
 }
