@@ -5,6 +5,7 @@ pub mod common;
 mod compile;
 mod completions;
 mod disasm;
+mod kernel_info;
 mod resolve;
 mod sim;
 
@@ -20,6 +21,9 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Sim(args) => sim::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),
+        Command::Actions(args) => kernel_info::actions(&args),
+        Command::Sizes(args) => kernel_info::sizes(&args),
+        Command::Features(args) => kernel_info::features(&args),
         other => Err(CliError::usage(format!(
             "{} is not available in this build",
             command_name(&other)
