@@ -126,7 +126,10 @@ impl Stopped {
     }
 
     /// `ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, buf)`: filter number `index` of the stopped process,
-    /// counting from the most recently installed one (0), copied into `buf`.
+    /// copied into `buf`.
+    ///
+    /// Index 0 is the oldest filter (the first installed, the last to run): the kernel's `get_nth_filter`
+    /// walks `count - 1 - index` links back from the newest, although ptrace(2) describes the opposite order.
     ///
     /// Errors the kernel gives: `ENOENT` past the oldest filter; `EINVAL` when the process is not in
     /// filter mode; `EACCES` when this process lacks `CAP_SYS_ADMIN` or is itself confined by seccomp;

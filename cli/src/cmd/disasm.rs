@@ -32,7 +32,11 @@ pub fn run(args: &DisasmArgs) -> CliResult {
 }
 
 /// `disasm --pid PID`: stops the process with ptrace, reads its filters with `PTRACE_SECCOMP_GET_FILTER`
-/// (index 0 is the newest, the first the kernel runs) and lists each one.
+/// and lists each one.
+///
+/// Index 0 is the *oldest* filter, the first installed and the last the kernel runs: `get_nth_filter` in
+/// kernel/seccomp.c counts the chain and walks `count - index - 1` links back from the newest (ptrace(2)
+/// says the opposite; the kernel, checked by the `inspect_pid` test, is the authority).
 fn disasm_pid(pid: i32) -> CliResult {
     let target =
         Pid::from_raw(pid).ok_or_else(|| CliError::usage(format!("--pid {pid}: not a process id")))?;
@@ -80,8 +84,8 @@ fn disasm_pid(pid: i32) -> CliResult {
     for (index, insns) in filters.iter().enumerate() {
         let age = match index {
             0 if count == 1 => " (the only one)".to_owned(),
-            0 => " (newest: installed last, runs first)".to_owned(),
-            _ if index + 1 == count => " (oldest: installed first)".to_owned(),
+            0 => " (oldest: installed first, runs last)".to_owned(),
+            _ if index + 1 == count => " (newest: installed last, runs first)".to_owned(),
             _ => String::new(),
         };
         if index > 0 {
