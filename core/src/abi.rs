@@ -6,7 +6,7 @@
 //! size and of every field offset. The sizes are the ones the kernel reports through
 //! `SECCOMP_GET_NOTIF_SIZES` on x86_64 and aarch64.
 //!
-//! Decoding from untrusted bytes goes through [`decode`]-style functions (`SeccompNotif::decode`, ...) that
+//! Decoding from untrusted bytes goes through the `decode` functions (`SeccompNotif::decode`, ...) that
 //! demand the exact length and say precisely what was wrong.
 
 use core::fmt;

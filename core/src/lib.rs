@@ -11,4 +11,11 @@
 extern crate std;
 pub mod abi;
 pub mod action;
+mod action_syntax;
+pub use action_syntax::{
+    ActionParseError, ActionParseErrorKind, OCI_DEFAULT_ERRNO, OciAction, OciActionError,
+};
+pub mod arch;
 pub mod bpf;
+pub mod errno;
+mod syscalls;

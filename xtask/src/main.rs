@@ -3,12 +3,19 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod ci;
+mod gen_syscalls;
 mod util;
 
 use std::process::ExitCode;
 
 /// The tasks, with a one-line description each, printed by `cargo xtask help`.
-const TASKS: &[(&str, &str)] = &[("ci", "run every check CI runs (the README's test command)")];
+const TASKS: &[(&str, &str)] = &[
+    ("ci", "run every check CI runs (the README's test command)"),
+    (
+        "gen-syscalls",
+        "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
+    ),
+];
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -16,6 +23,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
+        "gen-syscalls" => gen_syscalls::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
