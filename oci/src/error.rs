@@ -184,14 +184,20 @@ pub enum WarningKind {
         /// The target architecture's canonical name.
         arch: &'static str,
     },
-    /// An architecture listed in `architectures` that this project has no syscall table for; rules are not
-    /// compiled for it, so its syscalls meet only the default action... of the kernel's arch check.
+    /// An architecture listed in `architectures` (or chosen by `archMap`) that a one-arch policy cannot
+    /// cover: its syscalls get the policy's bad-arch action instead of the profile's rules.
     UnsupportedArch {
         /// The `SCMP_ARCH_*` name.
         arch: &'static str,
     },
     /// A rule whose action equals the default action; runc skips it silently (libseccomp refuses it).
     RedundantRule,
+    /// The policy's action for foreign architectures, which the OCI format cannot express (runtimes use
+    /// libseccomp's kill).
+    BadArchActionDropped {
+        /// The dropped action.
+        action: seccomp_core::action::Action,
+    },
 }
 
 impl fmt::Display for WarningKind {
@@ -203,10 +209,14 @@ impl fmt::Display for WarningKind {
             WarningKind::UnsupportedArch { arch } => {
                 write!(
                     f,
-                    "architecture {arch} is not supported; no rules are built for it"
+                    "architecture {arch} cannot be covered by a one-architecture policy; its syscalls get the bad-arch action"
                 )
             }
             WarningKind::RedundantRule => f.write_str("the rule's action is the default action; skipped"),
+            WarningKind::BadArchActionDropped { action } => write!(
+                f,
+                "the bad-arch action {action} has no OCI equivalent; runtimes kill foreign-architecture syscalls"
+            ),
         }
     }
 }
