@@ -46,6 +46,62 @@ pub const DOCKER_DEFAULT_CAPS: [&str; 14] = [
     "CAP_AUDIT_WRITE",
 ];
 
+/// The Linux capability names by number (`CAP_CHOWN` is 0, `CAP_CHECKPOINT_RESTORE` is 40), as
+/// `linux/capability.h` defines them and as masks such as `/proc/PID/status`'s `CapBnd` number them.
+pub const CAPABILITIES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// The names of the capabilities set in `mask` (bit N is capability N); bits without a known name
+/// (41 and up) are ignored, since no profile can name them.
+pub fn capability_names(mask: u64) -> impl Iterator<Item = &'static str> {
+    CAPABILITIES
+        .iter()
+        .enumerate()
+        .filter(move |(bit, _)| mask & (1u64 << bit) != 0)
+        .map(|(_, name)| *name)
+}
+
 /// A Linux kernel version as Docker compares it: `<kernel>.<major>` (`4.8` for any 4.8.x release).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KernelVersion {
@@ -227,6 +283,12 @@ impl DockerTarget {
         self
     }
 
+    /// The same target with the capabilities of a mask added (bit N is capability N, as in the `CapBnd`
+    /// line of `/proc/PID/status`).
+    pub fn with_cap_mask(self, mask: u64) -> DockerTarget {
+        self.with_caps(capability_names(mask))
+    }
+
     /// A target with Docker's default capability set ([`DOCKER_DEFAULT_CAPS`]).
     pub fn docker_default(arch: ScmpArch, kernel: KernelVersion) -> DockerTarget {
         DockerTarget::new(arch, kernel).with_caps(DOCKER_DEFAULT_CAPS)
@@ -286,6 +348,23 @@ impl DockerProfile {
     pub fn from_json(input: impl AsRef<[u8]>) -> core::result::Result<DockerProfile, Error> {
         let document = walk::parse_document(input.as_ref())?;
         DockerProfile::from_value(&document)
+    }
+
+    /// Parses any of the seccomp documents a user may hand over: a Docker profile, a runtime-spec
+    /// `linux.seccomp` object (a Docker profile without conditions means the same), or a whole runtime
+    /// configuration (`config.json`), recognised by a `linux` member and no `defaultAction`, whose
+    /// `linux.seccomp` is read (error paths then start at the configuration's root).
+    pub fn from_any_json(input: impl AsRef<[u8]>) -> core::result::Result<DockerProfile, Error> {
+        let document = walk::parse_document(input.as_ref())?;
+        let root = At::ROOT;
+        let map = walk::object(&document, &root)?;
+        if map.contains_key("defaultAction") || !map.contains_key("linux") {
+            return parse_profile(&document, &root);
+        }
+        walk::required(map, &root, "linux", |linux, at| {
+            let linux = walk::object(linux, at)?;
+            walk::required(linux, at, "seccomp", parse_profile)
+        })
     }
 
     /// Parses a Docker profile from a JSON value; error paths start at this value.
@@ -471,6 +550,60 @@ fn parse_condition(value: &Value, at: &At<'_>) -> Result<Condition> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capability_numbers_match_the_kernel_headers() {
+        use linux_raw_sys::general;
+        macro_rules! check {
+            ($($cap:ident),* $(,)?) => {
+                $( assert_eq!(CAPABILITIES[general::$cap as usize], stringify!($cap)); )*
+            };
+        }
+        check!(
+            CAP_CHOWN,
+            CAP_DAC_OVERRIDE,
+            CAP_DAC_READ_SEARCH,
+            CAP_FOWNER,
+            CAP_FSETID,
+            CAP_KILL,
+            CAP_SETGID,
+            CAP_SETUID,
+            CAP_SETPCAP,
+            CAP_LINUX_IMMUTABLE,
+            CAP_NET_BIND_SERVICE,
+            CAP_NET_BROADCAST,
+            CAP_NET_ADMIN,
+            CAP_NET_RAW,
+            CAP_IPC_LOCK,
+            CAP_IPC_OWNER,
+            CAP_SYS_MODULE,
+            CAP_SYS_RAWIO,
+            CAP_SYS_CHROOT,
+            CAP_SYS_PTRACE,
+            CAP_SYS_PACCT,
+            CAP_SYS_ADMIN,
+            CAP_SYS_BOOT,
+            CAP_SYS_NICE,
+            CAP_SYS_RESOURCE,
+            CAP_SYS_TIME,
+            CAP_SYS_TTY_CONFIG,
+            CAP_MKNOD,
+            CAP_LEASE,
+            CAP_AUDIT_WRITE,
+            CAP_AUDIT_CONTROL,
+            CAP_SETFCAP,
+            CAP_MAC_OVERRIDE,
+            CAP_MAC_ADMIN,
+            CAP_SYSLOG,
+            CAP_WAKE_ALARM,
+            CAP_BLOCK_SUSPEND,
+            CAP_AUDIT_READ,
+            CAP_PERFMON,
+            CAP_BPF,
+            CAP_CHECKPOINT_RESTORE,
+        );
+        assert_eq!(CAPABILITIES.len(), general::CAP_LAST_CAP as usize + 1);
+    }
 
     #[test]
     fn kernel_release_strings_count_only_the_first_two_numbers() {

@@ -475,3 +475,53 @@ fn truncated_and_corrupted_documents_never_panic() {
     assert!(LinuxSeccomp::from_json(RUNTIME_SPEC).is_ok());
     assert!(DockerProfile::from_json(DOCKER_DEFAULT).is_ok());
 }
+
+#[test]
+fn any_json_reads_docker_profiles_spec_objects_and_whole_configs() {
+    use seccomp_oci::{DockerTarget, KernelVersion};
+    let spec = LinuxSeccomp::from_json(RUNTIME_SPEC).unwrap();
+    let target = DockerTarget::new(ScmpArch::X86_64, KernelVersion::new(6, 1));
+    // A runtime-spec object read as a Docker profile resolves to itself.
+    let as_docker = DockerProfile::from_any_json(RUNTIME_SPEC).unwrap();
+    assert_eq!(as_docker.resolve(&target).seccomp, spec);
+    let config = format!(r#"{{"ociVersion": "1.2.0", "linux": {{"seccomp": {RUNTIME_SPEC}}}}}"#);
+    assert_eq!(DockerProfile::from_any_json(&config).unwrap(), as_docker);
+    assert_eq!(
+        DockerProfile::from_any_json(DOCKER_DEFAULT).unwrap(),
+        DockerProfile::from_json(DOCKER_DEFAULT).unwrap()
+    );
+    assert_eq!(
+        DockerProfile::from_any_json(r#"{"ociVersion": "1.2.0", "linux": {"namespaces": []}}"#)
+            .unwrap_err()
+            .to_string(),
+        "linux.seccomp: required member is missing"
+    );
+    assert_eq!(
+        DockerProfile::from_any_json(r#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_NOPE"}}}"#)
+            .unwrap_err()
+            .to_string(),
+        r#"linux.seccomp.defaultAction: unknown action "SCMP_ACT_NOPE""#
+    );
+    assert_eq!(
+        DockerProfile::from_any_json(r#"{"syscalls": []}"#)
+            .unwrap_err()
+            .to_string(),
+        "defaultAction: required member is missing"
+    );
+}
+
+#[test]
+fn capability_masks_map_to_names_by_bit() {
+    use seccomp_oci::{CAPABILITIES, DockerTarget, KernelVersion, capability_names};
+    assert_eq!(CAPABILITIES[21], "CAP_SYS_ADMIN");
+    assert_eq!(CAPABILITIES[40], "CAP_CHECKPOINT_RESTORE");
+    let names: Vec<_> = capability_names((1 << 0) | (1 << 21) | (1 << 39) | (1 << 63)).collect();
+    assert_eq!(names, ["CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_BPF"]);
+    // A full bounding set as /proc/self/status shows it for root: 0x1ffffffffff.
+    let all = DockerTarget::new(ScmpArch::X86_64, KernelVersion::new(6, 1)).with_cap_mask(0x1ff_ffff_ffff);
+    assert_eq!(all.caps.len(), 41);
+    // Docker's default set is a subset of the full set.
+    let defaults = DockerTarget::docker_default(ScmpArch::X86_64, KernelVersion::new(6, 1));
+    assert!(defaults.caps.is_subset(&all.caps));
+    assert_eq!(defaults.caps.len(), 14);
+}
