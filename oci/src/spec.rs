@@ -148,14 +148,11 @@ impl LinuxSeccomp {
         let document = walk::parse_document(input.as_ref())?;
         let root = At::ROOT;
         let config = walk::object(&document, &root)?;
-        let Some(linux) = walk::optional(config, &root, "linux", |linux, at| {
+        let seccomp = walk::optional(config, &root, "linux", |linux, at| {
             let linux = walk::object(linux, at)?;
             walk::optional(linux, at, "seccomp", parse_linux_seccomp)
-        })?
-        else {
-            return Ok(None);
-        };
-        Ok(linux)
+        })?;
+        Ok(seccomp.flatten())
     }
 
     /// The profile as pretty-printed JSON.
