@@ -20,7 +20,9 @@ pub fn cargo() -> Command {
 /// Runs `command`, echoing it first, and fails with its exit status when it does not succeed.
 pub fn exec(command: &mut Command) -> Result<(), String> {
     eprintln!("$ {}", describe(command));
-    let status = command.status().map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
     if status.success() {
         Ok(())
     } else {
