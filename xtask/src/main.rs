@@ -4,11 +4,19 @@
 
 mod ci;
 mod util;
+mod vm;
+mod vm_test;
 
 use std::process::ExitCode;
 
 /// The tasks, with a one-line description each, printed by `cargo xtask help`.
-const TASKS: &[(&str, &str)] = &[("ci", "run every check CI runs (the README's test command)")];
+const TASKS: &[(&str, &str)] = &[
+    ("ci", "run every check CI runs (the README's test command)"),
+    (
+        "vm-test",
+        "run the test binaries on real Linux kernels under qemu-system (--arch aarch64|x86_64)",
+    ),
+];
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -16,6 +24,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
+        "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
