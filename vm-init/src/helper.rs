@@ -42,15 +42,14 @@ fn syscalls() -> ExitCode {
         println!("helper: cannot read /proc/self/status: {error}");
         return ExitCode::from(2);
     }
-    let seccomp_line = status
+    let seccomp_mode = status
         .lines()
-        .find(|l| l.starts_with("Seccomp:"))
-        .unwrap_or("Seccomp: (absent)");
+        .find_map(|l| l.strip_prefix("Seccomp:"))
+        .map_or("absent", str::trim);
     let uname = rustix::system::uname();
     println!(
-        "helper: ok ppid={} {} kernel={}",
+        "helper: ok ppid={} seccomp={seccomp_mode} kernel={}",
         parents.first().copied().unwrap_or(0),
-        seccomp_line.split_whitespace().collect::<Vec<_>>().join("="),
         uname.release().to_string_lossy()
     );
     ExitCode::SUCCESS
