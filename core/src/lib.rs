@@ -9,3 +9,13 @@
 
 #[cfg(test)]
 extern crate std;
+pub mod abi;
+pub mod action;
+mod action_syntax;
+pub use action_syntax::{
+    ActionParseError, ActionParseErrorKind, OCI_DEFAULT_ERRNO, OciAction, OciActionError,
+};
+pub mod arch;
+pub mod bpf;
+pub mod errno;
+mod syscalls;

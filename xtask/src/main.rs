@@ -3,6 +3,7 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod ci;
+mod gen_syscalls;
 mod util;
 mod vm;
 mod vm_test;
@@ -12,6 +13,10 @@ use std::process::ExitCode;
 /// The tasks, with a one-line description each, printed by `cargo xtask help`.
 const TASKS: &[(&str, &str)] = &[
     ("ci", "run every check CI runs (the README's test command)"),
+    (
+        "gen-syscalls",
+        "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
+    ),
     (
         "vm-test",
         "run the test binaries on real Linux kernels under qemu-system (--arch aarch64|x86_64)",
@@ -24,6 +29,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
+        "gen-syscalls" => gen_syscalls::run(&rest),
         "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
