@@ -99,15 +99,35 @@ pub fn boot(arch: Arch, kernel: &Path, initrd: &Path, log: &Path, timeout: Durat
     })
 }
 
-/// The last `count` lines of `text`, for error messages.
+/// The last `count` lines of `text` without terminal control sequences (SeaBIOS clears the screen on
+/// the serial port), for error messages.
 pub fn tail(text: &str, count: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(count);
     lines[start..]
         .iter()
-        .map(|l| l.trim_end_matches('\r'))
+        .map(|l| strip_control(l))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `line` without ANSI escape sequences (`ESC [ params final` or `ESC x`) and other control characters
+/// except tabs.
+fn strip_control(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next_if_eq(&'[').is_some() {
+                // Parameters and intermediates, then one final byte in '@'..='~'.
+                while chars.next_if(|c| !('@'..='~').contains(c)).is_some() {}
+            }
+            chars.next();
+        } else if !c.is_control() || c == '\t' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -119,5 +139,13 @@ mod tests {
         assert_eq!(tail("a\r\nb\r\nc\r\n", 2), "b\nc");
         assert_eq!(tail("a\nb", 5), "a\nb");
         assert_eq!(tail("", 3), "");
+    }
+
+    #[test]
+    fn tail_drops_terminal_escape_sequences() {
+        assert_eq!(
+            tail("\u{1b}c\u{1b}[?7l\u{1b}[2J\u{1b}[0mSeaBIOS\r\nok\tdone", 5),
+            "SeaBIOS\nok\tdone"
+        );
     }
 }
