@@ -34,6 +34,8 @@ pub struct Options {
     pub packages: Vec<String>,
     /// The limit for the whole boot; each step gets two thirds of it.
     pub timeout: Duration,
+    /// Whether to build the CLI and run its smoke steps (default: when the workspace has `cli/`).
+    pub cli: bool,
 }
 
 /// Wall times of the phases of one run.
@@ -64,7 +66,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         return run_all_for_ci();
     }
-    let options = parse_args(args, &default_packages(&workspace_root()))?;
+    let options = parse_args(args, &default_packages(&workspace_root()), cli_present())?;
     let outcome = run_one(&options)?;
     print_outcome(&options, &outcome);
     verdict(&options, &outcome)
@@ -87,6 +89,7 @@ pub fn run_all_for_ci() -> Result<(), String> {
             kernel: KernelChoice::Debian(suite),
             packages: packages.clone(),
             timeout: DEFAULT_TIMEOUT,
+            cli: cli_present(),
         };
         let result = run_one(&options).and_then(|outcome| {
             print_outcome(&options, &outcome);
@@ -114,12 +117,19 @@ pub fn default_packages(root: &Path) -> Vec<String> {
     vec![package.to_owned()]
 }
 
-/// Parses `--arch A [--kernel K] [--package P]... [--timeout SECS]`.
-pub fn parse_args(args: &[String], default_packages: &[String]) -> Result<Options, String> {
+/// Whether the workspace has the CLI package.
+fn cli_present() -> bool {
+    workspace_root().join("cli/Cargo.toml").is_file()
+}
+
+/// Parses `--arch A [--kernel K] [--package P]... [--timeout SECS] [--no-cli]`; `cli` is the default
+/// for `--no-cli`'s absence.
+pub fn parse_args(args: &[String], default_packages: &[String], cli: bool) -> Result<Options, String> {
     let mut arch = None;
     let mut kernel = KernelChoice::Debian(Suite::Bookworm);
     let mut packages = Vec::new();
     let mut timeout = DEFAULT_TIMEOUT;
+    let mut cli = cli;
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
         let (name, inline) = match flag.split_once('=') {
@@ -136,6 +146,7 @@ pub fn parse_args(args: &[String], default_packages: &[String]) -> Result<Option
             "--arch" => arch = Some(Arch::parse(&value()?)?),
             "--kernel" => kernel = KernelChoice::parse(&value()?)?,
             "--package" | "-p" => packages.push(value()?),
+            "--no-cli" if inline.is_none() => cli = false,
             "--timeout" => {
                 let text = value()?;
                 match text.parse::<u64>() {
@@ -150,7 +161,7 @@ pub fn parse_args(args: &[String], default_packages: &[String]) -> Result<Option
             other => {
                 return Err(format!(
                     "vm-test: unexpected argument `{other}`; usage: cargo xtask vm-test --arch aarch64|x86_64 \
-                     [--kernel bookworm|trixie|PATH] [--package P]... [--timeout SECS] | --all"
+                     [--kernel bookworm|trixie|PATH] [--package P]... [--timeout SECS] [--no-cli] | --all"
                 ));
             }
         }
@@ -164,6 +175,7 @@ pub fn parse_args(args: &[String], default_packages: &[String]) -> Result<Option
         kernel,
         packages,
         timeout,
+        cli,
     })
 }
 
@@ -201,8 +213,7 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
     timings.kernel = start.elapsed();
 
     let start = Instant::now();
-    let with_cli = workspace_root().join("cli/Cargo.toml").is_file();
-    let (files, steps) = build_guest_programs(arch, &options.packages, with_cli, options.timeout)?;
+    let (files, steps) = build_guest_programs(arch, &options.packages, options.cli, options.timeout)?;
     let initrd = dir.join("initramfs.cpio");
     write_initramfs(&initrd, &files, &steps)?;
     timings.build = start.elapsed();
@@ -233,10 +244,29 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
     })
 }
 
-/// A file to put into the initramfs: its path inside (without the leading `/`) and its source on disk.
+/// A file to put into the initramfs: its path inside (without the leading `/`), mode and contents.
 struct GuestFile {
     name: String,
-    source: PathBuf,
+    mode: u32,
+    contents: Contents,
+}
+
+/// Where a guest file's bytes come from.
+enum Contents {
+    /// A file on the host (an executable cargo built).
+    Host(PathBuf),
+    /// Bytes written by vm-test itself (policies for the smoke test).
+    Inline(Vec<u8>),
+}
+
+impl GuestFile {
+    fn program(name: &str, source: PathBuf) -> Self {
+        Self {
+            name: name.to_owned(),
+            mode: 0o755,
+            contents: Contents::Host(source),
+        }
+    }
 }
 
 /// Builds the init, the test executables and (if present) the CLI for `arch`, and the plan that runs them.
@@ -261,10 +291,7 @@ fn build_guest_programs(
                 arch.triple()
             ))
     };
-    let mut files = vec![GuestFile {
-        name: "init".to_owned(),
-        source: find_bin("seccomp-vm-init")?,
-    }];
+    let mut files = vec![GuestFile::program("init", find_bin("seccomp-vm-init")?)];
 
     let mut test_args = vec!["test", "--no-run"];
     for package in packages {
@@ -289,31 +316,90 @@ fn build_guest_programs(
             step_timeout,
             &[&guest_path, "--nocapture"],
         ));
-        files.push(GuestFile {
-            name: guest_path[1..].to_owned(),
-            source: test.path.clone(),
-        });
+        files.push(GuestFile::program(&guest_path[1..], test.path.clone()));
     }
     if with_cli {
-        files.push(GuestFile {
-            name: "bin/seccompctl".to_owned(),
-            source: find_bin("seccompctl")?,
-        });
-        steps.extend(cli_smoke_steps(step_timeout.min(120)));
+        files.push(GuestFile::program("bin/seccompctl", find_bin("seccompctl")?));
+        let (smoke_files, smoke_steps) = cli_smoke(step_timeout.min(120));
+        files.extend(smoke_files);
+        steps.extend(smoke_steps);
     }
     Ok((files, steps))
 }
 
-/// The CLI smoke steps: each runs the static `seccompctl` against the init's helper mode.
-fn cli_smoke_steps(timeout: u64) -> Vec<plan::Step> {
-    vec![
-        plan::Step::new("cli.features", timeout, &["/bin/seccompctl", "features"]),
-        plan::Step::new(
+/// An OCI profile that fails `openat` with EPERM and allows everything else.
+const DENY_OPENAT: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["openat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#;
+/// An OCI profile that kills the process on `getppid`.
+const KILL_GETPPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#;
+
+/// The CLI smoke test: the static `seccompctl` against the init's helper mode (`/init helper ...`, see
+/// `vm-init/src/helper.rs`), with the policies it needs. Each line of the plan states the exit status
+/// that proves the feature: `run` exits with the command's status, 128 + N when signal N killed it.
+fn cli_smoke(timeout: u64) -> (Vec<GuestFile>, Vec<plan::Step>) {
+    let policy = |name: &str, text: &str| GuestFile {
+        name: format!("etc/vm-smoke/{name}"),
+        mode: 0o644,
+        contents: Contents::Inline(text.as_bytes().to_vec()),
+    };
+    let files = vec![
+        policy("deny-openat.json", DENY_OPENAT),
+        policy("kill-getppid.json", KILL_GETPPID),
+    ];
+    let step = |name: &str, expect: &str, argv: &[&str]| {
+        let mut step = plan::Step::new(name, timeout, argv);
+        step.expect = expect.to_owned();
+        step
+    };
+    let ctl = "/bin/seccompctl";
+    let steps = vec![
+        step("cli.features", "0", &[ctl, "features"]),
+        step(
             "cli.trace",
-            timeout,
-            &["/bin/seccompctl", "trace", "--", "/init", "helper", "syscalls"],
+            "0",
+            &[
+                ctl,
+                "trace",
+                "--syscalls",
+                "getppid,openat",
+                "--",
+                "/init",
+                "helper",
+                "syscalls",
+            ],
         ),
-    ]
+        // The helper exits with the errno of its failed open: 1 is EPERM, the profile's errnoRet.
+        step(
+            "cli.run-errno",
+            "1",
+            &[
+                ctl,
+                "run",
+                "--oci",
+                "/etc/vm-smoke/deny-openat.json",
+                "--",
+                "/init",
+                "helper",
+                "open",
+                "/proc/self/status",
+            ],
+        ),
+        // 159 = 128 + SIGSYS (31): the kernel killed the helper at its first getppid.
+        step(
+            "cli.run-kill",
+            "159",
+            &[
+                ctl,
+                "run",
+                "--oci",
+                "/etc/vm-smoke/kill-getppid.json",
+                "--",
+                "/init",
+                "helper",
+                "syscalls",
+            ],
+        ),
+    ];
+    (files, steps)
 }
 
 /// The step name of a test executable: `<package>.lib`, `<package>.<kind>.<target>` otherwise.
@@ -346,7 +432,7 @@ fn write_initramfs(path: &Path, files: &[GuestFile], steps: &[plan::Step]) -> Re
     let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let file = File::create(path).map_err(io)?;
     let mut writer = cpio::Writer::new(BufWriter::new(file));
-    for dir in ["dev", "proc", "sys", "t", "bin"] {
+    for dir in ["dev", "proc", "sys", "t", "bin", "etc", "etc/vm-smoke"] {
         writer.dir(dir, 0o755).map_err(io)?;
     }
     writer.dir("tmp", 0o1777).map_err(io)?;
@@ -354,9 +440,13 @@ fn write_initramfs(path: &Path, files: &[GuestFile], steps: &[plan::Step]) -> Re
         .file("vm-plan", 0o644, plan::render(steps)?.as_bytes())
         .map_err(io)?;
     for file in files {
-        let data =
-            std::fs::read(&file.source).map_err(|e| format!("cannot read {}: {e}", file.source.display()))?;
-        writer.file(&file.name, 0o755, &data).map_err(io)?;
+        let data = match &file.contents {
+            Contents::Host(source) => {
+                std::fs::read(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?
+            }
+            Contents::Inline(bytes) => bytes.clone(),
+        };
+        writer.file(&file.name, file.mode, &data).map_err(io)?;
     }
     writer.finish().map_err(io)?;
     Ok(())
@@ -443,7 +533,7 @@ mod tests {
     #[test]
     fn parses_options_with_defaults() {
         let defaults = args(&["seccomp-sys"]);
-        let options = parse_args(&args(&["--arch", "aarch64"]), &defaults).unwrap();
+        let options = parse_args(&args(&["--arch", "aarch64"]), &defaults, true).unwrap();
         assert_eq!(
             options,
             Options {
@@ -451,6 +541,7 @@ mod tests {
                 kernel: KernelChoice::Debian(Suite::Bookworm),
                 packages: defaults.clone(),
                 timeout: DEFAULT_TIMEOUT,
+                cli: true,
             }
         );
         let options = parse_args(
@@ -463,29 +554,56 @@ mod tests {
                 "--package=b",
                 "--timeout",
                 "60",
+                "--no-cli",
             ]),
             &defaults,
+            true,
         )
         .unwrap();
         assert_eq!(options.arch, Arch::X86_64);
         assert_eq!(options.kernel, KernelChoice::Debian(Suite::Trixie));
         assert_eq!(options.packages, args(&["a", "b"]));
         assert_eq!(options.timeout, Duration::from_secs(60));
+        assert!(!options.cli);
+    }
+
+    #[test]
+    fn cli_smoke_policies_are_valid_json_and_the_plan_renders() {
+        let (files, steps) = cli_smoke(60);
+        for file in &files {
+            let Contents::Inline(bytes) = &file.contents else {
+                panic!("{} is not inline", file.name)
+            };
+            let value = crate::vm::json::parse(std::str::from_utf8(bytes).unwrap()).unwrap();
+            assert_eq!(
+                value.get("defaultAction").and_then(|v| v.as_str()),
+                Some("SCMP_ACT_ALLOW")
+            );
+        }
+        let text = plan::render(&steps).unwrap();
+        // Every policy a step names is in the initramfs.
+        for file in &files {
+            assert!(text.contains(&format!("/{}", file.name)), "{} unused", file.name);
+        }
+        assert!(
+            text.contains("cli.run-kill\t60\t159\t/bin/seccompctl\trun\t--oci"),
+            "{text}"
+        );
     }
 
     #[test]
     fn rejects_missing_arch_bad_values_and_unknown_flags() {
         let defaults = args(&["x"]);
-        assert!(parse_args(&[], &defaults).unwrap_err().contains("--arch"));
+        assert!(parse_args(&[], &defaults, true).unwrap_err().contains("--arch"));
         assert!(
-            parse_args(&args(&["--arch"]), &defaults)
+            parse_args(&args(&["--arch"]), &defaults, true)
                 .unwrap_err()
                 .contains("needs a value")
         );
-        assert!(parse_args(&args(&["--arch", "aarch64", "--timeout", "5"]), &defaults).is_err());
-        assert!(parse_args(&args(&["--arch", "aarch64", "--kernel", "sid"]), &defaults).is_err());
+        assert!(parse_args(&args(&["--arch", "aarch64", "--timeout", "5"]), &defaults, true).is_err());
+        assert!(parse_args(&args(&["--arch", "aarch64", "--kernel", "sid"]), &defaults, true).is_err());
         assert!(
-            parse_args(&args(&["--arch", "aarch64", "--fast"]), &defaults)
+            parse_args(&args(&["--arch", "aarch64", "--fast"]), &defaults, true)
                 .unwrap_err()
                 .contains("--fast")
         );
@@ -515,10 +633,7 @@ mod tests {
         let source = dir.join("prog");
         std::fs::write(&source, b"\x7fELF-ish").unwrap();
         let image = dir.join("initramfs.cpio");
-        let files = [GuestFile {
-            name: "init".into(),
-            source,
-        }];
+        let files = [GuestFile::program("init", source)];
         let steps = [plan::Step::new("a", 5, &["/init", "helper", "syscalls"])];
         write_initramfs(&image, &files, &steps).unwrap();
         let bytes = std::fs::read(&image).unwrap();
