@@ -3,7 +3,9 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod ci;
+mod dist;
 mod gen_syscalls;
+mod man;
 mod util;
 mod vm;
 mod vm_test;
@@ -13,6 +15,14 @@ use std::process::ExitCode;
 /// The tasks, with a one-line description each, printed by `cargo xtask help`.
 const TASKS: &[(&str, &str)] = &[
     ("ci", "run every check CI runs (the README's test command)"),
+    (
+        "dist",
+        "static musl seccompctl binaries for x86_64 and aarch64 in target/dist (at most 1 MiB each)",
+    ),
+    (
+        "man",
+        "write man pages generated from the clap definitions to target/man (--out DIR)",
+    ),
     (
         "gen-syscalls",
         "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
@@ -30,6 +40,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
+        "dist" => dist::run(&rest),
+        "man" => man::run(&rest),
         "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
