@@ -3,14 +3,27 @@
 
 use std::process::Command;
 
-const INIT: &str = env!("CARGO_BIN_EXE_seccomp-vm-init");
+/// The binary under test: cargo's build output, or `/init` when this test itself runs inside the
+/// `cargo xtask vm-test` guest (where cargo's path does not exist and the same binary is the init).
+fn init_path() -> String {
+    let built = env!("CARGO_BIN_EXE_seccomp-vm-init");
+    if std::path::Path::new(built).exists() {
+        built.to_owned()
+    } else {
+        "/init".to_owned()
+    }
+}
 
 fn run_plan(name: &str, plan: &str) -> (bool, String) {
     let dir = std::env::temp_dir().join(format!("seccomp-vm-init-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("plan");
     std::fs::write(&path, plan).unwrap();
-    let output = Command::new(INIT).arg("run-plan").arg(&path).output().unwrap();
+    let output = Command::new(init_path())
+        .arg("run-plan")
+        .arg(&path)
+        .output()
+        .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     (
         output.status.success(),
@@ -24,9 +37,10 @@ fn vmtest_lines(stdout: &str) -> Vec<&str> {
 
 #[test]
 fn passing_steps_report_their_status_and_a_clean_summary() {
+    let init = init_path();
     let plan = format!(
-        "# two passing steps\nsys\t30\t0\t{INIT}\thelper\tsyscalls\nthree\t30\t3\t{INIT}\thelper\texit\t3\n\
-         enoent\t30\t2\t{INIT}\thelper\topen\t/nonexistent/vm-init-test\n"
+        "# two passing steps\nsys\t30\t0\t{init}\thelper\tsyscalls\nthree\t30\t3\t{init}\thelper\texit\t3\n\
+         enoent\t30\t2\t{init}\thelper\topen\t/nonexistent/vm-init-test\n"
     );
     let (success, stdout) = run_plan("pass", &plan);
     assert!(success, "{stdout}");
@@ -47,9 +61,10 @@ fn passing_steps_report_their_status_and_a_clean_summary() {
 
 #[test]
 fn timeouts_missing_programs_and_wrong_statuses_fail() {
+    let init = init_path();
     let plan = format!(
-        "slow\t1\t0\t{INIT}\thelper\tsleep\t600\nmissing\t30\t0\t/nonexistent/program\n\
-         wrong\t30\t0\t{INIT}\thelper\texit\t1\n"
+        "slow\t1\t0\t{init}\thelper\tsleep\t600\nmissing\t30\t0\t/nonexistent/program\n\
+         wrong\t30\t0\t{init}\thelper\texit\t1\n"
     );
     let (success, stdout) = run_plan("fail", &plan);
     assert!(!success, "{stdout}");
