@@ -69,6 +69,30 @@ fn open(path: &str) -> ExitCode {
     }
 }
 
+/// A minimal cat(1): writes each file in `paths` (or stdin when there is none) to stdout; exits 1 if a
+/// file could not be read.
+pub fn cat(paths: &[String]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    if paths.is_empty() {
+        return match std::io::copy(&mut std::io::stdin().lock(), &mut out) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("cat: stdin: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let mut status = ExitCode::SUCCESS;
+    for path in paths {
+        if let Err(error) = std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut out))
+        {
+            eprintln!("cat: {path}: {error}");
+            status = ExitCode::FAILURE;
+        }
+    }
+    status
+}
+
 fn usage(problem: &str) -> ExitCode {
     eprintln!("helper: {problem}; usage: helper syscalls | open PATH | exit CODE | sleep SECONDS");
     ExitCode::from(64)

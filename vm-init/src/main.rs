@@ -7,7 +7,7 @@
 //!
 //! The same binary is the static helper program of the CLI smoke test (`/init helper <what>`, see
 //! [`helper`]), and `seccomp-vm-init run-plan FILE` runs a plan outside a VM (for tests), exiting 1 if a
-//! step failed.
+//! step failed. Invoked as `cat` (the initramfs has `/bin/cat -> /init`) it prints files, like cat(1).
 
 mod helper;
 mod plan;
@@ -19,7 +19,13 @@ use std::process::ExitCode;
 const PLAN_PATH: &str = "/vm-plan";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut all = std::env::args();
+    let argv0 = all.next().unwrap_or_default();
+    let args: Vec<String> = all.collect();
+    // Installed as `/bin/cat` too (a symlink to `/init`), for tests that exec a well-known program.
+    if argv0.rsplit('/').next() == Some("cat") {
+        return helper::cat(&args);
+    }
     match args.split_first() {
         Some((mode, rest)) if mode == "helper" => helper::run(rest),
         Some((mode, [path])) if mode == "run-plan" => match load_and_run(path) {

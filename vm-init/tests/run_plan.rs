@@ -97,3 +97,23 @@ fn a_malformed_plan_is_an_error_naming_the_line() {
         "{stdout}"
     );
 }
+
+#[test]
+fn invoked_as_cat_it_prints_files_and_fails_on_missing_ones() {
+    let dir = std::env::temp_dir().join(format!("seccomp-vm-init-cat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a.txt");
+    std::fs::write(&file, "first\nsecond\n").unwrap();
+    let cat = dir.join("cat");
+    std::os::unix::fs::symlink(init_path(), &cat).unwrap();
+    let output = Command::new(&cat).arg(&file).arg(&file).output().unwrap();
+    let missing = Command::new(&cat).arg(dir.join("missing")).output().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "first\nsecond\nfirst\nsecond\n"
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("cat: "));
+}

@@ -61,10 +61,13 @@ struct Outcome {
 /// Entry point from `main`: parses the options and runs one configuration (or, with `--all`, the CI set).
 pub fn run(args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--all") {
-        if args.len() > 1 {
-            return Err("vm-test: --all takes no other option".to_owned());
-        }
-        return run_all_for_ci();
+        return match args {
+            [_] => run_all(cli_present()),
+            [a, b] if (a == "--all" && b == "--no-cli") || (a == "--no-cli" && b == "--all") => {
+                run_all(false)
+            }
+            _ => Err("vm-test: --all takes no other option than --no-cli".to_owned()),
+        };
     }
     let options = parse_args(args, &default_packages(&workspace_root()), cli_present())?;
     let outcome = run_one(&options)?;
@@ -76,6 +79,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
 ///
 /// Every configuration runs even if an earlier one failed; the error lists all failures.
 pub fn run_all_for_ci() -> Result<(), String> {
+    run_all(cli_present())
+}
+
+/// [`run_all_for_ci`], with or without the CLI smoke steps.
+fn run_all(cli: bool) -> Result<(), String> {
+    let start = Instant::now();
     let packages = default_packages(&workspace_root());
     let configs = [
         (Arch::Aarch64, Suite::Bookworm),
@@ -89,7 +98,7 @@ pub fn run_all_for_ci() -> Result<(), String> {
             kernel: KernelChoice::Debian(suite),
             packages: packages.clone(),
             timeout: DEFAULT_TIMEOUT,
-            cli: cli_present(),
+            cli,
         };
         let result = run_one(&options).and_then(|outcome| {
             print_outcome(&options, &outcome);
@@ -100,6 +109,10 @@ pub fn run_all_for_ci() -> Result<(), String> {
             failures.push(format!("{arch} {}", options.kernel.label()));
         }
     }
+    eprintln!(
+        "\n==> vm-test: 3 configurations in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     if failures.is_empty() {
         Ok(())
     } else {
@@ -161,7 +174,7 @@ pub fn parse_args(args: &[String], default_packages: &[String], cli: bool) -> Re
             other => {
                 return Err(format!(
                     "vm-test: unexpected argument `{other}`; usage: cargo xtask vm-test --arch aarch64|x86_64 \
-                     [--kernel bookworm|trixie|PATH] [--package P]... [--timeout SECS] [--no-cli] | --all"
+                     [--kernel bookworm|trixie|PATH] [--package P]... [--timeout SECS] [--no-cli] | --all [--no-cli]"
                 ));
             }
         }
@@ -436,6 +449,8 @@ fn write_initramfs(path: &Path, files: &[GuestFile], steps: &[plan::Step]) -> Re
         writer.dir(dir, 0o755).map_err(io)?;
     }
     writer.dir("tmp", 0o1777).map_err(io)?;
+    // The init doubles as cat(1), for tests that exec a well-known program.
+    writer.symlink("bin/cat", "/init").map_err(io)?;
     writer
         .file("vm-plan", 0o644, plan::render(steps)?.as_bytes())
         .map_err(io)?;

@@ -12,6 +12,9 @@ pub const DIR: u32 = 0o040000;
 /// Mode bits of a regular file, to be or-ed with the permissions.
 pub const FILE: u32 = 0o100000;
 
+/// Mode bits of a symbolic link, to be or-ed with the permissions.
+pub const SYMLINK: u32 = 0o120000;
+
 /// Streams cpio entries into `W`.
 pub struct Writer<W: Write> {
     out: W,
@@ -37,6 +40,11 @@ impl<W: Write> Writer<W> {
     /// Adds a regular file with the given contents.
     pub fn file(&mut self, name: &str, permissions: u32, data: &[u8]) -> io::Result<()> {
         self.entry(name, FILE | (permissions & 0o7777), 1, data)
+    }
+
+    /// Adds a symbolic link `name` pointing at `target` (stored as the entry's data, without a NUL).
+    pub fn symlink(&mut self, name: &str, target: &str) -> io::Result<()> {
+        self.entry(name, SYMLINK | 0o777, 1, target.as_bytes())
     }
 
     /// Writes the trailer and returns the underlying writer.
@@ -138,6 +146,17 @@ mod tests {
         // filesize is the 7th field: offset 6 + 6 * 8.
         assert_eq!(&bytes[54..62], b"000000BC");
         assert_eq!(&bytes[110..112], b"x\0");
+    }
+
+    #[test]
+    fn symlinks_store_their_target_as_data() {
+        let mut writer = Writer::new(Vec::new());
+        writer.symlink("bin/cat", "/init").unwrap();
+        let bytes = writer.finish().unwrap();
+        let mut expected = header(1, 0o120777, 1, 5, 8).into_bytes();
+        // 110 + "bin/cat\0" = 118, padded to 120; "/init" = 125, padded to 128.
+        expected.extend_from_slice(b"bin/cat\0\0\0/init\0\0\0");
+        assert_eq!(&bytes[..128], &expected[..]);
     }
 
     #[test]
