@@ -62,7 +62,7 @@ struct Outcome {
 pub fn run(args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--all") {
         return match args {
-            [_] => run_all(cli_present()),
+            [_] => run_all_for_ci(),
             [a, b] if (a == "--all" && b == "--no-cli") || (a == "--no-cli" && b == "--all") => {
                 run_all(false)
             }
