@@ -10,8 +10,11 @@ use crate::util::{cargo, describe};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// Flags that make rustc link a fully static musl executable with rust-lld and musl's own crt objects.
-pub const RUSTFLAGS: &str = "-C linker-flavor=ld.lld -C link-self-contained=yes";
+/// Flags that make rustc link a fully static musl executable with rust-lld and musl's own crt objects,
+/// without debug info: the initramfs shrinks from about 120 MB to 16 MB and panics still name their
+/// file and line.
+pub const RUSTFLAGS: &str =
+    "-C linker-flavor=ld.lld -C link-self-contained=yes -C debuginfo=0 -C strip=debuginfo";
 
 /// A compiled executable reported by cargo.
 #[derive(Debug, Clone, PartialEq, Eq)]
