@@ -67,13 +67,13 @@ fn malformed_messages_are_refused_and_the_next_good_client_is_served() {
         &agent,
         br#"{"ociVersion":}"#,
         &[other.as_fd()],
-        "bad container process state: not JSON: 1:15: expected value",
+        "bad container process state: invalid JSON at line 1 column 15: expected value",
     );
     refused(
         &agent,
         b"\x7fELF\x02\x01\x01\x00\xff\xfe",
         &[other.as_fd()],
-        "bad container process state: not JSON: 1:1: expected value",
+        "bad container process state: invalid JSON at line 1 column 1: expected value",
     );
 
     // JSON of the wrong shape: the reason names the path.

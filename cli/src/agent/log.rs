@@ -8,6 +8,7 @@ use super::message::Reject;
 use crate::args::NotifyAnswer;
 use crate::notify::answer::{Decision, Delivery};
 use seccomp_core::arch::Arch;
+use seccomp_oci::state::ContainerProcessState;
 use seccomp_sys::Notification;
 use seccomp_sys::listener::{RecvError, ReplyError};
 use serde_json::json;
@@ -116,7 +117,7 @@ impl Log {
     }
 
     /// A runtime handed over a container's listener.
-    pub fn registered(&self, peer: &Peer, state: &super::state::ContainerProcessState) {
+    pub fn registered(&self, peer: &Peer, state: &ContainerProcessState) {
         self.emit(
             || {
                 let mut text = format!(
@@ -124,7 +125,7 @@ impl Log {
                     state.state.id.escape_debug(),
                     peer.text(),
                     state.pid,
-                    state.state.status.escape_debug(),
+                    state.state.status.as_str().escape_debug(),
                     state.state.bundle.escape_debug()
                 );
                 if let Some(metadata) = &state.metadata {
@@ -134,7 +135,7 @@ impl Log {
             },
             || {
                 json!({"event": "registered", "container": state.state.id, "peer": peer.json(),
-                       "pid": state.pid, "status": state.state.status, "bundle": state.state.bundle,
+                       "pid": state.pid, "status": state.state.status.as_str(), "bundle": state.state.bundle,
                        "metadata": state.metadata, "annotations": state.state.annotations})
             },
         );

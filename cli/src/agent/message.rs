@@ -12,10 +12,10 @@
 //! form one complete JSON value; fds arriving in any part are kept. Then [`Inbox::finish`] checks the
 //! document and the fds against each other.
 
-use super::state::{self, ContainerProcessState, SECCOMP_FD_NAME, StateError};
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::{Errno, IoSliceMut};
 use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags};
+use seccomp_oci::state::{ContainerProcessState, SECCOMP_FD_NAME};
 use seccomp_sys::Listener;
 use std::fmt;
 use std::mem::MaybeUninit;
@@ -45,8 +45,8 @@ pub enum Reject {
     },
     /// More than [`MAX_MESSAGE`] bytes arrived without a complete document.
     Oversized,
-    /// The bytes are not JSON, or not a container process state.
-    BadState(StateError),
+    /// The bytes are not JSON, or not a container process state; the error names the JSON path.
+    BadState(seccomp_oci::Error),
     /// The document came without any fd.
     NoFd,
     /// The document names a different number of fds than arrived.
@@ -216,7 +216,15 @@ impl Inbox {
                     }),
                 };
             }
-            Err(error) => return Err(Reject::BadState(state::syntax(&error))),
+            // Not JSON: the state parser reports the syntax error with its line and column.
+            Err(_) => {
+                return Err(match ContainerProcessState::from_json(&self.bytes) {
+                    Err(error) => Reject::BadState(error),
+                    Ok(_) => Reject::Truncated {
+                        bytes: self.bytes.len(),
+                    },
+                });
+            }
         };
         let state = ContainerProcessState::from_value(&value).map_err(Reject::BadState)?;
         let listener = self.take_listener(&state)?;
@@ -340,7 +348,9 @@ mod tests {
     fn syntax_errors_and_trailing_garbage_are_refused_at_once() {
         let mut inbox = Inbox::new();
         inbox.feed(b"\x00\xff garbage", other_fds(1));
-        assert!(reject(&mut inbox).starts_with("bad container process state: not JSON: 1:1: "));
+        assert!(
+            reject(&mut inbox).starts_with("bad container process state: invalid JSON at line 1 column 1: ")
+        );
 
         let mut inbox = Inbox::new();
         inbox.feed(format!("{STATE} x").as_bytes(), other_fds(1));

@@ -6,12 +6,11 @@
 //! from one epoll loop: it answers each notification by the handlers policy ([`crate::notify::answer`]),
 //! logs it with the container's id, and closes a container's listener when the container exits.
 //!
-//! - [`message`]: one runtime's message on the socket and every way it can be malformed.
-//! - [`state`]: the container process state document.
+//! - [`message`]: one runtime's message on the socket and every way it can be malformed; the container
+//!   process state itself is parsed by `seccomp_oci::state`.
 //! - [`server`]: the event loop.
 //! - [`log`]: the log lines.
 
 pub mod log;
 pub mod message;
 pub mod server;
-pub mod state;
