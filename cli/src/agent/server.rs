@@ -259,7 +259,11 @@ impl Server {
             epoll::EventData::new_u64(token),
             epoll::EventFlags::IN,
         ) {
-            self.log.rejected(peer, &Reject::Os(errno));
+            self.log.warning(&format!(
+                "container {} from connection #{}: cannot watch its listener (epoll_ctl: {errno}); listener closed",
+                state.state.id.escape_debug(),
+                peer.connection
+            ));
             return;
         }
         self.log.registered(peer, &state);
