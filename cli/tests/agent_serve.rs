@@ -199,3 +199,31 @@ fn a_stale_socket_is_replaced_and_a_live_one_is_refused() {
     );
     drop(agent);
 }
+
+#[test]
+fn a_pretty_printed_state_as_crun_sends_it_is_accepted() {
+    let _serial = support::serial();
+    let mut target = target!("a_pretty_printed_state_as_crun_sends_it_is_accepted");
+    let agent = Agent::start("crun-style", &["--on-notify", "value(12)"]);
+    let listener = target.listener.take().expect("the target's listener");
+    // crun writes the state with yajl's beautify option and its own ociVersion "0.2.0".
+    let mut state: serde_json::Value = serde_json::from_str(&support::state_json(
+        "pretty-box",
+        target.pid().as_raw_nonzero().get(),
+        &["seccompFd"],
+    ))
+    .expect("valid JSON");
+    state["ociVersion"] = "0.2.0".into();
+    let pretty = serde_json::to_string_pretty(&state).expect("serialize");
+    let connection = support::hand_over(
+        &agent.socket,
+        pretty.as_bytes(),
+        &[rustix::fd::AsFd::as_fd(&listener)],
+    );
+    drop(listener);
+    agent.wait_for("the registration", |line| {
+        line.contains("container pretty-box: registered")
+    });
+    assert!(closed_by_agent(&connection));
+    assert_eq!(target.call(Call::Getuid), 12);
+}
