@@ -6,6 +6,7 @@
 //! them open and change what the other test observes).
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod crosscheck;
 pub mod filters;
 pub mod signals;
 pub mod thread;
