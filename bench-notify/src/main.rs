@@ -1,7 +1,8 @@
 //! `seccomp-bench-notify`: runs every configuration in interleaved rounds and writes the raw timings.
 //!
 //! Usually started by `cargo xtask bench-notify`, which builds it in release mode and reads its output.
-//! Usage: `seccomp-bench-notify [--iterations N] [--round N] [--warmup N] [--timeout SECS] --out FILE`.
+//! Usage: `seccomp-bench-notify [--iterations N] [--round N] [--warmup N] [--timeout SECS]
+//! [--only NAME,...] --out FILE`.
 
 use seccomp_bench_notify::output::{self, Outcome};
 use seccomp_bench_notify::plan::{self, Cpus, Support};
@@ -19,6 +20,7 @@ struct Options {
     round: u64,
     warmup: u64,
     timeout: Duration,
+    only: Vec<String>,
     out: PathBuf,
 }
 
@@ -28,6 +30,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         round: 2_000,
         warmup: 200,
         timeout: Duration::from_secs(60),
+        only: Vec::new(),
         out: PathBuf::new(),
     };
     let mut args = args.iter();
@@ -45,6 +48,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--round" => options.round = value("--round")?,
             "--warmup" => options.warmup = value("--warmup")?,
             "--timeout" => options.timeout = Duration::from_secs(value("--timeout")?),
+            "--only" => {
+                let names = args.next().ok_or("--only needs a value")?;
+                options.only.extend(names.split(',').map(str::to_owned));
+            }
             "--out" => {
                 options.out = args.next().ok_or("--out needs a value")?.into();
             }
@@ -82,7 +89,7 @@ fn run(options: &Options) -> Result<(), String> {
         [a, b, ..] => Cpus { a: *a, b: Some(*b) },
     };
     let mut notes = Vec::new();
-    let configs = plan::plan(cpus, support(&mut notes), &mut notes);
+    let configs = plan::select(plan::plan(cpus, support(&mut notes), &mut notes), &options.only)?;
     let shared =
         Shared::new(options.round as usize).map_err(|e| format!("mmap of the shared memory: {e}"))?;
     let mut outcomes: Vec<Outcome> = configs.iter().map(|_| Ok(Vec::new())).collect();

@@ -76,16 +76,26 @@ pub struct Config {
     pub continue_syscall: bool,
 }
 
-impl fmt::Display for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.mechanism.name())?;
+impl Config {
+    /// The row's name, as the xtask prints it: the mechanism, `+continue` and `+sync` when set, then
+    /// `/` and the placement, such as `notify+sync/same`.
+    pub fn name(&self) -> String {
+        let mut name = self.mechanism.name().to_owned();
         if self.continue_syscall {
-            f.write_str("+continue")?;
+            name.push_str("+continue");
         }
         if self.sync_wakeup {
-            f.write_str("+sync")?;
+            name.push_str("+sync");
         }
-        write!(f, " ({} cpu)", self.placement.name())
+        name.push('/');
+        name.push_str(self.placement.name());
+        name
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
     }
 }
 
@@ -109,6 +119,25 @@ pub struct Support {
     pub continue_syscall: bool,
     /// `SECCOMP_RET_TRACE`.
     pub trace: bool,
+}
+
+/// Keeps the configurations named in `only` (all of them when it is empty); an unknown name is an error
+/// that lists the names available on this machine.
+pub fn select(configs: Vec<Config>, only: &[String]) -> Result<Vec<Config>, String> {
+    if let Some(unknown) = only
+        .iter()
+        .find(|name| !configs.iter().any(|c| c.name() == **name))
+    {
+        let available: Vec<String> = configs.iter().map(Config::name).collect();
+        return Err(format!(
+            "--only: no configuration `{unknown}` on this machine; available: {}",
+            available.join(", ")
+        ));
+    }
+    Ok(configs
+        .into_iter()
+        .filter(|config| only.is_empty() || only.contains(&config.name()))
+        .collect())
 }
 
 /// The rows to measure on this machine, in a fixed order; `notes` gets one line per skipped group.
@@ -195,6 +224,21 @@ mod tests {
         for (index, config) in configs.iter().enumerate() {
             assert!(!configs[..index].contains(config), "{config} twice");
         }
+    }
+
+    #[test]
+    fn select_keeps_the_named_rows_and_refuses_unknown_names() {
+        let configs = plan(Cpus { a: 0, b: Some(1) }, ALL, &mut Vec::new());
+        let only = ["notify+sync/same".to_owned(), "futex/same".to_owned()];
+        let kept = select(configs.clone(), &only).unwrap();
+        let names: Vec<String> = kept.iter().map(Config::name).collect();
+        assert_eq!(names, ["futex/same", "notify+sync/same"]);
+        assert_eq!(select(configs.clone(), &[]).unwrap(), configs);
+        let error = select(configs, &["notify/moon".to_owned()]).unwrap_err();
+        assert!(
+            error.contains("`notify/moon`") && error.contains("ret_trace/diff"),
+            "{error}"
+        );
     }
 
     #[test]
