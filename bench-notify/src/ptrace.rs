@@ -180,50 +180,37 @@ mod arch {
         len: usize,
     }
 
-    pub fn set_return(pid: Pid, value: u64) -> Result<(), Errno> {
-        let mut regs = [0u64; 34];
+    /// `ptrace(PTRACE_GETREGSET, pid, set, &{buf})`.
+    fn get_regset(pid: Pid, set: usize, buf: &mut [u8]) -> Result<(), Errno> {
         let iov = IoVec {
-            base: regs.as_mut_ptr() as usize,
-            len: size_of_val(&regs),
+            base: buf.as_mut_ptr() as usize,
+            len: buf.len(),
         };
-        // SAFETY: the kernel writes at most `iov.len` bytes into `regs`, a live local of that size, and
-        // reads the iovec, a live local.
-        unsafe {
-            ptrace(
-                PTRACE_GETREGSET,
-                raw_pid(pid),
-                NT_PRSTATUS,
-                (&raw const iov) as usize,
-            )
-        }?;
-        regs[0] = value;
-        // SAFETY: the kernel reads `iov.len` bytes from `regs` and the iovec, both live locals.
-        unsafe {
-            ptrace(
-                PTRACE_SETREGSET,
-                raw_pid(pid),
-                NT_PRSTATUS,
-                (&raw const iov) as usize,
-            )
-        }
-        .map(drop)
+        // SAFETY: the kernel writes at most `iov.len` bytes into `buf`, which we borrow exclusively for
+        // the call, and reads the iovec, a live local.
+        unsafe { ptrace(PTRACE_GETREGSET, raw_pid(pid), set, (&raw const iov) as usize) }.map(drop)
+    }
+
+    /// `ptrace(PTRACE_SETREGSET, pid, set, &{buf})`.
+    fn set_regset(pid: Pid, set: usize, buf: &[u8]) -> Result<(), Errno> {
+        let iov = IoVec {
+            base: buf.as_ptr() as usize,
+            len: buf.len(),
+        };
+        // SAFETY: the kernel only reads `iov.len` bytes from `buf`, borrowed for the call, and the iovec.
+        unsafe { ptrace(PTRACE_SETREGSET, raw_pid(pid), set, (&raw const iov) as usize) }.map(drop)
+    }
+
+    pub fn set_return(pid: Pid, value: u64) -> Result<(), Errno> {
+        // struct user_pt_regs: x0..x30, sp, pc, pstate; x0 holds the return value.
+        let mut regs = [0u8; 34 * 8];
+        get_regset(pid, NT_PRSTATUS, &mut regs)?;
+        let (x0, _) = regs.split_at_mut(8);
+        x0.copy_from_slice(&value.to_ne_bytes());
+        set_regset(pid, NT_PRSTATUS, &regs)
     }
 
     pub fn skip(pid: Pid) -> Result<(), Errno> {
-        let mut nr: i32 = -1;
-        let iov = IoVec {
-            base: (&raw mut nr) as usize,
-            len: size_of::<i32>(),
-        };
-        // SAFETY: the kernel reads 4 bytes from `nr` and the iovec, both live locals.
-        unsafe {
-            ptrace(
-                PTRACE_SETREGSET,
-                raw_pid(pid),
-                NT_ARM_SYSTEM_CALL,
-                (&raw const iov) as usize,
-            )
-        }
-        .map(drop)
+        set_regset(pid, NT_ARM_SYSTEM_CALL, &(-1i32).to_ne_bytes())
     }
 }
