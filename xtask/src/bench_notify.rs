@@ -190,7 +190,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &options,
             &results,
             &failures,
-            elapsed.as_secs()
+            elapsed.as_secs_f64()
         )
     );
     if let Some(path) = &options.json {
@@ -297,7 +297,7 @@ fn report(
     options: &Options,
     results: &[(Config, Summary)],
     failures: &[String],
-    seconds: u64,
+    seconds: f64,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\ncommand: {command}");
@@ -318,7 +318,7 @@ fn report(
     let _ = writeln!(
         out,
         "iterations: {} timed calls per configuration, interleaved in rounds of {} (plus {} warm-up calls \
-         per round); measured in {seconds} s",
+         per round); measured in {seconds:.1} s",
         options.iterations, options.round, options.warmup
     );
     for note in &raw.notes {
