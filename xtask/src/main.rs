@@ -3,6 +3,7 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod ci;
+mod fuzz;
 mod gen_syscalls;
 mod util;
 
@@ -11,6 +12,10 @@ use std::process::ExitCode;
 /// The tasks, with a one-line description each, printed by `cargo xtask help`.
 const TASKS: &[(&str, &str)] = &[
     ("ci", "run every check CI runs (the README's test command)"),
+    (
+        "fuzz",
+        "run every cargo-fuzz target [--seconds N (30)] [--target T]; table of runs, exec/s, coverage",
+    ),
     (
         "gen-syscalls",
         "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
@@ -23,6 +28,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
+        "fuzz" => fuzz::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
