@@ -1,0 +1,392 @@
+//! The command-line surface: every subcommand, option and help text, as clap derive definitions.
+//!
+//! This module holds no behaviour; `cmd/` implements each subcommand. `cargo xtask man` and
+//! `seccompctl completions` generate the man page and shell completions from [`Cli`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// seccompctl: run, supervise, trace, learn, compile and inspect seccomp filters.
+#[derive(Debug, Parser)]
+#[command(
+    name = "seccompctl",
+    version,
+    about = "Run, supervise, trace, learn, compile and inspect seccomp filters",
+    long_about = "seccompctl drives Linux seccomp end to end: it runs commands under a policy, supervises and \
+                  traces their syscalls through user notifications (no ptrace), learns policies, compiles \
+                  policies into minimal kernel-cacheable BPF, inspects and simulates filters, and serves as an \
+                  OCI seccomp agent.",
+    after_help = EXIT_STATUS_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The exit statuses, shown under every `--help` and in the man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0    success
+  1    a check failed (check: invalid program; sim with --expect: other action)
+  2    usage error
+  3    bad input (unreadable or malformed policy, profile or BPF file)
+  4    the kernel refused or lacks a feature (install failed, permission denied)
+  5    other system error
+  run, trace, learn: the command's own status (128 + N when killed by signal N),
+  or 125 when seccompctl itself failed, 126 when the command cannot run, 127 when it is not found.";
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command under a policy, supervising its notify rules.
+    #[command(after_help = "Example:\n  seccompctl run --policy sandbox.policy -- /bin/ls -l /tmp")]
+    Run(RunArgs),
+    /// Trace a command's syscalls through seccomp notifications (no ptrace).
+    #[command(
+        after_help = "Example:\n  seccompctl trace --syscalls openat,execve,connect -- curl -s example.org"
+    )]
+    Trace(TraceArgs),
+    /// Learn the smallest allow-list policy under which a command runs.
+    #[command(
+        after_help = "Example:\n  seccompctl learn -o ls.policy -- ls /\n  seccompctl run --policy ls.policy -- ls /"
+    )]
+    Learn(LearnArgs),
+    /// Compile a policy or OCI profile into a seccomp filter.
+    #[command(
+        after_help = "Example:\n  seccompctl compile sandbox.policy --arch x86_64 -o sandbox.bpf\n  \
+                            seccompctl compile --oci profile.json --arch aarch64 --emit stats"
+    )]
+    Compile(CompileArgs),
+    /// Disassemble a raw BPF filter file, or the filters installed in a process.
+    #[command(after_help = "Example:\n  seccompctl disasm sandbox.bpf\n  seccompctl disasm --pid 1234")]
+    Disasm(DisasmArgs),
+    /// Simulate one syscall against a filter or policy: the action and instructions executed.
+    #[command(
+        after_help = "Example:\n  seccompctl sim sandbox.bpf --arch x86_64 --syscall openat --args 0xffffff9c,0x1000,2"
+    )]
+    Sim(SimArgs),
+    /// Validate a raw BPF file with the kernel's rules and show its statistics and cacheable syscalls.
+    #[command(after_help = "Example:\n  seccompctl check sandbox.bpf --arch x86_64")]
+    Check(CheckArgs),
+    /// List the seccomp actions the running kernel supports.
+    #[command(after_help = "Example:\n  seccompctl actions --json")]
+    Actions(JsonArgs),
+    /// Show the notification struct sizes the running kernel reports.
+    #[command(after_help = "Example:\n  seccompctl sizes")]
+    Sizes(JsonArgs),
+    /// Show everything the running kernel supports: actions, filter flags, notification ioctls.
+    #[command(after_help = "Example:\n  seccompctl features --json")]
+    Features(JsonArgs),
+    /// Resolve a syscall name to its number or a number to its name.
+    #[command(after_help = "Example:\n  seccompctl resolve openat --arch aarch64\n  seccompctl resolve 59")]
+    Resolve(ResolveArgs),
+    /// Serve as an OCI seccomp agent on a Unix socket (runc/crun `listenerPath`).
+    #[command(
+        after_help = "Example:\n  seccompctl agent --socket /run/seccomp-agent.sock --policy handlers.policy"
+    )]
+    Agent(AgentArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  seccompctl completions bash > /etc/bash_completion.d/seccompctl")]
+    Completions(CompletionsArgs),
+}
+
+/// Where a policy comes from: a native policy file or an OCI profile.
+#[derive(Debug, Args, Clone)]
+#[group(required = true, multiple = false)]
+pub struct PolicySource {
+    /// A policy in the native text format (see docs/policy.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// An OCI runtime-spec seccomp profile (JSON; Docker's profile extensions accepted).
+    #[arg(long, value_name = "FILE")]
+    pub oci: Option<PathBuf>,
+}
+
+/// How the supervisor answers a notification that no more specific rule answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyAnswer {
+    /// Let the syscall run (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`).
+    Continue,
+    /// Fail the syscall with this errno.
+    Errno(u16),
+    /// Return this value without running the syscall.
+    Value(i64),
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The policy.
+    #[command(flatten)]
+    pub source: PolicySource,
+    /// How to answer notifications: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
+    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
+    pub on_notify: NotifyAnswer,
+    /// Do not set no_new_privs (needs CAP_SYS_ADMIN).
+    #[arg(long)]
+    pub no_nnp: bool,
+    /// Log notifications as JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the notification log to FILE instead of stderr.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not log notifications.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// `trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Comma-separated syscall names to trace.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        conflicts_with = "all",
+        required_unless_present = "all"
+    )]
+    pub syscalls: Vec<String>,
+    /// Trace every syscall.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the trace to FILE instead of stderr.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// The policy formats `learn` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// The native text format.
+    Native,
+    /// An OCI runtime-spec seccomp profile.
+    Oci,
+}
+
+/// `learn`.
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// Where to write the learned policy.
+    #[arg(short = 'o', long, value_name = "POLICY")]
+    pub output: PathBuf,
+    /// The policy format to write.
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Native)]
+    pub format: PolicyFormat,
+    /// The learned policy's default action for everything the command did not use.
+    #[arg(long, value_name = "ACTION", default_value = "errno(EPERM)")]
+    pub default: String,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// What `compile` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// Raw little-endian `sock_filter` array, as libseccomp's `seccomp_export_bpf` writes.
+    Bpf,
+    /// Readable assembly (the disassembler's syntax, which `disasm` and the assembler read back).
+    Asm,
+    /// A C array of `struct sock_filter`.
+    C,
+    /// A Rust `const` array for embedding in a static binary.
+    Rust,
+    /// Statistics as JSON: length, executed instructions (mean, max), cacheable syscalls.
+    Stats,
+}
+
+/// `compile`.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// A policy in the native text format.
+    #[arg(
+        value_name = "POLICY",
+        required_unless_present = "oci",
+        conflicts_with = "oci"
+    )]
+    pub policy: Option<PathBuf>,
+    /// An OCI seccomp profile instead of a native policy.
+    #[arg(long, value_name = "PROFILE")]
+    pub oci: Option<PathBuf>,
+    /// The target architecture (x86_64, aarch64, i386, x32); defaults to the policy's or the host's.
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// The output file (default: standard output).
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = Emit::Bpf)]
+    pub emit: Emit,
+}
+
+/// `disasm`.
+#[derive(Debug, Args)]
+pub struct DisasmArgs {
+    /// A raw BPF file (little-endian `sock_filter` array).
+    #[arg(
+        value_name = "FILE.bpf",
+        required_unless_present = "pid",
+        conflicts_with = "pid"
+    )]
+    pub file: Option<PathBuf>,
+    /// Dump the filters installed in this process (PTRACE_SECCOMP_GET_FILTER; needs CAP_SYS_ADMIN).
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<i32>,
+}
+
+/// `sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// A raw BPF file or a native policy.
+    #[arg(value_name = "FILE.bpf|POLICY")]
+    pub input: PathBuf,
+    /// The architecture of the simulated syscall.
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// The syscall, by name or number.
+    #[arg(long, value_name = "NAME|NR")]
+    pub syscall: String,
+    /// Up to six comma-separated argument values (decimal, 0x hex, or negative).
+    #[arg(
+        long,
+        value_name = "A0,A1,...",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<String>,
+    /// The instruction pointer.
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A raw BPF file.
+    #[arg(value_name = "FILE.bpf")]
+    pub file: PathBuf,
+    /// The architecture whose syscall table the statistics use (default: the host's).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Commands whose only option is `--json`.
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// A syscall name or number.
+    #[arg(value_name = "NAME|NR")]
+    pub syscall: String,
+    /// The architecture (default: the host's).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+}
+
+/// `agent`.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The Unix socket to listen on (the profile's `listenerPath`).
+    #[arg(long, value_name = "PATH")]
+    pub socket: PathBuf,
+    /// A native policy whose notify-time answers the agent applies (default: continue everything).
+    #[arg(long, value_name = "HANDLERS")]
+    pub policy: Option<PathBuf>,
+    /// How to answer notifications no handler rule matches.
+    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
+    pub on_notify: NotifyAnswer,
+    /// Log notifications as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses `continue`, `errno(EPERM)`, `errno(N)` or `value(N)`.
+pub fn parse_notify_answer(text: &str) -> Result<NotifyAnswer, String> {
+    let text = text.trim();
+    if text == "continue" {
+        return Ok(NotifyAnswer::Continue);
+    }
+    if let Some(inner) = text
+        .strip_prefix("value(")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        return crate::numbers::parse_i64(inner)
+            .map(NotifyAnswer::Value)
+            .ok_or_else(|| format!("bad value `{inner}`: expected a decimal or 0x hexadecimal number"));
+    }
+    if text.starts_with("errno") {
+        let action: seccomp_core::action::Action = text.parse().map_err(|e| format!("`{text}`: {e}"))?;
+        if let seccomp_core::action::ActionKind::Errno(errno) = action.kind() {
+            return Ok(NotifyAnswer::Errno(errno));
+        }
+    }
+    Err(format!("`{text}`: expected continue, errno(NAME|N) or value(N)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn notify_answers_parse() {
+        assert_eq!(parse_notify_answer("continue"), Ok(NotifyAnswer::Continue));
+        assert_eq!(parse_notify_answer("errno(EPERM)"), Ok(NotifyAnswer::Errno(1)));
+        assert_eq!(parse_notify_answer("errno(38)"), Ok(NotifyAnswer::Errno(38)));
+        assert_eq!(parse_notify_answer("value(-1)"), Ok(NotifyAnswer::Value(-1)));
+        assert_eq!(parse_notify_answer("value(0x10)"), Ok(NotifyAnswer::Value(16)));
+        assert!(parse_notify_answer("errno(4096)").is_err());
+        assert!(parse_notify_answer("allow").is_err());
+        assert!(parse_notify_answer("value(x)").is_err());
+    }
+
+    #[test]
+    fn run_takes_the_command_after_double_dash() {
+        let cli =
+            Cli::try_parse_from(["seccompctl", "run", "--policy", "p", "--", "ls", "-l"]).expect("parses");
+        let Command::Run(run) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(run.command, ["ls", "-l"]);
+        assert_eq!(run.on_notify, NotifyAnswer::Continue);
+    }
+}
