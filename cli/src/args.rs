@@ -122,7 +122,12 @@ pub struct RunArgs {
     /// The policy.
     #[command(flatten)]
     pub source: PolicySource,
-    /// How to answer notifications: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
+    /// A native policy evaluated against each notification to choose its answer: `allow`/`log` continue the
+    /// syscall, `errno(N)` fails it, `kill-process`/`kill-thread` kill the caller, `notify` falls back to
+    /// `--on-notify`.
+    #[arg(long, value_name = "FILE")]
+    pub handlers: Option<PathBuf>,
+    /// How to answer notifications no handler decides: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
     #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
     pub on_notify: NotifyAnswer,
     /// Do not set no_new_privs (needs CAP_SYS_ADMIN).
@@ -315,7 +320,8 @@ pub struct AgentArgs {
     /// The Unix socket to listen on (the profile's `listenerPath`).
     #[arg(long, value_name = "PATH")]
     pub socket: PathBuf,
-    /// A native policy whose notify-time answers the agent applies (default: continue everything).
+    /// A native policy evaluated against each notification to choose its answer (same meaning as
+    /// `run --handlers`); without it every notification gets the `--on-notify` answer.
     #[arg(long, value_name = "HANDLERS")]
     pub policy: Option<PathBuf>,
     /// How to answer notifications no handler rule matches.

@@ -3,8 +3,10 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod ci;
+mod dist;
 mod fuzz;
 mod gen_syscalls;
+mod man;
 mod util;
 
 use std::process::ExitCode;
@@ -13,8 +15,16 @@ use std::process::ExitCode;
 const TASKS: &[(&str, &str)] = &[
     ("ci", "run every check CI runs (the README's test command)"),
     (
+        "dist",
+        "static musl seccompctl binaries for x86_64 and aarch64 in target/dist (at most 1 MiB each)",
+    ),
+    (
         "fuzz",
         "run every cargo-fuzz target [--seconds N (30)] [--target T]; table of runs, exec/s, coverage",
+    ),
+    (
+        "man",
+        "write man pages generated from the clap definitions to target/man (--out DIR)",
     ),
     (
         "gen-syscalls",
@@ -30,6 +40,8 @@ fn main() -> ExitCode {
         "ci" => ci::run(&rest),
         "fuzz" => fuzz::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
+        "dist" => dist::run(&rest),
+        "man" => man::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())

@@ -7,7 +7,6 @@ mod resolve;
 use crate::args::{Cli, Command};
 use crate::error::{CliError, CliResult};
 
-
 /// Runs the subcommand `cli` names and returns the exit status to leave with.
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
