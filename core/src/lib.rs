@@ -18,4 +18,5 @@ pub use action_syntax::{
 pub mod arch;
 pub mod bpf;
 pub mod errno;
+pub mod policy;
 mod syscalls;

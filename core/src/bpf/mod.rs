@@ -3,8 +3,26 @@
 //!
 //! The central invariant: a [`Validated`] program is one the kernel's `SECCOMP_SET_MODE_FILTER` would accept.
 //! Only the validator constructs it, and the emulator and the installer in `seccomp-sys` accept nothing else.
+//!
+//! The stages, one module each: [`builder`] (emit code with labels) → [`validate`](mod@validate) (the kernel's checks) →
+//! [`emulate`](mod@emulate) (run it) and [`cache`] (what the kernel's action cache makes free); [`raw`] reads and writes
+//! the binary form, [`disasm`] and [`asm`] the text form; [`generate`] makes test programs.
 
+pub mod asm;
+pub mod builder;
+pub mod cache;
+pub mod disasm;
+pub mod emulate;
+pub mod generate;
 pub mod insn;
 mod program;
+pub mod raw;
+pub mod validate;
 
+pub use asm::{AsmError, assemble};
+pub use builder::{BuildError, Builder, Label, Target};
+pub use disasm::{Listing, disassemble};
+pub use emulate::{Emulation, emulate, emulate_stack, trace};
 pub use program::Validated;
+pub use raw::RawError;
+pub use validate::{PathBudgetError, Rule, ValidationError, validate, validate_stack_budget};

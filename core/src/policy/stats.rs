@@ -1,0 +1,68 @@
+//! Figures of a compiled program: its length, the instructions it executes per syscall of its arch's table
+//! (run in the emulator) and how many syscalls the kernel's action cache will serve without running it.
+
+use super::compile::Compiled;
+use crate::abi::SeccompData;
+use crate::bpf::{cache, emulate};
+
+/// Figures of a compiled program over its arch's syscall table (arguments all zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// Instructions in the program.
+    pub len: usize,
+    /// `nr` ranges the search tree distinguishes.
+    pub ranges: usize,
+    /// Distinct argument blocks.
+    pub arg_blocks: usize,
+    /// Syscalls in the arch's table (the population of the figures below).
+    pub syscalls: usize,
+    /// Instructions executed, summed over the table.
+    pub executed_total: usize,
+    /// The most instructions executed for one syscall of the table.
+    pub executed_max: usize,
+    /// Syscalls of the table the kernel's action cache will allow without running the filter
+    /// ([`cache::is_const_allow`]; not counting the kernel's uprobe exemption).
+    pub cacheable: usize,
+}
+
+impl Stats {
+    /// Measures a compiled program over its arch's table.
+    pub fn measure(compiled: &Compiled<'_>) -> Stats {
+        let program = compiled.program();
+        let arch = compiled.arch();
+        let mut stats = Stats {
+            len: program.len(),
+            ranges: compiled.ranges(),
+            arg_blocks: compiled.arg_blocks(),
+            syscalls: 0,
+            executed_total: 0,
+            executed_max: 0,
+            cacheable: 0,
+        };
+        for (_, nr) in arch.syscalls().iter() {
+            let data = SeccompData {
+                nr: nr as i32,
+                arch: arch.audit(),
+                instruction_pointer: 0,
+                args: [0; 6],
+            };
+            let run = emulate(&program, &data);
+            stats.syscalls += 1;
+            stats.executed_total += run.executed;
+            stats.executed_max = stats.executed_max.max(run.executed);
+            if cache::is_const_allow(&program, arch.audit(), nr as i32) {
+                stats.cacheable += 1;
+            }
+        }
+        stats
+    }
+
+    /// Mean instructions executed per syscall of the table.
+    pub fn executed_mean(&self) -> f64 {
+        if self.syscalls == 0 {
+            0.0
+        } else {
+            self.executed_total as f64 / self.syscalls as f64
+        }
+    }
+}

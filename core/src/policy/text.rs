@@ -1,0 +1,699 @@
+//! The native text format of policies: a line-oriented parser that needs no allocation, and the writer
+//! (`Display`) that produces text the parser reads back to an equal policy.
+//!
+//! ```text
+//! arch x86_64
+//! default errno(EPERM)
+//! bad-arch kill-process
+//! allow read write close exit_group rt_sigreturn
+//! allow openat if (args[2] & 3) == 0        # read-only opens
+//! allow socket if args[0].lo == 1 || args[0].lo == 10
+//! allow ioctl if args[1].lo == 0x5401 && args[0] <= 2
+//! ```
+//!
+//! The grammar and the meaning of each statement are in `docs/policy.md`.
+
+use super::model::{ARG_COUNT, Comparison, Op, Policy, PolicyError, Width, X32};
+use crate::action::Action;
+use crate::action_syntax::ActionParseErrorKind;
+use crate::arch::Arch;
+use core::fmt;
+use core::str::FromStr;
+
+/// A short copy of the offending input, kept inside the error so the error owns no borrow of the text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Snippet {
+    bytes: [u8; Snippet::CAPACITY],
+    len: u8,
+}
+
+impl Snippet {
+    /// The longest snippet kept, in bytes; longer text is cut at a character boundary.
+    pub const CAPACITY: usize = 32;
+
+    /// Copies the start of `text` (at most [`Snippet::CAPACITY`] bytes, whole characters only).
+    pub fn new(text: &str) -> Snippet {
+        let mut end = text.len().min(Snippet::CAPACITY);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; Snippet::CAPACITY];
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..end), text.as_bytes().get(..end)) {
+            dst.copy_from_slice(src);
+        }
+        Snippet {
+            bytes,
+            len: end as u8,
+        }
+    }
+
+    /// The copied text (empty when the problem is the end of the line).
+    pub fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or(&[]);
+        core::str::from_utf8(bytes).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Snippet {
+    /// Writes the text in backquotes, or `end of line`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.len == 0 {
+            f.write_str("end of line")
+        } else {
+            write!(f, "`{}`", self.as_str())
+        }
+    }
+}
+
+/// Where a policy text is wrong and what was expected there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// The line, from 1.
+    pub line: u32,
+    /// The column, from 1, in characters.
+    pub column: u32,
+    /// What was wrong.
+    pub kind: ParseErrorKind,
+}
+
+/// The ways a policy text can be wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// Something else was expected here.
+    Expected {
+        /// What the grammar allows at this point.
+        expected: &'static str,
+        /// What the text has instead.
+        found: Snippet,
+    },
+    /// A syscall name the target architecture's table does not have.
+    UnknownSyscall {
+        /// The name as written.
+        name: Snippet,
+        /// The architecture it was looked up for.
+        arch: Arch,
+    },
+    /// An architecture name that is none of the supported ones.
+    UnknownArch(Snippet),
+    /// The action could not be read.
+    Action(ActionParseErrorKind),
+    /// A number too large for its place (the text says which).
+    OutOfRange(&'static str),
+    /// A statement that may appear once appeared again.
+    Duplicate(&'static str),
+    /// `arch` after a rule: rules are resolved for the arch in force, so it must come first.
+    ArchAfterRules,
+    /// The text has no `default` line.
+    MissingDefault,
+    /// The policy refused the statement (capacity exceeded, x32 setting on another arch).
+    Policy(PolicyError),
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.line, self.column)?;
+        match &self.kind {
+            ParseErrorKind::Expected { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
+            ParseErrorKind::UnknownSyscall { name, arch } => {
+                write!(f, "unknown syscall {name} for {arch}")
+            }
+            ParseErrorKind::UnknownArch(name) => write!(
+                f,
+                "unknown architecture {name} (expected x86_64, x32, i386 or aarch64)"
+            ),
+            ParseErrorKind::Action(kind) => write!(
+                f,
+                "{}",
+                crate::ActionParseError {
+                    kind: *kind,
+                    position: 0
+                }
+            ),
+            ParseErrorKind::OutOfRange(what) => f.write_str(what),
+            ParseErrorKind::Duplicate(what) => write!(f, "`{what}` given twice"),
+            ParseErrorKind::ArchAfterRules => f.write_str("`arch` must come before the first rule"),
+            ParseErrorKind::MissingDefault => {
+                f.write_str("expected a `default ACTION` line somewhere in the policy")
+            }
+            ParseErrorKind::Policy(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl core::error::Error for ParseError {}
+
+/// Whether `byte` may appear in a word (statement keyword, action name, syscall name or number).
+const fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
+}
+
+/// A position in one line of the input.
+struct Cursor<'a> {
+    line: &'a str,
+    pos: usize,
+    line_no: u32,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.line.as_bytes().get(self.pos).copied()
+    }
+
+    fn rest(&self) -> &'a str {
+        self.line.get(self.pos..).unwrap_or("")
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Whether only whitespace and a comment remain.
+    fn at_end(&mut self) -> bool {
+        self.skip_ws();
+        matches!(self.peek(), None | Some(b'#'))
+    }
+
+    /// Consumes `token` if the line continues with it.
+    fn eat(&mut self, token: &str) -> bool {
+        if self.rest().starts_with(token) {
+            self.pos += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The word at the cursor (possibly empty), consumed, with its start.
+    fn word(&mut self) -> (&'a str, usize) {
+        let start = self.pos;
+        while self.peek().is_some_and(is_word_byte) {
+            self.pos += 1;
+        }
+        (self.line.get(start..self.pos).unwrap_or(""), start)
+    }
+
+    /// An error at byte offset `at` of this line.
+    fn error_at(&self, at: usize, kind: ParseErrorKind) -> ParseError {
+        let column = self.line.get(..at).map_or(at, |prefix| prefix.chars().count()) + 1;
+        ParseError {
+            line: self.line_no,
+            column: column as u32,
+            kind,
+        }
+    }
+
+    /// "expected X, found <the token at `at`>".
+    fn expected_at(&self, at: usize, expected: &'static str) -> ParseError {
+        let rest = self.line.get(at..).unwrap_or("");
+        let rest = if rest.starts_with('#') { "" } else { rest };
+        let token_len = match rest.bytes().position(|b| !is_word_byte(b)) {
+            Some(0) => rest.chars().next().map_or(0, char::len_utf8),
+            Some(len) => len,
+            None => rest.len(),
+        };
+        let found = Snippet::new(rest.get(..token_len).unwrap_or(""));
+        self.error_at(at, ParseErrorKind::Expected { expected, found })
+    }
+
+    /// "expected X" at the cursor, after skipping whitespace.
+    fn expected(&mut self, expected: &'static str) -> ParseError {
+        self.skip_ws();
+        self.expected_at(self.pos, expected)
+    }
+
+    /// Consumes `token` or fails with "expected `what`".
+    fn expect(&mut self, token: &str, what: &'static str) -> Result<(), ParseError> {
+        self.skip_ws();
+        if self.eat(token) {
+            Ok(())
+        } else {
+            Err(self.expected(what))
+        }
+    }
+}
+
+/// Parses an unsigned number word: decimal or `0x` hexadecimal, `_` allowed between digits.
+fn parse_unsigned(word: &str) -> Option<u64> {
+    let (digits, radix) = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (word, 10),
+    };
+    if !digits.bytes().next().is_some_and(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for byte in digits.bytes() {
+        if byte == b'_' {
+            continue;
+        }
+        let digit = char::from(byte).to_digit(radix)?;
+        value = value
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(digit))?;
+    }
+    Some(value)
+}
+
+/// Parses a constant of a comparison at the cursor: an optional `-` and an unsigned number, giving the
+/// two's complement in the comparison's width.
+fn parse_value(cursor: &mut Cursor<'_>, width: Width) -> Result<u64, ParseError> {
+    cursor.skip_ws();
+    let start = cursor.pos;
+    let negative = cursor.eat("-");
+    let (word, _) = cursor.word();
+    let too_big_full = "value does not fit in 64 bits";
+    let too_big_low = "value does not fit in 32 bits (a .lo comparison sees only the low word)";
+    let Some(magnitude) = (!word.is_empty()).then(|| parse_unsigned(word)).flatten() else {
+        // Distinguish overflow from garbage for a better message.
+        if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+            return Err(cursor.error_at(start, ParseErrorKind::OutOfRange(too_big_full)));
+        }
+        return Err(cursor.expected_at(
+            if negative { start + 1 } else { start },
+            "a number (decimal, 0x hexadecimal, or negative)",
+        ));
+    };
+    let value = match (width, negative) {
+        (Width::Full, false) => magnitude,
+        (Width::Full, true) if magnitude <= 1 << 63 => magnitude.wrapping_neg(),
+        (Width::Low, false) if magnitude <= u64::from(u32::MAX) => magnitude,
+        (Width::Low, true) if magnitude <= 1 << 31 => magnitude.wrapping_neg() & 0xffff_ffff,
+        (Width::Full, true) => {
+            return Err(cursor.error_at(
+                start,
+                ParseErrorKind::OutOfRange("negative value below -2^63 does not fit in 64 bits"),
+            ));
+        }
+        (Width::Low, _) => {
+            return Err(cursor.error_at(start, ParseErrorKind::OutOfRange(too_big_low)));
+        }
+    };
+    Ok(value)
+}
+
+/// Parses `args[N]` or `args[N].lo` at the cursor.
+fn parse_arg(cursor: &mut Cursor<'_>) -> Result<(u8, Width), ParseError> {
+    cursor.skip_ws();
+    let start = cursor.pos;
+    let (word, _) = cursor.word();
+    if word != "args" {
+        return Err(cursor.expected_at(start, "an argument such as `args[0]` or `args[1].lo`"));
+    }
+    cursor.expect("[", "`[` after `args`")?;
+    cursor.skip_ws();
+    let index_at = cursor.pos;
+    let (index, _) = cursor.word();
+    let index = match parse_unsigned(index) {
+        Some(index) if index < u64::from(ARG_COUNT) => index as u8,
+        Some(_) => {
+            return Err(cursor.error_at(
+                index_at,
+                ParseErrorKind::OutOfRange("argument index must be 0 to 5"),
+            ));
+        }
+        None => return Err(cursor.expected_at(index_at, "an argument index 0 to 5")),
+    };
+    cursor.expect("]", "`]`")?;
+    let width = if cursor.eat(".lo") {
+        Width::Low
+    } else if cursor.rest().starts_with('.') {
+        return Err(cursor.expected_at(cursor.pos + 1, "`lo` (the only field of an argument)"));
+    } else {
+        Width::Full
+    };
+    Ok((index, width))
+}
+
+/// Parses a comparison operator at the cursor.
+fn parse_op(cursor: &mut Cursor<'_>) -> Result<Op, ParseError> {
+    cursor.skip_ws();
+    for (token, op) in [
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ] {
+        if cursor.eat(token) {
+            return Ok(op);
+        }
+    }
+    if cursor.rest().starts_with('&') && !cursor.rest().starts_with("&&") {
+        return Err(cursor.expected(
+            "a comparison operator (a masked argument needs parentheses: (args[N] & MASK) == VALUE)",
+        ));
+    }
+    Err(cursor.expected("a comparison operator (==, !=, <, <=, >, >=)"))
+}
+
+/// Parses one comparison at the cursor: `args[N] OP VALUE`, `(args[N] OP VALUE)` or
+/// `(args[N] & MASK) == VALUE`, with `.lo` after `args[N]` for the low word.
+fn parse_comparison(cursor: &mut Cursor<'_>) -> Result<Comparison, ParseError> {
+    cursor.skip_ws();
+    let start = cursor.pos;
+    let parenthesized = cursor.eat("(");
+    let (arg, width) = parse_arg(cursor)?;
+    cursor.skip_ws();
+    let (op, value) = if parenthesized && cursor.rest().starts_with('&') && !cursor.rest().starts_with("&&") {
+        cursor.pos += 1;
+        let mask = parse_value(cursor, width)?;
+        cursor.expect(")", "`)` after the mask")?;
+        cursor.expect("==", "`==` after a masked argument")?;
+        (Op::MaskedEq(mask), parse_value(cursor, width)?)
+    } else {
+        let op = parse_op(cursor)?;
+        let value = parse_value(cursor, width)?;
+        if parenthesized {
+            cursor.skip_ws();
+            if cursor.rest().starts_with("&&") || cursor.rest().starts_with("||") {
+                return Err(cursor.expected(
+                    "`)`: parentheses hold one comparison; write the condition as alternatives (||) of \
+                     conjunctions (&&)",
+                ));
+            }
+            cursor.expect(")", "`)`")?;
+        }
+        (op, value)
+    };
+    Comparison::new(arg, width, op, value)
+        .map_err(|error| cursor.error_at(start, ParseErrorKind::Policy(error)))
+}
+
+/// Parses the action word at byte `start` of the line (the cursor stands after the word).
+fn parse_action(cursor: &mut Cursor<'_>, start: usize) -> Result<Action, ParseError> {
+    let mut end = cursor.pos;
+    if cursor.peek() == Some(b'(') {
+        match cursor.rest().find(')') {
+            Some(close) => end = cursor.pos + close + 1,
+            None => {
+                let at = cursor.pos;
+                return Err(cursor.error_at(at, ParseErrorKind::Action(ActionParseErrorKind::BadParenthesis)));
+            }
+        }
+    }
+    let text = cursor.line.get(start..end).unwrap_or("");
+    cursor.pos = end;
+    Action::from_str(text)
+        .map_err(|error| cursor.error_at(start + error.position, ParseErrorKind::Action(error.kind)))
+}
+
+/// Parses the action of a `default` or `bad-arch` line.
+fn parse_setting_action(cursor: &mut Cursor<'_>) -> Result<Action, ParseError> {
+    cursor.skip_ws();
+    let (word, start) = cursor.word();
+    if word.is_empty() {
+        return Err(cursor.expected_at(start, "an action"));
+    }
+    parse_action(cursor, start)
+}
+
+/// Resolves one syscall word: a name of the policy's arch or a number.
+fn resolve_syscall<const R: usize, const C: usize>(
+    cursor: &Cursor<'_>,
+    policy: &Policy<R, C>,
+    word: &str,
+    at: usize,
+) -> Result<u32, ParseError> {
+    if word.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return match parse_unsigned(word).map(u32::try_from) {
+            Some(Ok(nr)) => Ok(nr),
+            Some(Err(_)) => Err(cursor.error_at(
+                at,
+                ParseErrorKind::OutOfRange("syscall number does not fit in 32 bits"),
+            )),
+            None => Err(cursor.expected_at(at, "a syscall name or number")),
+        };
+    }
+    policy.resolve(word).map_err(|_| {
+        cursor.error_at(
+            at,
+            ParseErrorKind::UnknownSyscall {
+                name: Snippet::new(word),
+                arch: policy.arch(),
+            },
+        )
+    })
+}
+
+/// Which once-only statements were seen.
+#[derive(Default)]
+struct Seen {
+    arch: bool,
+    default: bool,
+    bad_arch: bool,
+    x32: bool,
+}
+
+/// Marks a once-only statement, failing if it was seen before.
+fn once(flag: &mut bool, cursor: &Cursor<'_>, at: usize, what: &'static str) -> Result<(), ParseError> {
+    if *flag {
+        return Err(cursor.error_at(at, ParseErrorKind::Duplicate(what)));
+    }
+    *flag = true;
+    Ok(())
+}
+
+/// Parses a rule statement whose action word starts at `start` (the cursor stands after the word).
+fn parse_rule<const R: usize, const C: usize>(
+    cursor: &mut Cursor<'_>,
+    policy: &mut Policy<R, C>,
+    start: usize,
+) -> Result<(), ParseError> {
+    let action = parse_action(cursor, start)?;
+    // The syscalls: one rule each, unconditional until the condition (if any) is known.
+    let first_rule = policy.len();
+    let alt_start = policy.alternatives_len();
+    loop {
+        if cursor.at_end() {
+            break;
+        }
+        let (word, at) = cursor.word();
+        if word == "if" {
+            cursor.pos = at;
+            break;
+        }
+        if word.is_empty() {
+            return Err(cursor.expected_at(
+                at,
+                if policy.len() == first_rule {
+                    "a syscall name or number"
+                } else {
+                    "a syscall name, `if` or the end of the line"
+                },
+            ));
+        }
+        let nr = resolve_syscall(cursor, policy, word, at)?;
+        policy
+            .push_rule(nr, action, alt_start, alt_start)
+            .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+    }
+    if policy.len() == first_rule {
+        return Err(cursor.expected("a syscall name or number after the action"));
+    }
+    if cursor.eat("if") {
+        loop {
+            loop {
+                let comparison = parse_comparison(cursor)?;
+                let at = cursor.pos;
+                policy
+                    .push_comparison(comparison)
+                    .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+                cursor.skip_ws();
+                if !cursor.eat("&&") {
+                    break;
+                }
+            }
+            let at = cursor.pos;
+            policy
+                .end_alternative()
+                .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+            cursor.skip_ws();
+            if !cursor.eat("||") {
+                break;
+            }
+        }
+        // All the line's rules share the condition just stored.
+        policy.set_alternatives_from(first_rule, alt_start, policy.alternatives_len());
+    }
+    if !cursor.at_end() {
+        return Err(cursor.expected("`&&`, `||` or the end of the line"));
+    }
+    Ok(())
+}
+
+impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
+    /// Parses a policy in the native text format (see `docs/policy.md`).
+    ///
+    /// `arch` is the target architecture unless the text has an `arch` line, which must then precede the
+    /// rules. Syscall names are resolved for the target; an unknown name is an error. The text must have a
+    /// `default` line. Nothing is allocated; capacity overflow is an error at the statement that overflowed.
+    pub fn parse(text: &str, arch: Arch) -> Result<Self, ParseError> {
+        let mut policy = Policy::new(arch, Action::KILL_PROCESS);
+        let mut seen = Seen::default();
+        let mut last_line = 1;
+        for (index, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            last_line = line_no;
+            let mut cursor = Cursor {
+                line,
+                pos: 0,
+                line_no,
+            };
+            if cursor.at_end() {
+                continue;
+            }
+            let (word, start) = cursor.word();
+            match word {
+                "arch" => {
+                    once(&mut seen.arch, &cursor, start, "arch")?;
+                    cursor.skip_ws();
+                    let (name, at) = cursor.word();
+                    if name.is_empty() {
+                        return Err(cursor.expected_at(at, "an architecture name"));
+                    }
+                    let Some(target) = Arch::from_name(name) else {
+                        return Err(cursor.error_at(at, ParseErrorKind::UnknownArch(Snippet::new(name))));
+                    };
+                    if !policy.set_arch(target) {
+                        return Err(cursor.error_at(start, ParseErrorKind::ArchAfterRules));
+                    }
+                }
+                "default" => {
+                    once(&mut seen.default, &cursor, start, "default")?;
+                    policy.set_default_action(parse_setting_action(&mut cursor)?);
+                }
+                "bad-arch" => {
+                    once(&mut seen.bad_arch, &cursor, start, "bad-arch")?;
+                    policy.set_bad_arch_action(parse_setting_action(&mut cursor)?);
+                }
+                "x32" => {
+                    once(&mut seen.x32, &cursor, start, "x32")?;
+                    cursor.skip_ws();
+                    let (mode, at) = cursor.word();
+                    let mode = match mode {
+                        "bad-arch" => X32::BadArch,
+                        "by-name" => X32::ByName,
+                        _ => return Err(cursor.expected_at(at, "`bad-arch` or `by-name`")),
+                    };
+                    policy
+                        .set_x32(mode)
+                        .map_err(|error| cursor.error_at(start, ParseErrorKind::Policy(error)))?;
+                }
+                "" => {
+                    return Err(cursor.expected_at(
+                        start,
+                        "a statement: arch, default, bad-arch, x32, or an action and syscalls",
+                    ));
+                }
+                _ => parse_rule(&mut cursor, &mut policy, start)?,
+            }
+            if !cursor.at_end() {
+                return Err(cursor.expected("the end of the line"));
+            }
+        }
+        if !seen.default {
+            return Err(ParseError {
+                line: last_line,
+                column: 1,
+                kind: ParseErrorKind::MissingDefault,
+            });
+        }
+        Ok(policy)
+    }
+}
+
+/// Lines of unconditional rules are wrapped after this many characters.
+const WRAP: usize = 96;
+
+impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS> {
+    /// Writes the policy in the native text format: `arch`, `default`, `bad-arch`, `x32` (when not the
+    /// default) and the rules in order. Consecutive rules with one action and one condition share a line;
+    /// syscalls the arch's table knows are written by name, others by number. Parsing the output gives an
+    /// equal policy.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "arch {}", self.arch())?;
+        writeln!(f, "default {}", self.default_action())?;
+        writeln!(f, "bad-arch {}", self.bad_arch_action())?;
+        if self.x32() != X32::BadArch {
+            writeln!(f, "x32 by-name")?;
+        }
+        let mut rules = self.rules().peekable();
+        while let Some(first) = rules.next() {
+            let mut column = write_counted(f, format_args!("{}", first.action()))?;
+            column += self.write_syscall(f, first.nr())?;
+            while let Some(next) = rules.peek() {
+                let same = next.action() == first.action()
+                    && if first.is_conditional() {
+                        next.shares_condition(&first)
+                    } else {
+                        !next.is_conditional()
+                    };
+                if !same {
+                    break;
+                }
+                if !first.is_conditional() && column >= WRAP {
+                    writeln!(f)?;
+                    column = write_counted(f, format_args!("{}", first.action()))?;
+                }
+                column += self.write_syscall(f, next.nr())?;
+                rules.next();
+            }
+            if first.is_conditional() {
+                f.write_str(" if ")?;
+                for (i, conjunction) in first.alternatives().enumerate() {
+                    if i > 0 {
+                        f.write_str(" || ")?;
+                    }
+                    for (j, comparison) in conjunction.iter().enumerate() {
+                        if j > 0 {
+                            f.write_str(" && ")?;
+                        }
+                        write!(f, "{comparison}")?;
+                    }
+                }
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
+    /// Writes ` name` (or ` number`) and returns the characters written.
+    fn write_syscall(&self, f: &mut fmt::Formatter<'_>, nr: u32) -> Result<usize, fmt::Error> {
+        match self.arch().syscall_name(nr) {
+            Some(name) => write_counted(f, format_args!(" {name}")),
+            None => write_counted(f, format_args!(" {nr}")),
+        }
+    }
+}
+
+/// Writes `args` and returns how many characters that was.
+fn write_counted(f: &mut fmt::Formatter<'_>, args: fmt::Arguments<'_>) -> Result<usize, fmt::Error> {
+    struct Counter<'a, 'b> {
+        inner: &'a mut fmt::Formatter<'b>,
+        count: usize,
+    }
+    impl fmt::Write for Counter<'_, '_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.count += s.chars().count();
+            self.inner.write_str(s)
+        }
+    }
+    let mut counter = Counter { inner: f, count: 0 };
+    fmt::write(&mut counter, args)?;
+    Ok(counter.count)
+}
