@@ -72,10 +72,10 @@ fuzz_target!(|data: &[u8]| {
     check(data, SeccompNotifSizes::decode);
     check(data, SeccompNotifAddfd::decode);
 
-    if let Ok(text) = core::str::from_utf8(data) {
-        if let Ok(action) = text.parse::<Action>() {
-            round_trip(action);
-        }
+    if let Ok(text) = core::str::from_utf8(data)
+        && let Ok(action) = text.parse::<Action>()
+    {
+        round_trip(action);
     }
     if let Some(word) = data.first_chunk::<4>() {
         round_trip(Action(u32::from_le_bytes(*word)));
