@@ -100,7 +100,7 @@ fn policy(u: &mut Unstructured<'_>) -> Result<Policy<128, 256>> {
     if arch == Arch::X86_64 && u.arbitrary()? {
         let _ = policy.set_x32(X32::ByName);
     }
-    let rules = u.int_in_range(0..=40)?;
+    let rules = u.int_in_range(0..=24)?;
     for _ in 0..rules {
         let nr = syscall_nr(u, arch)?;
         let rule_action = action(u)?;
