@@ -7,4 +7,5 @@
 pub mod args;
 pub mod cmd;
 pub mod error;
+pub mod notify;
 pub mod numbers;

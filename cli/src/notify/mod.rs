@@ -1,0 +1,4 @@
+//! Pieces every notification supervisor in the CLI shares (`run`, `trace`, `learn`, `agent`): choosing the
+//! answer to a notification and sending it.
+
+pub mod answer;
