@@ -7,5 +7,7 @@
 pub mod args;
 pub mod cmd;
 pub mod error;
+pub mod input;
 pub mod notify;
 pub mod numbers;
+pub mod output;

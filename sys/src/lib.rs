@@ -12,9 +12,10 @@
 //! - [`mem`]: reading a target's memory, handed back only after the notification is re-validated.
 //! - [`fdpass`]: pidfd and `SCM_RIGHTS` fd passing.
 //! - [`process`]: fork and exec without allocation, for init systems.
+//! - [`ptrace`]: reading the filters installed in another process.
 //!
 //! Unsafe code is confined to the modules whose documentation has a `# Safety` section (`raw`, `ioctl`,
-//! `process`, `probe`); the rest of the crate denies it.
+//! `process`, `probe`, `ptrace`); the rest of the crate denies it.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@ pub mod listener;
 pub mod mem;
 pub mod probe;
 pub mod process;
+pub mod ptrace;
 pub mod raw;
 
 pub use features::Features;

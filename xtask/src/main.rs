@@ -8,6 +8,8 @@ mod fuzz;
 mod gen_syscalls;
 mod man;
 mod util;
+mod vm;
+mod vm_test;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,10 @@ const TASKS: &[(&str, &str)] = &[
         "gen-syscalls",
         "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
     ),
+    (
+        "vm-test",
+        "run the test binaries on real Linux kernels under qemu-system (--arch aarch64|x86_64)",
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
         "gen-syscalls" => gen_syscalls::run(&rest),
         "dist" => dist::run(&rest),
         "man" => man::run(&rest),
+        "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
