@@ -6,7 +6,8 @@
 //! libFuzzer keeps the reproducer under `fuzz/artifacts/<target>/` and the task prints its path and the
 //! command that replays it. The task ends with a table of runs, executions per second and coverage, read
 //! from libFuzzer's final `#N DONE cov: X ft: Y ... exec/s: Z` line. Each target's full libFuzzer output is
-//! kept in `fuzz/target/xtask-logs/<target>.log`.
+//! kept in `fuzz/target/xtask-logs/<target>.log`. A libFuzzer dictionary `fuzz/dict/<target>.dict`, where one
+//! exists, is passed with `-dict=`.
 //!
 //! [`ci_smoke`] is the same run with CI's time budget, for `cargo xtask ci`.
 
@@ -363,6 +364,10 @@ fn run_target(
         "-print_final_stats=1",
         "-timeout=10",
     ]);
+    let dict = root.join("fuzz").join("dict").join(format!("{target}.dict"));
+    if dict.is_file() {
+        command.arg(format!("-dict={}", dict.display()));
+    }
     let _ = writeln!(log, "$ {}", describe(&command));
     let started = Instant::now();
     let mut child = command
