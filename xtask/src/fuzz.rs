@@ -31,6 +31,8 @@ struct Options {
     seconds: u64,
     /// Only this target, or every target.
     target: Option<String>,
+    /// Build without the sanitizer on the default toolchain even when nightly exists.
+    no_sanitizer: bool,
 }
 
 /// The toolchain the targets are built and run with.
@@ -38,7 +40,7 @@ struct Options {
 enum Toolchain {
     /// `cargo +nightly fuzz ...` with cargo-fuzz's default address sanitizer.
     NightlyAsan,
-    /// `cargo +stable fuzz ... -s none`: no sanitizer.
+    /// `cargo fuzz ... -s none` with the default toolchain (stable here): no sanitizer.
     StableNoSanitizer,
 }
 
@@ -46,16 +48,24 @@ impl Toolchain {
     fn describe(self) -> &'static str {
         match self {
             Toolchain::NightlyAsan => "nightly, address sanitizer",
-            Toolchain::StableNoSanitizer => "stable, no sanitizer (-s none)",
+            Toolchain::StableNoSanitizer => "default toolchain, no sanitizer (-s none)",
         }
     }
 
-    /// The arguments before the cargo-fuzz subcommand's own: the toolchain selector.
-    fn selector(self) -> &'static str {
+    /// The toolchain selector before `fuzz`, if any (without rustup there is no `+toolchain`).
+    fn selector(self) -> Option<&'static str> {
         match self {
-            Toolchain::NightlyAsan => "+nightly",
-            Toolchain::StableNoSanitizer => "+stable",
+            Toolchain::NightlyAsan => Some("+nightly"),
+            Toolchain::StableNoSanitizer => None,
         }
+    }
+
+    /// `cargo [+toolchain] fuzz <subcommand>`, from the workspace root.
+    fn fuzz_command(self, root: &Path, subcommand: &str) -> Command {
+        let mut command = proxy_cargo(root);
+        command.args(self.selector());
+        command.args(["fuzz", subcommand]);
+        command
     }
 
     /// The sanitizer arguments of `cargo fuzz build` and `cargo fuzz run`.
@@ -124,6 +134,7 @@ pub fn smoke(seconds: u64) -> Result<(), String> {
     fuzz(&Options {
         seconds,
         target: None,
+        no_sanitizer: false,
     })
 }
 
@@ -140,6 +151,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         seconds: DEFAULT_SECONDS,
         target: None,
+        no_sanitizer: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -158,11 +170,14 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 options.seconds = parse_seconds(&value()?).map_err(|e| format!("fuzz: --seconds: {e}"))?
             }
             "--target" => options.target = Some(value()?),
+            "--no-sanitizer" => options.no_sanitizer = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: cargo xtask fuzz [--seconds N] [--target T]\n\n\
+                    "usage: cargo xtask fuzz [--seconds N] [--target T] [--no-sanitizer]\n\n\
                      Builds the cargo-fuzz targets in fuzz/ once and runs each (or only T) for N seconds\n\
-                     (default {DEFAULT_SECONDS}). See docs/fuzzing.md."
+                     (default {DEFAULT_SECONDS}), with nightly and the address sanitizer when nightly is\n\
+                     installed; --no-sanitizer uses the default toolchain with -s none (faster). See\n\
+                     docs/fuzzing.md."
                 );
                 std::process::exit(0);
             }
@@ -238,8 +253,7 @@ fn exec_checked(command: &mut Command) -> Result<(), String> {
 
 /// The targets cargo-fuzz knows, in the order `cargo fuzz list` prints them.
 fn list_targets(root: &Path, toolchain: Toolchain) -> Result<Vec<String>, String> {
-    let mut command = proxy_cargo(root);
-    command.args([toolchain.selector(), "fuzz", "list"]);
+    let mut command = toolchain.fuzz_command(root, "list");
     let output = command
         .stderr(Stdio::inherit())
         .output()
@@ -259,7 +273,11 @@ fn list_targets(root: &Path, toolchain: Toolchain) -> Result<Vec<String>, String
 fn fuzz(options: &Options) -> Result<(), String> {
     let root = workspace_root();
     ensure_cargo_fuzz(&root)?;
-    let toolchain = pick_toolchain(&root);
+    let toolchain = if options.no_sanitizer {
+        Toolchain::StableNoSanitizer
+    } else {
+        pick_toolchain(&root)
+    };
     eprintln!("==> toolchain: {}", toolchain.describe());
 
     let all = list_targets(&root, toolchain)?;
@@ -278,8 +296,7 @@ fn fuzz(options: &Options) -> Result<(), String> {
     }
 
     eprintln!("==> building {} fuzz target(s)", targets.len());
-    let mut build = proxy_cargo(&root);
-    build.args([toolchain.selector(), "fuzz", "build"]);
+    let mut build = toolchain.fuzz_command(&root, "build");
     build.args(toolchain.sanitizer_args());
     if let [only] = targets.as_slice() {
         build.arg(only);
@@ -311,16 +328,10 @@ fn fuzz(options: &Options) -> Result<(), String> {
                 if let Some(artifact) = &failure.artifact {
                     let shown = artifact.strip_prefix(&root).unwrap_or(artifact);
                     eprintln!("    reproducer: {}", shown.display());
-                    eprintln!(
-                        "    reproduce: cargo {} fuzz run {}{target} {}",
-                        toolchain.selector(),
-                        toolchain
-                            .sanitizer_args()
-                            .iter()
-                            .map(|a| format!("{a} "))
-                            .collect::<String>(),
-                        shown.display()
-                    );
+                    let mut replay = toolchain.fuzz_command(&root, "run");
+                    replay.args(toolchain.sanitizer_args());
+                    replay.arg(target).arg(shown);
+                    eprintln!("    reproduce: {}", describe(&replay));
                 }
             }
         }
@@ -354,8 +365,7 @@ fn run_target(
     let log_path = log_dir.join(format!("{target}.log"));
     let mut log =
         File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
-    let mut command = proxy_cargo(root);
-    command.args([toolchain.selector(), "fuzz", "run"]);
+    let mut command = toolchain.fuzz_command(root, "run");
     command.args(toolchain.sanitizer_args());
     command.args([
         target,
@@ -527,14 +537,21 @@ mod tests {
             parse_args(&args(&[])),
             Ok(Options {
                 seconds: 30,
-                target: None
+                target: None,
+                no_sanitizer: false,
             })
         );
         assert_eq!(
-            parse_args(&args(&["--seconds", "5", "--target=notif_decode"])),
+            parse_args(&args(&[
+                "--seconds",
+                "5",
+                "--target=notif_decode",
+                "--no-sanitizer"
+            ])),
             Ok(Options {
                 seconds: 5,
-                target: Some("notif_decode".to_owned())
+                target: Some("notif_decode".to_owned()),
+                no_sanitizer: true,
             })
         );
         assert!(parse_args(&args(&["--seconds", "0"])).is_err());

@@ -22,7 +22,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "fuzz",
-        "run every cargo-fuzz target [--seconds N (30)] [--target T]; table of runs, exec/s, coverage",
+        "run the cargo-fuzz targets [--seconds N (30)] [--target T] [--no-sanitizer]; runs, exec/s, coverage",
     ),
     (
         "man",
