@@ -47,6 +47,9 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     step("static seccompctl binaries for x86_64 and aarch64 (cargo xtask dist)");
     crate::dist::run(&[])?;
 
+    step("fuzz smoke: every cargo-fuzz target for 30 s (cargo xtask fuzz)");
+    crate::fuzz::ci_smoke()?;
+
     if steps.vm {
         step("real kernels under qemu-system: aarch64 6.1 and 6.12, x86_64 6.1 (cargo xtask vm-test --all)");
         crate::vm_test::run_all_for_ci()?;
