@@ -6,6 +6,8 @@
 
 pub mod args;
 pub mod cmd;
+pub mod decode;
 pub mod error;
 pub mod notify;
 pub mod numbers;
+pub mod supervise;

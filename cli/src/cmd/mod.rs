@@ -3,6 +3,7 @@
 pub mod common;
 mod completions;
 mod resolve;
+mod trace;
 
 use crate::args::{Cli, Command};
 use crate::error::{CliError, CliResult};
@@ -12,6 +13,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Resolve(args) => resolve::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Trace(args) => trace::run(&args),
         other => Err(CliError::usage(format!(
             "{} is not available in this build",
             command_name(&other)
