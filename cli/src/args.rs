@@ -276,6 +276,9 @@ pub struct SimArgs {
     /// The instruction pointer.
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
+    /// Exit with status 1 unless the filter answers exactly this action (`allow`, `errno(EPERM)`, ...).
+    #[arg(long, value_name = "ACTION")]
+    pub expect: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

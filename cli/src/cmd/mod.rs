@@ -1,8 +1,13 @@
 //! One module per subcommand, and the dispatcher that routes a parsed command line to it.
 
+mod check;
 pub mod common;
+mod compile;
 mod completions;
+mod disasm;
+mod kernel_info;
 mod resolve;
+mod sim;
 mod trace;
 
 use crate::args::{Cli, Command};
@@ -14,6 +19,13 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Resolve(args) => resolve::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Trace(args) => trace::run(&args),
+        Command::Disasm(args) => disasm::run(&args),
+        Command::Sim(args) => sim::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Compile(args) => compile::run(&args),
+        Command::Actions(args) => kernel_info::actions(&args),
+        Command::Sizes(args) => kernel_info::sizes(&args),
+        Command::Features(args) => kernel_info::features(&args),
         other => Err(CliError::usage(format!(
             "{} is not available in this build",
             command_name(&other)

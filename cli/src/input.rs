@@ -1,0 +1,161 @@
+//! Loading what the inspection commands read: raw BPF files, native policies and OCI profiles.
+//!
+//! Every error names the file and, where the format allows it, the byte offset, `line:column` or JSON path
+//! of the problem. Input sizes are bounded so that a hostile file cannot make the tool read without limit.
+
+use crate::error::CliError;
+use seccomp_core::abi::SockFilter;
+use seccomp_core::arch::Arch;
+use seccomp_core::bpf::raw;
+use seccomp_core::policy::Policy;
+use std::io::Read;
+use std::path::Path;
+
+/// The largest BPF file read, in bytes: 16 times the kernel's limit of 4096 instructions, so that an
+/// oversized file can still be shown by `disasm`, but a huge one is refused before it is read.
+pub const MAX_BPF_BYTES: u64 = 16 * 4096 * raw::INSN_SIZE as u64;
+
+/// The largest policy or profile text read, in bytes (far more than any real policy).
+pub const MAX_TEXT_BYTES: u64 = 16 << 20;
+
+/// Reads at most `limit` bytes of `path`; a longer file is an error naming the limit.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| CliError::bad_input(format!("{name}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::bad_input(format!("{name}: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(CliError::bad_input(format!(
+            "{name}: the file is larger than the {limit} bytes accepted"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Decodes the bytes of a raw BPF file: any non-empty whole number of little-endian `sock_filter`s, even
+/// more than the kernel loads (the validator decides about those). The error names the file and, for a
+/// cut-short instruction, its byte offset.
+pub fn decode_bpf(path: &Path, bytes: &[u8]) -> Result<Vec<SockFilter>, CliError> {
+    raw::check_length(bytes).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+    Ok(raw::instructions(bytes).collect())
+}
+
+/// Reads and decodes a raw BPF file (see [`decode_bpf`]).
+pub fn read_bpf(path: &Path) -> Result<Vec<SockFilter>, CliError> {
+    let bytes = read_bounded(path, MAX_BPF_BYTES)?;
+    decode_bpf(path, &bytes)
+}
+
+/// What an input file of `sim` turned out to be.
+#[derive(Debug)]
+pub enum Loaded {
+    /// A raw BPF program.
+    Bpf(Vec<SockFilter>),
+    /// Policy text (UTF-8, no NUL byte).
+    Policy(String),
+}
+
+/// Reads a file that may be raw BPF or a native policy.
+///
+/// A `.bpf` extension means BPF. Otherwise the content decides: a policy is UTF-8 text, and text never holds
+/// a NUL byte, while every real BPF program does (opcodes and jump offsets are small numbers); so bytes that
+/// are not UTF-8 or that contain a NUL are read as BPF, anything else as a policy.
+pub fn read_bpf_or_policy(path: &Path) -> Result<Loaded, CliError> {
+    let bytes = read_bounded(path, MAX_BPF_BYTES.max(MAX_TEXT_BYTES))?;
+    let is_bpf_name = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("bpf"));
+    if is_bpf_name || bytes.contains(&0) {
+        return bpf_within_limit(path, &bytes).map(Loaded::Bpf);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Loaded::Policy(text)),
+        Err(error) => bpf_within_limit(path, error.as_bytes()).map(Loaded::Bpf),
+    }
+}
+
+/// Decodes BPF bytes, refusing more than [`MAX_BPF_BYTES`].
+fn bpf_within_limit(path: &Path, bytes: &[u8]) -> Result<Vec<SockFilter>, CliError> {
+    if bytes.len() as u64 > MAX_BPF_BYTES {
+        return Err(CliError::bad_input(format!(
+            "{}: the file is larger than the {MAX_BPF_BYTES} bytes accepted for BPF",
+            path.display()
+        )));
+    }
+    decode_bpf(path, bytes)
+}
+
+/// Reads a text file (policy or profile) of at most [`MAX_TEXT_BYTES`]; the error names the byte offset of
+/// bad UTF-8.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    let bytes = read_bounded(path, MAX_TEXT_BYTES)?;
+    String::from_utf8(bytes).map_err(|e| {
+        CliError::bad_input(format!(
+            "{}: not UTF-8 text (byte offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// A policy loaded for compilation, with the warnings its import produced (OCI names skipped, ...).
+pub struct PolicyInput {
+    /// The policy.
+    pub policy: Box<Policy>,
+    /// Warnings to show on stderr, each naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// Parses native policy text read from `path`. `arch` is the target unless the text has an `arch` line.
+pub fn parse_policy(path: &Path, text: &str, arch: Arch) -> Result<Box<Policy>, CliError> {
+    Policy::parse(text, arch)
+        .map(Box::new)
+        .map_err(|error| CliError::bad_input(format!("{}:{error}", path.display())))
+}
+
+/// Reads and parses a native policy (see [`parse_policy`]).
+pub fn read_policy(path: &Path, arch: Arch) -> Result<Box<Policy>, CliError> {
+    let text = read_text(path)?;
+    parse_policy(path, &text, arch)
+}
+
+/// Loads a native policy (`policy`) or an OCI profile (`oci`) for `arch`.
+///
+/// When `arch_given` is true the policy must target `arch`: a native policy whose `arch` line names
+/// another architecture is refused rather than silently compiled for the wrong one.
+pub fn load_policy_source(
+    policy: Option<&Path>,
+    oci: Option<&Path>,
+    arch: Arch,
+    arch_given: bool,
+) -> Result<PolicyInput, CliError> {
+    match (policy, oci) {
+        (Some(path), _) => {
+            let policy = read_policy(path, arch)?;
+            if arch_given && policy.arch() != arch {
+                return Err(CliError::usage(format!(
+                    "{}: the policy's `arch` line says {} but --arch {arch} was given",
+                    path.display(),
+                    policy.arch()
+                )));
+            }
+            Ok(PolicyInput {
+                policy,
+                warnings: Vec::new(),
+            })
+        }
+        (None, Some(path)) => load_oci(path, arch),
+        (None, None) => Err(CliError::usage("a POLICY file or --oci PROFILE is needed")),
+    }
+}
+
+/// Imports an OCI profile for `arch`.
+fn load_oci(path: &Path, arch: Arch) -> Result<PolicyInput, CliError> {
+    let _ = arch;
+    Err(CliError::usage(format!(
+        "{}: OCI profiles need the seccomp-oci crate, which is not available in this build",
+        path.display()
+    )))
+}
