@@ -6,9 +6,11 @@ mod compile;
 mod completions;
 mod disasm;
 mod kernel_info;
+mod learn;
 mod resolve;
+mod run;
 mod sim;
-mod trace;
+pub mod trace;
 
 use crate::args::{Cli, Command};
 use crate::error::{CliError, CliResult};
@@ -19,6 +21,8 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Resolve(args) => resolve::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Trace(args) => trace::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Learn(args) => learn::run(&args),
         Command::Disasm(args) => disasm::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Check(args) => check::run(&args),

@@ -181,7 +181,10 @@ pub fn decode(data: &SeccompData, memory: &mut dyn Memory) -> Call {
     };
     let raw = data.args;
     let args = match kinds {
-        Some(kinds) => decode_args(arch, kinds, &raw, memory),
+        Some(kinds) => {
+            let kinds = trim_unused(name, kinds, &raw);
+            decode_args(arch, kinds, &raw, memory)
+        }
         None => raw.iter().map(|&value| Value::Hex(value)).collect(),
     };
     Call {
@@ -190,6 +193,21 @@ pub fn decode(data: &SeccompData, memory: &mut dyn Memory) -> Call {
         nr: data.nr,
         args,
         raw,
+    }
+}
+
+/// Leaves out arguments the call ignores, as strace does: the mode of `open`/`openat` without `O_CREAT`
+/// or `O_TMPFILE`.
+fn trim_unused<'k>(name: Option<&str>, kinds: &'k [Kind], raw: &[u64; 6]) -> &'k [Kind] {
+    const CREATES: u64 = 0o100 | 0o20000000; // O_CREAT | __O_TMPFILE
+    let flags_index = match name {
+        Some("open") => 1,
+        Some("openat") => 2,
+        _ => return kinds,
+    };
+    match raw.get(flags_index) {
+        Some(flags) if flags & CREATES == 0 => kinds.get(..flags_index + 1).unwrap_or(kinds),
+        _ => kinds,
     }
 }
 
