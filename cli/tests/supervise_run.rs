@@ -13,7 +13,15 @@ fn an_allow_policy_passes_the_commands_own_status_through() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let output = run(&["run", "--policy", s(&policy), "--", "false"]);
     assert_eq!(code(&output), 1, "{}", stderr(&output));
-    let output = run(&["run", "--policy", s(&policy), "--", "sh", "-c", "echo out; exit 7"]);
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "sh",
+        "-c",
+        "echo out; exit 7",
+    ]);
     assert_eq!(code(&output), 7);
     assert_eq!(stdout(&output), "out\n");
 }
@@ -44,16 +52,30 @@ fn a_kill_process_rule_gives_128_plus_sigsys() {
 fn a_missing_command_gives_127_and_a_non_executable_one_126() {
     let tmp = TempDir::new("run-exec");
     let policy = tmp.write("policy", "default allow\n");
-    let output = run(&["run", "--policy", s(&policy), "--", "no-such-command-for-seccompctl"]);
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "no-such-command-for-seccompctl",
+    ]);
     assert_eq!(code(&output), 127);
     assert!(stderr(&output).starts_with("seccompctl: no-such-command-for-seccompctl: command not found"));
     let output = run(&["run", "--policy", s(&policy), "--", s(&tmp.path("missing/prog"))]);
     assert_eq!(code(&output), 127, "{}", stderr(&output));
-    assert!(stderr(&output).contains("No such file or directory"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("No such file or directory"),
+        "{}",
+        stderr(&output)
+    );
     // A file without execute permission: exec fails with EACCES.
     let output = run(&["run", "--policy", s(&policy), "--", s(&policy)]);
     assert_eq!(code(&output), 126, "{}", stderr(&output));
-    assert!(stderr(&output).contains("Permission denied"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Permission denied"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -77,7 +99,10 @@ fn notify_rules_are_logged_with_the_path_and_answered_by_the_handlers() {
     let data = tmp.write("data.txt", "secret\n");
     let policy = tmp.write("policy", "default allow\nnotify openat\n");
     // Refuse plain O_RDONLY opens (the data file); continue the loader's O_CLOEXEC opens.
-    let handlers = tmp.write("handlers", "default notify\nerrno(ENOENT) openat if args[2] == 0\n");
+    let handlers = tmp.write(
+        "handlers",
+        "default notify\nerrno(ENOENT) openat if args[2] == 0\n",
+    );
     if !can_continue("notify_rules_are_logged") {
         return;
     }
@@ -166,11 +191,19 @@ fn json_logs_go_to_the_output_file_one_object_per_line() {
 #[test]
 fn a_policy_for_another_architecture_is_refused() {
     let tmp = TempDir::new("run-arch");
-    let other = if cfg!(target_arch = "aarch64") { "x86_64" } else { "aarch64" };
+    let other = if cfg!(target_arch = "aarch64") {
+        "x86_64"
+    } else {
+        "aarch64"
+    };
     let policy = tmp.write("policy", &format!("arch {other}\ndefault allow\n"));
     let output = run(&["run", "--policy", s(&policy), "--", "true"]);
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains(&format!("the policy is for {other}")), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("the policy is for {other}")),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -193,10 +226,19 @@ fn without_no_new_privs_an_unprivileged_user_gets_a_clear_refusal() {
     let tmp = TempDir::new("run-nnp");
     let policy = tmp.write("policy", "default allow\n");
     // The temp dir must be readable by nobody.
-    let _ = std::process::Command::new("chmod").args(["755", s(tmp.dir())]).status();
-    let _ = std::process::Command::new("chmod").args(["644", s(&policy)]).status();
+    let _ = std::process::Command::new("chmod")
+        .args(["755", s(tmp.dir())])
+        .status();
+    let _ = std::process::Command::new("chmod")
+        .args(["644", s(&policy)])
+        .status();
     let output = std::process::Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
         .arg(env!("CARGO_BIN_EXE_seccompctl"))
         .args(["run", "--no-nnp", "--policy", s(&policy), "--", "true"])
         .output()
@@ -210,7 +252,12 @@ fn without_no_new_privs_an_unprivileged_user_gets_a_clear_refusal() {
     assert!(err.contains("EACCES") && err.contains("CAP_SYS_ADMIN"), "{err}");
     // With no_new_privs (the default) the same user can run it.
     let output = std::process::Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
         .arg(env!("CARGO_BIN_EXE_seccompctl"))
         .args(["run", "--policy", s(&policy), "--", "true"])
         .output()

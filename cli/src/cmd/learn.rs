@@ -9,6 +9,10 @@
 //! (i386 or x32 on x86_64) cannot be allowed by a native policy: they are listed in the file's header and
 //! on stderr, and the policy's bad-arch action (kill-process) refuses them.
 //!
+//! Every syscall being a notification, a signal can interrupt one before seccompctl receives it (see the
+//! `trace` module): the command then sees `EINTR` (or restarts the call), and learn warns that the policy
+//! may lack that call and the run should be repeated.
+//!
 //! The learned policy only covers the paths the command took in this run; a run with other input may need
 //! more. Arguments are not learned.
 
@@ -127,6 +131,16 @@ pub fn run(args: &LearnArgs) -> CliResult {
         usage.record(notification.arch(), notification.nr());
         supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
     });
+    if let Some(warning) = session.interrupted_warning() {
+        eprintln!(
+            "seccompctl: {warning}; the learned policy may lack {}: run learn again",
+            if session.interrupted() == 1 {
+                "that syscall"
+            } else {
+                "those syscalls"
+            }
+        );
+    }
     let status = session.finish();
     served?;
     let status = status?;

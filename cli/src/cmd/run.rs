@@ -99,6 +99,9 @@ pub fn run(args: &RunArgs) -> CliResult {
         }
         supervise::answer(listener, notification, decision)
     });
+    if let Some(warning) = session.interrupted_warning() {
+        eprintln!("seccompctl: {warning}");
+    }
     let status = session.finish();
     served?;
     if let Some(sink) = sink {

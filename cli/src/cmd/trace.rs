@@ -12,6 +12,15 @@
 //! not filtered, so its own syscalls are never notifications and the tracer cannot deadlock on itself.
 //! A traced program cannot create a listener of its own (one per filter chain: it gets EBUSY).
 //!
+//! Signals: a signal that reaches a traced process while one of its syscalls waits for seccompctl to
+//! *receive* the notification interrupts that syscall (the kernel's rule for user notifications): it restarts
+//! under an `SA_RESTART` handler and otherwise fails with `EINTR`, even a call such as `close` or `clone`
+//! that never fails that way untraced. seccompctl keeps that window as short as it can (a dedicated
+//! receiving thread; `SYNC_WAKE_UP` on 6.6+; `WAIT_KILLABLE_RECV` on 5.19+, after which a received
+//! notification is no longer interruptible), detects every such interruption from the gaps in the kernel's
+//! notification ids, and says so on stderr at once. Shells that catch SIGCHLD without `SA_RESTART` (dash)
+//! meet it now and then in pipelines under `--all`; a short `--syscalls` list makes it rare.
+//!
 //! With `--syscalls`, syscalls of another ABI (i386 or x32 on x86_64) are all notified, since the filter
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
@@ -119,6 +128,9 @@ pub fn run(args: &TraceArgs) -> CliResult {
         }
         supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
     });
+    if let Some(warning) = session.interrupted_warning() {
+        eprintln!("seccompctl: {warning}");
+    }
     let status = session.finish();
     served?;
     sink.finish()?;

@@ -20,12 +20,14 @@ pub mod command;
 use crate::error::{CliError, CliResult, Failure};
 use command::Prepared;
 use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use seccomp_core::abi::SockFilter;
 use seccomp_sys::listener::RecvError;
 use seccomp_sys::spawn::{self, CStrArray, Child, Confinement, Exec, SavedSignal, SpawnError, Stage};
 use seccomp_sys::{FilterFlags, Listener, Notification};
 use std::ffi::CStr;
+use std::sync::mpsc;
 
 /// A running command and, when its filter notifies, the listener.
 #[derive(Debug)]
@@ -34,6 +36,7 @@ pub struct Session {
     listener: Option<Listener>,
     saved: Vec<SavedSignal>,
     display: String,
+    lost: u64,
 }
 
 /// How to confine the command.
@@ -52,6 +55,16 @@ fn kernel_reports_hangup() -> bool {
     seccomp_sys::probe::kernel_release()
         .version()
         .is_none_or(|version| version >= (5, 9, 0))
+}
+
+/// `NEW_LISTENER`, with `WAIT_KILLABLE_RECV` when the kernel knows it (5.19): once seccompctl has received a
+/// notification, only a fatal signal can interrupt the waiting syscall (see [`receive`]).
+fn listener_flags() -> FilterFlags {
+    let killable = FilterFlags::WAIT_KILLABLE_RECV;
+    match seccomp_sys::probe::filter_flag_known(killable) {
+        seccomp_sys::probe::Support::Yes => FilterFlags::NEW_LISTENER | killable,
+        _ => FilterFlags::NEW_LISTENER,
+    }
 }
 
 /// The text of an errno, as `strerror` gives it.
@@ -119,7 +132,7 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
         }
     }
     let flags = if options.listen {
-        FilterFlags::NEW_LISTENER
+        listener_flags()
     } else {
         FilterFlags::EMPTY
     };
@@ -142,6 +155,7 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
             listener: ready.listener,
             saved,
             display: prepared.display.clone(),
+            lost: 0,
         }),
         Err(error) => {
             restore(&saved);
@@ -183,11 +197,31 @@ impl Session {
         let Some(listener) = self.listener.as_ref() else {
             return Ok(());
         };
-        let result = serve(listener, &mut self.child, &mut handle);
+        let result = serve(listener, &mut self.child, &mut handle, &mut self.lost);
         if result.is_err() {
             let _ = rustix::process::kill_process(self.child.pid(), rustix::process::Signal::KILL);
         }
         result
+    }
+
+    /// How many notifications vanished before seccompctl could receive them (see [`Gaps`]): each is a
+    /// syscall a signal interrupted, which the command saw fail with `EINTR` unless its handler restarts
+    /// syscalls. Known once [`Session::supervise`] returned.
+    pub fn interrupted(&self) -> u64 {
+        self.lost
+    }
+
+    /// The warning to print when notifications were interrupted, if any.
+    pub fn interrupted_warning(&self) -> Option<String> {
+        (self.lost > 0).then(|| {
+            format!(
+                "warning: {} notified syscall{} interrupted by a signal before seccompctl received {}: \
+                 the command saw EINTR there (or restarted the call), a limit of seccomp user notifications",
+                self.lost,
+                if self.lost == 1 { " was" } else { "s were" },
+                if self.lost == 1 { "it" } else { "them" },
+            )
+        })
     }
 
     /// Waits for the command to end and returns the exit status to leave with (see the module docs).
@@ -220,78 +254,259 @@ impl Drop for Session {
     }
 }
 
-/// The notification loop.
+/// What the receiving thread reports to the supervising one.
+enum Event {
+    /// A notification, already received (so, with `WAIT_KILLABLE_RECV`, no longer interruptible).
+    Notification(Notification),
+    /// The child may have ended (its pidfd is readable, or the periodic check without a pidfd is due).
+    ChildReady,
+    /// No task uses the filter any more.
+    Hangup,
+    /// The listener failed.
+    Failed(CliError),
+}
+
+/// One `poll` of the listener, the stop eventfd and, when given, the child's pidfd: (listener readable,
+/// listener hung up, stop requested, child readable).
+fn poll_once(
+    listener: &Listener,
+    stop: &OwnedFd,
+    pidfd: Option<&OwnedFd>,
+    timeout: Option<&Timespec>,
+) -> Result<(bool, bool, bool, bool), CliError> {
+    loop {
+        let mut fds = Vec::with_capacity(3);
+        fds.push(PollFd::new(listener, PollFlags::IN));
+        fds.push(PollFd::new(stop, PollFlags::IN));
+        if let Some(pidfd) = pidfd {
+            fds.push(PollFd::new(pidfd, PollFlags::IN));
+        }
+        match rustix::event::poll(&mut fds, timeout) {
+            Ok(_) => {
+                let events = |i: usize| fds.get(i).map_or(PollFlags::empty(), PollFd::revents);
+                return Ok((
+                    events(0).contains(PollFlags::IN),
+                    events(0).intersects(PollFlags::HUP | PollFlags::ERR),
+                    !events(1).is_empty(),
+                    !events(2).is_empty(),
+                ));
+            }
+            Err(Errno::INTR) => continue,
+            Err(errno) => {
+                return Err(CliError::new(
+                    Failure::Supervisor,
+                    format!("polling the listener failed: {}", strerror(errno)),
+                ));
+            }
+        }
+    }
+}
+
+/// The receiving thread: takes each notification off the listener as soon as it is queued and hands it
+/// to the supervising thread, which decodes, logs and answers it.
+///
+/// Receiving early matters: with `WAIT_KILLABLE_RECV` (Linux 5.19) a received notification can no longer
+/// be interrupted by a non-fatal signal, while one still waiting to be received can, and its syscall then
+/// fails with `EINTR` (or restarts, for handlers with `SA_RESTART`), even a syscall such as `clone` or
+/// `close` that never fails that way without a supervisor. Such a signal often comes exactly then:
+/// answering one process's `exit_group` sends SIGCHLD to its parent, which may be in a notification of its
+/// own. A dedicated thread keeps that window down to its wakeup latency, whatever the other thread is
+/// doing.
+fn receive(
+    listener: &Listener,
+    stop: &OwnedFd,
+    pidfd: Option<&OwnedFd>,
+    events: &mpsc::Sender<Event>,
+    gaps: &mut Gaps,
+) {
+    let mut watch_child = true;
+    loop {
+        let watched = if watch_child { pidfd } else { None };
+        // Without a pidfd (before 5.3) the child is looked at every 50 ms.
+        let timeout = (watch_child && pidfd.is_none()).then_some(Timespec {
+            tv_sec: 0,
+            tv_nsec: 50_000_000,
+        });
+        let (pending, hangup, stopped, child) = match poll_once(listener, stop, watched, timeout.as_ref()) {
+            Ok(result) => result,
+            Err(error) => {
+                let _ = events.send(Event::Failed(error));
+                return;
+            }
+        };
+        if stopped {
+            return;
+        }
+        let sent = if pending {
+            match listener.recv() {
+                Ok(notification) => {
+                    let before = gaps.lost();
+                    gaps.saw(notification.id());
+                    if before == 0 && gaps.lost() > 0 {
+                        // Say it now: the command may hang or fail because of it before the summary.
+                        eprintln!(
+                            "seccompctl: warning: a signal interrupted a notified syscall before seccompctl \
+                             received it; the command saw EINTR there (or restarted the call)"
+                        );
+                    }
+                    events.send(Event::Notification(notification))
+                }
+                // The target went away between the wakeup and the receive.
+                Err(RecvError::TargetGone) => Ok(()),
+                Err(error) => {
+                    let _ = events.send(Event::Failed(CliError::new(
+                        Failure::Supervisor,
+                        error.to_string(),
+                    )));
+                    return;
+                }
+            }
+        } else if hangup {
+            let _ = events.send(Event::Hangup);
+            return;
+        } else if child || (watch_child && pidfd.is_none()) {
+            watch_child = pidfd.is_none();
+            events.send(Event::ChildReady)
+        } else {
+            Ok(())
+        };
+        if sent.is_err() {
+            // The supervising thread is gone.
+            return;
+        }
+    }
+}
+
+/// Notification ids the kernel handed out but seccompctl never received.
+///
+/// The kernel numbers a filter's notifications consecutively. A number that never arrives belongs to a
+/// notification that vanished before it was received: a signal interrupted the waiting syscall (which then
+/// failed with `EINTR`, or restarted under an `SA_RESTART` handler and came back with a new number), or the
+/// task was killed. Notifications arrive in order since Linux 5.19; before, a late one fills its hole.
+#[derive(Debug, Default)]
+pub struct Gaps {
+    next: Option<u64>,
+    holes: std::collections::BTreeSet<u64>,
+    overflow: u64,
+}
+
+impl Gaps {
+    /// The most holes remembered individually; more are only counted.
+    const MAX_HOLES: usize = 4096;
+
+    /// Records a received id.
+    pub fn saw(&mut self, id: u64) {
+        let Some(next) = self.next else {
+            self.next = Some(id.wrapping_add(1));
+            return;
+        };
+        if id == next {
+            self.next = Some(next.wrapping_add(1));
+        } else if id > next {
+            for hole in next..id {
+                if self.holes.len() >= Self::MAX_HOLES {
+                    self.overflow += id - hole;
+                    break;
+                }
+                self.holes.insert(hole);
+            }
+            self.next = Some(id.wrapping_add(1));
+        } else {
+            self.holes.remove(&id);
+        }
+    }
+
+    /// How many notifications were never received.
+    pub fn lost(&self) -> u64 {
+        self.holes.len() as u64 + self.overflow
+    }
+}
+
+/// The notification loop: a receiving thread ([`receive`]) and this thread handling what it receives.
 fn serve(
     listener: &Listener,
     child: &mut Child,
     handle: &mut dyn FnMut(&Listener, &Notification) -> Result<(), CliError>,
+    lost: &mut u64,
 ) -> Result<(), CliError> {
     let pidfd = seccomp_sys::fdpass::pidfd_open(child.pid()).ok();
+    // 6.6+: the target's CPU switches straight to the receiving thread (see `receive`); older kernels
+    // refuse the flag, which only costs latency.
+    let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
+    let stop = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)
+        .map_err(|errno| CliError::new(Failure::Supervisor, format!("eventfd: {}", strerror(errno))))?;
     let hangup_reported = kernel_reports_hangup();
-    let supervisor_error =
-        |what: &str, errno: Errno| CliError::new(Failure::Supervisor, format!("{what}: {}", strerror(errno)));
-    let mut child_done = child.status().is_some();
-    loop {
-        let watch_child = !child_done && pidfd.is_some();
-        let timeout = if child_done && !hangup_reported {
-            // Only drain what is already pending.
-            Some(Timespec {
+    let (sender, events) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let (stop_ref, pidfd_ref) = (&stop, pidfd.as_ref());
+        let receiver = std::thread::Builder::new()
+            .name("seccompctl-recv".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut gaps = Gaps::default();
+                receive(listener, stop_ref, pidfd_ref, &sender, &mut gaps);
+                gaps.lost()
+            })
+            .map_err(|e| CliError::new(Failure::Supervisor, format!("cannot start a thread: {e}")))?;
+        let stop_receiver = || {
+            let _ = rustix::io::write(&stop, &1u64.to_ne_bytes());
+        };
+        let mut result = Ok(());
+        let mut child_done = child.status().is_some();
+        while let Ok(event) = events.recv() {
+            match event {
+                Event::Notification(notification) => {
+                    if let Err(error) = handle(listener, &notification) {
+                        result = Err(error);
+                        break;
+                    }
+                }
+                Event::ChildReady if !child_done => match child.try_wait() {
+                    Ok(status) => {
+                        child_done = status.is_some();
+                        if child_done && !hangup_reported {
+                            // Nothing tells us when the last descendant is gone: stop with the command.
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        result = Err(CliError::new(Failure::Supervisor, error.to_string()));
+                        break;
+                    }
+                },
+                Event::ChildReady => {}
+                Event::Hangup => break,
+                Event::Failed(error) => {
+                    result = Err(error);
+                    break;
+                }
+            }
+        }
+        stop_receiver();
+        *lost = receiver.join().unwrap_or(0);
+        // Answer what was received but not yet handled, then what is still queued in the kernel.
+        for event in events.try_iter() {
+            if let (Event::Notification(notification), Ok(())) = (event, &result) {
+                result = handle(listener, &notification);
+            }
+        }
+        if result.is_ok() && !hangup_reported {
+            let now = Timespec {
                 tv_sec: 0,
                 tv_nsec: 0,
-            })
-        } else if !child_done && pidfd.is_none() {
-            // No pidfd (before 5.3): look at the child every 50 ms.
-            Some(Timespec {
-                tv_sec: 0,
-                tv_nsec: 50_000_000,
-            })
-        } else {
-            None
-        };
-        let (pending, hangup, child_ready) = loop {
-            let mut fds = Vec::with_capacity(2);
-            fds.push(PollFd::new(listener, PollFlags::IN));
-            if let (true, Some(pidfd)) = (watch_child, pidfd.as_ref()) {
-                fds.push(PollFd::new(pidfd, PollFlags::IN));
-            }
-            match rustix::event::poll(&mut fds, timeout.as_ref()) {
-                Ok(_) => {
-                    let listener_events = fds.first().map_or(PollFlags::empty(), PollFd::revents);
-                    let child_events = fds.get(1).map_or(PollFlags::empty(), PollFd::revents);
-                    break (
-                        listener_events.contains(PollFlags::IN),
-                        listener_events.intersects(PollFlags::HUP | PollFlags::ERR),
-                        !child_events.is_empty(),
-                    );
+            };
+            let idle = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC).map_err(|errno| {
+                CliError::new(Failure::Supervisor, format!("eventfd: {}", strerror(errno)))
+            })?;
+            while poll_once(listener, &idle, None, Some(&now))?.0 {
+                match listener.recv() {
+                    Ok(notification) => handle(listener, &notification)?,
+                    Err(RecvError::TargetGone) => {}
+                    Err(error) => return Err(CliError::new(Failure::Supervisor, error.to_string())),
                 }
-                Err(Errno::INTR) => continue,
-                Err(errno) => return Err(supervisor_error("polling the listener failed", errno)),
             }
-        };
-        if pending {
-            match listener.recv() {
-                Ok(notification) => handle(listener, &notification)?,
-                // The target went away between the wakeup and the receive.
-                Err(RecvError::TargetGone) => {}
-                Err(error) => return Err(CliError::new(Failure::Supervisor, error.to_string())),
-            }
-            continue;
         }
-        if hangup {
-            break;
-        }
-        if !child_done && (child_ready || pidfd.is_none()) {
-            child_done = child
-                .try_wait()
-                .map_err(|error| CliError::new(Failure::Supervisor, error.to_string()))?
-                .is_some();
-            continue;
-        }
-        if child_done && !hangup_reported {
-            break;
-        }
-    }
-    Ok(())
+        result
+    })
 }
 
 /// Compiles `policy` for the kernel: the instructions to install.
@@ -329,5 +544,42 @@ pub fn answer(
              (SECCOMP_USER_NOTIF_FLAG_CONTINUE) needs Linux 5.5",
         )),
         Err(error) => Err(CliError::new(Failure::Supervisor, error.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_count_ids_that_never_arrive() {
+        let mut gaps = Gaps::default();
+        for id in [u64::MAX - 1, u64::MAX, 0, 1] {
+            gaps.saw(id);
+        }
+        assert_eq!(gaps.lost(), 0, "consecutive ids, wrapping included, leave no gap");
+        gaps.saw(4);
+        assert_eq!(gaps.lost(), 2, "2 and 3 are missing");
+        gaps.saw(3);
+        assert_eq!(
+            gaps.lost(),
+            1,
+            "a late arrival (before 5.19's FIFO order) fills its hole"
+        );
+        gaps.saw(5);
+        assert_eq!(gaps.lost(), 1);
+    }
+
+    #[test]
+    fn huge_jumps_are_counted_without_remembering_every_hole() {
+        let mut gaps = Gaps::default();
+        gaps.saw(10);
+        gaps.saw(10 + 1 + 100_000);
+        assert_eq!(gaps.lost(), 100_000);
+    }
+
+    #[test]
+    fn strerror_drops_the_os_error_suffix() {
+        assert_eq!(strerror(Errno::NOENT), "No such file or directory");
     }
 }
