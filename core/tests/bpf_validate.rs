@@ -6,7 +6,7 @@ use seccomp_core::abi::{self, SockFilter};
 use seccomp_core::bpf::generate::{self, Flavor, Mutation, Rng};
 use seccomp_core::bpf::insn::*;
 use seccomp_core::bpf::validate::{CLASSIC_OPCODES, is_classic_opcode, is_seccomp_opcode};
-use seccomp_core::bpf::{Rule, ValidationError, validate, validate_stack_budget};
+use seccomp_core::bpf::{Rule, ValidationError, validate};
 
 const ALLOW: SockFilter = SockFilter::ret(abi::RET_ALLOW);
 
@@ -502,20 +502,6 @@ fn errors_say_where_and_which_rule() {
     assert_eq!(
         err.to_string(),
         "instruction 0: scratch cell M[4] is read before the kernel's linear pass sees it written (check_load_and_stores)"
-    );
-}
-
-#[test]
-fn path_budget_counts_four_extra_instructions_per_installed_filter() {
-    assert_eq!(validate_stack_budget(&[], 4096), Ok(4096));
-    // 7 filters of 4096 + 4 each, plus one more: 7 * 4100 + 4068 = 32768 exactly.
-    assert_eq!(validate_stack_budget(&[4096; 7], 4068), Ok(32768));
-    let err = validate_stack_budget(&[4096; 7], 4069).unwrap_err();
-    assert_eq!(err.total, 32769);
-    assert!(err.to_string().contains("ENOMEM"));
-    assert_eq!(
-        validate_stack_budget(&[usize::MAX], 1).unwrap_err().total,
-        usize::MAX
     );
 }
 

@@ -9,7 +9,7 @@ use common::{Outcome, Shared};
 use rustix::io::Errno;
 use seccomp_core::abi::{self, SockFilter};
 use seccomp_core::action::{Action, ActionKind, least_permissive};
-use seccomp_sys::{FilterFlags, InstallError, install_unvalidated, set_no_new_privs};
+use seccomp_sys::{FilterFlags, InstallError, install, install_unvalidated, set_no_new_privs};
 
 const SIGSYS: i32 = linux_raw_sys::general::SIGSYS as i32;
 const SIGKILL: i32 = linux_raw_sys::general::SIGKILL as i32;
@@ -40,6 +40,7 @@ enum Observed {
 
 /// Installs `stack` (oldest first) in a child, makes the target syscall and reports what happened.
 fn observe(stack: &[&[SockFilter]]) -> Observed {
+    let programs: Vec<_> = stack.iter().map(|filter| filters::valid(filter)).collect();
     let shared = Shared::new();
     let slots = shared.as_ptr();
     // SAFETY: the child only makes raw syscalls and touches the shared page and the filters, all prepared
@@ -49,8 +50,8 @@ fn observe(stack: &[&[SockFilter]]) -> Observed {
             if set_no_new_privs().is_err() || signals::record_sigsys(slots, SIGINFO).is_err() {
                 return 2;
             }
-            for filter in stack {
-                if install_unvalidated(filter, FilterFlags::EMPTY).is_err() {
+            for program in &programs {
+                if install(program, FilterFlags::EMPTY).is_err() {
                     return 3;
                 }
             }
@@ -293,7 +294,7 @@ fn path_budget_is_32768_converted_instructions_plus_4_per_installed_filter() {
 #[test]
 fn install_without_no_new_privs_or_cap_sys_admin_is_permission_denied() {
     let _serial = common::serial();
-    let filter = filters::ALLOW_ALL;
+    let program = filters::valid(&filters::ALLOW_ALL);
     let shared = Shared::new();
     // SAFETY: the child only makes raw syscalls and touches the shared page and the filter.
     let child = unsafe {
@@ -308,17 +309,14 @@ fn install_without_no_new_privs_or_cap_sys_admin_is_permission_denied() {
             if rustix::thread::set_capabilities(None, sets).is_err() {
                 return 2;
             }
-            let result = install_unvalidated(&filter, FilterFlags::EMPTY);
+            let result = install(&program, FilterFlags::EMPTY);
             shared.set(
                 0,
                 i64::from(matches!(result, Err(InstallError::PermissionDenied))),
             );
             // With no_new_privs the same filter installs.
             let _ = set_no_new_privs();
-            shared.set(
-                1,
-                i64::from(install_unvalidated(&filter, FilterFlags::EMPTY).is_ok()),
-            );
+            shared.set(1, i64::from(install(&program, FilterFlags::EMPTY).is_ok()));
             0
         })
     };

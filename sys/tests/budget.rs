@@ -13,6 +13,7 @@ mod common;
 
 use common::{Outcome, Shared, filters};
 use seccomp_core::abi::{self, SockFilter};
+use seccomp_core::bpf::converted_len;
 use seccomp_core::bpf::insn::*;
 use seccomp_sys::{FilterFlags, InstallError, install_unvalidated, set_no_new_privs};
 
@@ -89,7 +90,7 @@ fn the_path_budget_counts_converted_instructions() {
     let high = 0x8000_0000;
     // (what, prefix, prefix cost, unit, unit cost). Units that end in a jump carry a trailing `ld` (cost 1)
     // so that the jump's offsets stay inside the program.
-    let cases: [Case; 19] = [
+    let cases: [Case; 21] = [
         ("a load from seccomp_data costs 1", vec![], 0, vec![ld], 1),
         ("ld #imm costs 1", vec![], 0, vec![stmt(BPF_LD | BPF_IMM, 5)], 1),
         ("ldx #imm costs 1", vec![], 0, vec![stmt(BPF_LDX | BPF_IMM, 5)], 1),
@@ -121,6 +122,20 @@ fn the_path_budget_counts_converted_instructions() {
             vec![],
             0,
             vec![stmt(BPF_ALU | BPF_ADD | BPF_K, high)],
+            1,
+        ),
+        (
+            "div by X costs 5 (zero-divisor check first)",
+            vec![stmt(BPF_LDX | BPF_IMM, 1)],
+            1,
+            vec![stmt(BPF_ALU | BPF_DIV | BPF_X, 0)],
+            5,
+        ),
+        (
+            "div by K costs 1",
+            vec![],
+            0,
+            vec![stmt(BPF_ALU | BPF_DIV | BPF_K, 3)],
             1,
         ),
         (
@@ -189,6 +204,17 @@ fn the_path_budget_counts_converted_instructions() {
         ),
     ];
     for (what, prefix, prefix_cost, unit, unit_cost) in &cases {
+        // The kernel's measurement below must agree with seccomp-core's model of the conversion.
+        assert_eq!(
+            converted_len(prefix) - 3,
+            *prefix_cost,
+            "{what}: core's model of the prefix"
+        );
+        assert_eq!(
+            converted_len(unit) - 3,
+            *unit_cost,
+            "{what}: core's model of the unit"
+        );
         check(what, prefix, *prefix_cost, unit, *unit_cost);
     }
 }

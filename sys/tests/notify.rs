@@ -11,7 +11,7 @@ use rustix::io::Errno;
 use rustix::process::Signal;
 use seccomp_core::abi;
 use seccomp_sys::listener::{ListenerFlags, ReplyError};
-use seccomp_sys::{AddFd, FilterFlags, InstallError, Response, install_unvalidated, set_no_new_privs};
+use seccomp_sys::{AddFd, FilterFlags, InstallError, Response, install, set_no_new_privs};
 
 const RESULT: usize = 0;
 const ENOSYS: i64 = -(Errno::NOSYS.raw_os_error() as i64);
@@ -147,24 +147,21 @@ fn closing_the_listener_fails_a_waiting_syscall_with_enosys() {
 fn a_second_listener_in_the_chain_is_ebusy() {
     let _serial = common::serial();
     let shared = Shared::new();
-    let filter = filters::ALLOW_ALL;
+    let program = filters::valid(&filters::ALLOW_ALL);
     // SAFETY: the child only makes raw syscalls and writes the shared page.
     let child = unsafe {
         common::spawn(|| {
             if set_no_new_privs().is_err() {
                 return 2;
             }
-            let first = install_unvalidated(&filter, FilterFlags::NEW_LISTENER);
+            let first = install(&program, FilterFlags::NEW_LISTENER);
             shared.set(0, i64::from(matches!(first, Ok(Some(_)))));
-            let second = install_unvalidated(&filter, FilterFlags::NEW_LISTENER);
+            let second = install(&program, FilterFlags::NEW_LISTENER);
             shared.set(1, i64::from(matches!(second, Err(InstallError::ListenerExists))));
             // A filter without a listener still stacks.
             shared.set(
                 2,
-                i64::from(matches!(
-                    install_unvalidated(&filter, FilterFlags::EMPTY),
-                    Ok(None)
-                )),
+                i64::from(matches!(install(&program, FilterFlags::EMPTY), Ok(None))),
             );
             0
         })

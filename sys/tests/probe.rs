@@ -4,11 +4,11 @@
 mod common;
 
 use common::{Outcome, Shared, filters};
-use seccomp_core::abi::{self, SockFilter};
+use seccomp_core::abi;
 use seccomp_core::action::Action;
 use seccomp_sys::features::ACTIONS;
 use seccomp_sys::probe::{self, ProbeError, Support};
-use seccomp_sys::{Errno, FilterFlags, InstallError, install_unvalidated, set_no_new_privs};
+use seccomp_sys::{Errno, FilterFlags, InstallError, install, set_no_new_privs};
 
 /// The `Seccomp:` mode of this process from /proc/self/status.
 fn own_seccomp_mode() -> String {
@@ -44,7 +44,7 @@ fn each_known_flag_installs_and_each_unknown_bit_is_einval() {
     let flags: Vec<FilterFlags> = (0..32)
         .map(|bit| FilterFlags::from_bits_retain(1 << bit))
         .collect();
-    let filter: [SockFilter; 1] = filters::ALLOW_ALL;
+    let program = filters::valid(&filters::ALLOW_ALL);
     let shared = Shared::new();
     // SAFETY: the child only makes raw syscalls and writes the shared page. Each install happens in a
     // grandchild so that listeners do not collide (one listener per chain).
@@ -61,7 +61,7 @@ fn each_known_flag_installs_and_each_unknown_bit_is_einval() {
                 // SAFETY: the grandchild only makes raw syscalls and writes the shared page.
                 let pid = match seccomp_sys::process::fork() {
                     Ok(seccomp_sys::process::Fork::Child) => {
-                        let code = match install_unvalidated(&filter, flag) {
+                        let code = match install(&program, flag) {
                             Ok(_) => 1,
                             Err(InstallError::Invalid) => 2,
                             Err(_) => 3,
@@ -187,7 +187,7 @@ fn probing_installs_nothing_in_the_caller() {
 #[test]
 fn probing_listener_ioctls_from_a_process_with_a_listener_reports_ebusy() {
     let _serial = common::serial();
-    let filter = filters::ALLOW_ALL;
+    let program = filters::valid(&filters::ALLOW_ALL);
     let shared = Shared::new();
     // SAFETY: the child only makes raw syscalls (listener_ioctls forks, reads a pipe and waits, all raw).
     let child = unsafe {
@@ -195,7 +195,7 @@ fn probing_listener_ioctls_from_a_process_with_a_listener_reports_ebusy() {
             if set_no_new_privs().is_err() {
                 return 2;
             }
-            let _listener = match install_unvalidated(&filter, FilterFlags::NEW_LISTENER) {
+            let _listener = match install(&program, FilterFlags::NEW_LISTENER) {
                 Ok(Some(fd)) => fd,
                 _ => return 3,
             };

@@ -8,7 +8,7 @@ use linux_raw_sys::general as nr;
 use rustix::fd::AsRawFd;
 use seccomp_core::abi;
 use seccomp_sys::process::{self, MAX_EXEC_ARGS};
-use seccomp_sys::{Errno, FilterFlags, install_unvalidated, set_no_new_privs};
+use seccomp_sys::{Errno, FilterFlags, install, set_no_new_privs};
 
 #[test]
 fn execve_of_a_missing_program_returns_enoent() {
@@ -30,11 +30,12 @@ fn execve_of_a_missing_program_returns_enoent() {
 fn a_filter_installed_before_execve_applies_to_execve_itself() {
     let _serial = common::serial();
     let filter = filters::on_syscall(nr::__NR_execve, abi::RET_ERRNO | 77);
+    let program = filters::valid(&filter);
     let shared = Shared::new();
     // SAFETY: the child only makes raw syscalls and touches memory prepared before the fork.
     let child = unsafe {
         common::spawn(|| {
-            if set_no_new_privs().is_err() || install_unvalidated(&filter, FilterFlags::EMPTY).is_err() {
+            if set_no_new_privs().is_err() || install(&program, FilterFlags::EMPTY).is_err() {
                 return 2;
             }
             let errno = process::execve(c"/proc/self/exe", &[c"exe"], &[]);
@@ -62,6 +63,7 @@ fn the_filter_and_no_new_privs_survive_execve() {
     }
     let (read_end, write_end) = rustix::pipe::pipe().expect("pipe");
     let filter = filters::on_target(abi::RET_ERRNO | 1);
+    let program = filters::valid(&filter);
     let out = write_end.as_raw_fd() as usize;
     // SAFETY: the child only makes raw syscalls and touches memory prepared before the fork.
     let child = unsafe {
@@ -70,7 +72,7 @@ fn the_filter_and_no_new_privs_survive_execve() {
             if seccomp_sys::raw::syscall3(nr::__NR_dup3, out, 1, 0).is_err() {
                 return 2;
             }
-            if set_no_new_privs().is_err() || install_unvalidated(&filter, FilterFlags::EMPTY).is_err() {
+            if set_no_new_privs().is_err() || install(&program, FilterFlags::EMPTY).is_err() {
                 return 3;
             }
             let _ = process::execve(cat, &[cat, c"/proc/self/status"], &[]);

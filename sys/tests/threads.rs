@@ -6,7 +6,7 @@ mod common;
 use common::filters;
 use common::{Outcome, Shared, thread};
 use seccomp_core::abi::{self, SockFilter};
-use seccomp_sys::{FilterFlags, InstallError, install_unvalidated, set_no_new_privs};
+use seccomp_sys::{FilterFlags, InstallError, install, set_no_new_privs};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 const SIGSYS: i32 = linux_raw_sys::general::SIGSYS as i32;
@@ -38,7 +38,8 @@ extern "C" fn thread_main(arg: usize) {
     // SAFETY: `arg` is the address of a ThreadCtx that the creating thread keeps alive until join.
     let ctx = unsafe { &*(arg as *const ThreadCtx) };
     if let Some(filter) = ctx.own_filter {
-        let installed = install_unvalidated(filter, FilterFlags::EMPTY).is_ok();
+        let installed = seccomp_core::bpf::validate(filter)
+            .is_ok_and(|program| install(&program, FilterFlags::EMPTY).is_ok());
         slot(ctx, INSTALL).store(i64::from(installed), Ordering::SeqCst);
     }
     thread::set_and_wake(&ctx.ready, 1);
@@ -83,12 +84,13 @@ fn run_threaded(
 fn kill_test(action: u32) -> (Outcome, Shared) {
     let shared = Shared::new();
     let filter = filters::on_target(action);
+    let program = filters::valid(&filter);
     let mut stack = vec![0u8; STACK];
     // SAFETY: the child only makes raw syscalls and touches memory prepared before the fork.
     let child = unsafe {
         common::spawn(|| {
             run_threaded(&shared, &mut stack, None, |_| {
-                match install_unvalidated(&filter, FilterFlags::TSYNC) {
+                match install(&program, FilterFlags::TSYNC) {
                     Ok(None) => 0,
                     _ => 4,
                 }
@@ -120,15 +122,14 @@ fn kill_process_from_one_thread_ends_the_whole_process() {
 fn errno_in_main_thread(flags: FilterFlags) -> (Outcome, Shared) {
     let shared = Shared::new();
     let filter = filters::on_target(abi::RET_ERRNO | 55);
+    let program = filters::valid(&filter);
     let mut stack = vec![0u8; STACK];
     // SAFETY: the child only makes raw syscalls and touches memory prepared before the fork.
     let child = unsafe {
         common::spawn(|| {
-            run_threaded(&shared, &mut stack, None, |_| {
-                match install_unvalidated(&filter, flags) {
-                    Ok(None) => 0,
-                    _ => 4,
-                }
+            run_threaded(&shared, &mut stack, None, |_| match install(&program, flags) {
+                Ok(None) => 0,
+                _ => 4,
             })
         })
     };
@@ -159,6 +160,7 @@ fn tsync_fails_with_the_tid_of_a_thread_whose_chain_diverged() {
     let _serial = common::serial();
     let shared = Shared::new();
     let filter = filters::on_target(abi::RET_ERRNO | 55);
+    let program = filters::valid(&filter);
     let mut stack = vec![0u8; STACK];
     let esrch_known = common::features().knows_flags(FilterFlags::TSYNC_ESRCH);
     // SAFETY: the child only makes raw syscalls and touches memory prepared before the fork.
@@ -166,12 +168,12 @@ fn tsync_fails_with_the_tid_of_a_thread_whose_chain_diverged() {
         common::spawn(|| {
             run_threaded(&shared, &mut stack, Some(&DIVERGING), |tid| {
                 shared.set(TID, i64::from(tid));
-                let plain = match install_unvalidated(&filter, FilterFlags::TSYNC) {
+                let plain = match install(&program, FilterFlags::TSYNC) {
                     Err(InstallError::TsyncFailed { tid: failed }) if failed == tid => 1,
                     _ => 5,
                 };
                 let esrch = if esrch_known {
-                    match install_unvalidated(&filter, FilterFlags::TSYNC | FilterFlags::TSYNC_ESRCH) {
+                    match install(&program, FilterFlags::TSYNC | FilterFlags::TSYNC_ESRCH) {
                         Err(InstallError::TsyncFailedEsrch) => 1,
                         _ => 6,
                     }
@@ -208,7 +210,7 @@ fn tsync_with_new_listener_needs_tsync_esrch() {
         );
     }
     let shared = Shared::new();
-    let filter = filters::ALLOW_ALL;
+    let program = filters::valid(&filters::ALLOW_ALL);
     // SAFETY: the child only makes raw syscalls and writes the shared page.
     let child = unsafe {
         common::spawn(|| {
@@ -216,9 +218,9 @@ fn tsync_with_new_listener_needs_tsync_esrch() {
                 return 2;
             }
             let both = FilterFlags::TSYNC | FilterFlags::NEW_LISTENER;
-            let without = install_unvalidated(&filter, both);
+            let without = install(&program, both);
             shared.set(0, i64::from(matches!(without, Err(InstallError::Invalid))));
-            let with = install_unvalidated(&filter, both | FilterFlags::TSYNC_ESRCH);
+            let with = install(&program, both | FilterFlags::TSYNC_ESRCH);
             shared.set(1, i64::from(matches!(with, Ok(Some(_)))));
             0
         })

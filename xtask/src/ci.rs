@@ -6,8 +6,15 @@
 use crate::util::{cargo, exec};
 use std::process::Command;
 
+/// Which of the slow steps to run.
+#[derive(Clone, Copy, Debug)]
+struct Steps {
+    /// The real-kernel runs under qemu-system (aarch64 6.1 and 6.12, x86_64 6.1).
+    vm: bool,
+}
+
 /// Runs the CI steps.
-pub fn run_ci() -> Result<(), String> {
+fn run_ci(steps: Steps) -> Result<(), String> {
     step("install the bare-metal target used to prove core is no_std");
     exec(Command::new("rustup").args(["target", "add", "x86_64-unknown-none"]))?;
     exec(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
@@ -23,15 +30,30 @@ pub fn run_ci() -> Result<(), String> {
 
     step("core builds for x86_64-unknown-none (no_std, no allocator)");
     exec(cargo().args(["build", "-p", "seccomp-core", "--target", "x86_64-unknown-none"]))?;
+
+    step("static seccompctl binaries for x86_64 and aarch64 (cargo xtask dist)");
+    crate::dist::run(&[])?;
+
+    if steps.vm {
+        step("real kernels under qemu-system: aarch64 6.1 and 6.12, x86_64 6.1 (cargo xtask vm-test --all)");
+        crate::vm_test::run_all_for_ci()?;
+    } else {
+        eprintln!("SKIP: real-kernel VM runs (--no-vm)");
+    }
     Ok(())
 }
 
-/// Entry point from `main`: `cargo xtask ci` takes no options yet.
+/// Entry point from `main`: `cargo xtask ci [--no-vm]`. CI runs everything; `--no-vm` is for a quicker
+/// local pass and says visibly what it skipped.
 pub fn run(args: &[String]) -> Result<(), String> {
-    if let Some(arg) = args.first() {
-        return Err(format!("ci: unexpected argument `{arg}`"));
+    let mut steps = Steps { vm: true };
+    for arg in args {
+        match arg.as_str() {
+            "--no-vm" => steps.vm = false,
+            other => return Err(format!("ci: unexpected argument `{other}` (expected --no-vm)")),
+        }
     }
-    run_ci()
+    run_ci(steps)
 }
 
 fn step(what: &str) {

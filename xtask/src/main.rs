@@ -3,16 +3,23 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod ci;
+mod crosscheck;
 mod dist;
 mod gen_syscalls;
 mod man;
 mod util;
+mod vm;
+mod vm_test;
 
 use std::process::ExitCode;
 
 /// The tasks, with a one-line description each, printed by `cargo xtask help`.
 const TASKS: &[(&str, &str)] = &[
     ("ci", "run every check CI runs (the README's test command)"),
+    (
+        "crosscheck",
+        "validator and emulator against the running kernel, 100,000 programs (--programs N --probes N --seed S)",
+    ),
     (
         "dist",
         "static musl seccompctl binaries for x86_64 and aarch64 in target/dist (at most 1 MiB each)",
@@ -25,6 +32,10 @@ const TASKS: &[(&str, &str)] = &[
         "gen-syscalls",
         "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
     ),
+    (
+        "vm-test",
+        "run the test binaries on real Linux kernels under qemu-system (--arch aarch64|x86_64)",
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -33,9 +44,11 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
+        "crosscheck" => crosscheck::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
         "dist" => dist::run(&rest),
         "man" => man::run(&rest),
+        "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())

@@ -9,6 +9,7 @@
 //! the binary form, [`disasm`] and [`asm`] the text form; [`generate`] makes test programs.
 
 pub mod asm;
+pub mod budget;
 pub mod builder;
 pub mod cache;
 pub mod disasm;
@@ -20,9 +21,10 @@ pub mod raw;
 pub mod validate;
 
 pub use asm::{AsmError, assemble};
+pub use budget::{PathBudgetError, check_stack_budget, converted_len};
 pub use builder::{BuildError, Builder, Label, Target};
 pub use disasm::{Listing, disassemble};
 pub use emulate::{Emulation, emulate, emulate_stack, trace};
 pub use program::Validated;
 pub use raw::RawError;
-pub use validate::{PathBudgetError, Rule, ValidationError, validate, validate_stack_budget};
+pub use validate::{Rule, ValidationError, validate};

@@ -49,3 +49,10 @@ pub fn target() -> Result<usize, rustix::io::Errno> {
     // SAFETY: getppid takes no arguments and changes nothing.
     unsafe { seccomp_sys::raw::syscall0(TARGET_NR) }
 }
+
+/// Validates a test filter with seccomp-core's validator (before the fork); a test filter that does not
+/// validate is a bug in the test.
+pub fn valid(insns: &[SockFilter]) -> seccomp_core::bpf::Validated<'_> {
+    seccomp_core::bpf::validate(insns)
+        .unwrap_or_else(|error| panic!("test filter does not validate: {error}"))
+}

@@ -6,6 +6,7 @@
 //! them open and change what the other test observes).
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod crosscheck;
 pub mod filters;
 pub mod signals;
 pub mod thread;
@@ -164,27 +165,32 @@ impl Drop for Child {
 /// Number of 64-bit slots in a [`Shared`] page.
 pub const SLOTS: usize = 512;
 
-/// One page of `MAP_SHARED` anonymous memory: the child writes results, the parent reads them.
+/// `MAP_SHARED` anonymous memory: the child writes results, the parent reads them.
 pub struct Shared {
-    slots: &'static [AtomicI64; SLOTS],
+    slots: &'static [AtomicI64],
 }
 
 impl Shared {
-    /// Maps a zeroed shared page.
+    /// Maps a zeroed shared page of [`SLOTS`] slots.
     pub fn new() -> Shared {
+        Shared::with_slots(SLOTS)
+    }
+
+    /// Maps `count` zeroed shared slots.
+    pub fn with_slots(count: usize) -> Shared {
         // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases nothing.
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(
                 core::ptr::null_mut(),
-                SLOTS * 8,
+                count.max(1) * 8,
                 ProtFlags::READ | ProtFlags::WRITE,
                 MapFlags::SHARED,
             )
         }
         .expect("mmap shared page");
-        // SAFETY: the mapping is SLOTS * 8 bytes, page aligned, zero-filled (a valid [AtomicI64; SLOTS]), and
-        // it is never unmapped, so the reference may live for 'static.
-        let slots = unsafe { &*ptr.cast::<[AtomicI64; SLOTS]>() };
+        // SAFETY: the mapping holds `count` zero-filled, 8-byte aligned i64s (valid AtomicI64s), and it is
+        // never unmapped, so the slice may live for 'static.
+        let slots = unsafe { core::slice::from_raw_parts(ptr.cast::<AtomicI64>(), count) };
         Shared { slots }
     }
 
@@ -256,13 +262,14 @@ pub unsafe fn spawn_with_listener<F: FnOnce() -> i32>(
     use rustix::fd::AsFd;
     let (parent_end, child_end) = seccomp_sys::fdpass::socketpair().expect("socketpair");
     let flags = flags | seccomp_sys::FilterFlags::NEW_LISTENER;
+    let program = filters::valid(filter);
     // SAFETY: forwarded from the caller; the rest of the child's code makes raw syscalls only.
     let child = unsafe {
         spawn(|| {
             if seccomp_sys::set_no_new_privs().is_err() {
                 return INSTALL_FAILED;
             }
-            let listener = match seccomp_sys::install_unvalidated(filter, flags) {
+            let listener = match seccomp_sys::install(&program, flags) {
                 Ok(Some(fd)) => fd,
                 _ => return INSTALL_FAILED,
             };

@@ -1,0 +1,20 @@
+//! The parts of `cargo xtask vm-test` (see `vm_test.rs`): one module per stage, each with its own tests.
+//!
+//! - [`setup`]: installs qemu-system and the musl Rust targets when missing;
+//! - [`kernel`]: fetches and caches Debian's kernel image through a private apt state;
+//! - [`build`]: builds static musl test executables, the init and the CLI, found from cargo's JSON;
+//! - [`plan`]: writes `/vm-plan`, the programs the guest init runs;
+//! - [`cpio`]: writes the initramfs (newc cpio);
+//! - [`qemu`]: boots the guest and captures the serial console;
+//! - [`summary`]: parses the console into a verdict;
+//! - [`arch`]: what differs between aarch64 and x86_64; [`json`]: a small reader for cargo's messages.
+
+pub mod arch;
+pub mod build;
+pub mod cpio;
+pub mod json;
+pub mod kernel;
+pub mod plan;
+pub mod qemu;
+pub mod setup;
+pub mod summary;
