@@ -192,3 +192,39 @@ fn the_commands_failure_is_reported_and_its_status_kept() {
     let output = run(&["learn", "-o", s(&policy), "--", "no-such-command-for-seccompctl"]);
     assert_eq!(code(&output), 127);
 }
+
+#[test]
+fn an_oci_profile_learned_from_cat_runs_it_with_run_oci() {
+    if !can_continue("learn oci") {
+        return;
+    }
+    let tmp = TempDir::new("learn-oci");
+    let data = tmp.write("data.txt", "oci\n");
+    let profile = tmp.path("cat.json");
+    let learn = [
+        "learn",
+        "--format",
+        "oci",
+        "-o",
+        s(&profile),
+        "--",
+        "cat",
+        s(&data),
+    ];
+    let output = run_until(&learn, |output| code(output) == 0);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = std::fs::read_to_string(&profile).expect("profile written");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("the profile is JSON");
+    assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
+    let names: Vec<&str> = json["syscalls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|rule| rule["names"].as_array().into_iter().flatten())
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert!(names.contains(&"execve") && names.contains(&"read"), "{text}");
+    let output = run(&["run", "--oci", s(&profile), "--", "cat", s(&data)]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "oci\n");
+}

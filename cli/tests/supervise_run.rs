@@ -264,3 +264,37 @@ fn without_no_new_privs_an_unprivileged_user_gets_a_clear_refusal() {
         .expect("setpriv runs");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
 }
+
+#[test]
+fn the_command_gets_default_signal_dispositions_while_seccompctl_ignores_interrupts() {
+    let tmp = TempDir::new("run-signals");
+    let policy = tmp.write("policy", "default allow\n");
+    // SIGINT is ignored in seccompctl while it waits, but restored in the command: a shell that sends
+    // itself SIGINT dies of it (a non-interactive shell cannot undo a disposition ignored on entry).
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "sh",
+        "-c",
+        "kill -INT $$; exit 0",
+    ]);
+    assert_eq!(code(&output), 128 + 2, "{}", stderr(&output));
+    // seccompctl itself survives a SIGINT (as after a Ctrl-C) and reports the command's own status.
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "sh",
+        "-c",
+        "kill -INT $PPID; exit 4",
+    ]);
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    // SIGPIPE is at its default in the command (Rust programs ignore it): `yes` dies quietly of it.
+    let output = run(&["run", "--policy", s(&policy), "--", "sh", "-c", "yes | head -n 1"]);
+    assert_eq!(code(&output), 0);
+    assert_eq!(stdout(&output), "y\n");
+    assert_eq!(stderr(&output), "", "yes must not see EPIPE");
+}

@@ -234,3 +234,49 @@ fn strace_can_attach_to_a_traced_program() {
         "strace saw: {theirs}"
     );
 }
+
+/// The target side of `a_target_passing_garbage_pointers_is_shown_not_trusted`: makes two syscalls with
+/// unmapped pointers, which fail with EFAULT.
+fn act_as_hostile_target() {
+    let arch = seccomp_core::arch::Arch::native().expect("a supported host");
+    let openat = arch.syscall_nr("openat").expect("openat exists");
+    let write = arch.syscall_nr("write").expect("write exists");
+    // SAFETY: the kernel only reads through the garbage pointer, faults, and returns EFAULT; nothing in
+    // this process changes.
+    let opened = unsafe { seccomp_sys::raw::syscall3(openat, (-100i64) as usize, 0xdead_0000, 0) };
+    assert!(opened.is_err());
+    // SAFETY: as above; fd 1 is stdout and the buffer pointer is unmapped, so write fails with EFAULT.
+    let written = unsafe { seccomp_sys::raw::syscall3(write, 1, 0xbad_0000, 16) };
+    assert!(written.is_err());
+}
+
+#[test]
+fn a_target_passing_garbage_pointers_is_shown_not_trusted() {
+    // Re-executed under `seccompctl trace`, this test binary is the target.
+    if std::env::var_os("SECCOMPCTL_HOSTILE_TARGET").is_some() {
+        act_as_hostile_target();
+        return;
+    }
+    if !can_continue("garbage pointers") {
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let output = seccompctl()
+        .env("SECCOMPCTL_HOSTILE_TARGET", "1")
+        .args(["trace", "--syscalls", "openat,write", "--"])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "a_target_passing_garbage_pointers_is_shown_not_trusted",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("seccompctl runs");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("openat(AT_FDCWD, <unreadable 0xdead0000>, O_RDONLY)"),
+        "{err}"
+    );
+    assert!(err.contains("write(1, <unreadable 0xbad0000>, 16)"), "{err}");
+}

@@ -13,6 +13,9 @@
 //! `trace` module): the command then sees `EINTR` (or restarts the call), and learn warns that the policy
 //! may lack that call and the run should be repeated.
 //!
+//! `--format oci` writes the same allow-list as a runtime-spec `linux.seccomp` object (JSON has no
+//! comments: the notes of the native header go to stderr only).
+//!
 //! The learned policy only covers the paths the command took in this run; a run with other input may need
 //! more. Arguments are not learned.
 
@@ -104,11 +107,6 @@ pub fn header(command: &[std::ffi::OsString], usage: &Usage, native: Arch, statu
 /// Runs `learn`.
 pub fn run(args: &LearnArgs) -> CliResult {
     let native = supervise::native_arch()?;
-    if args.format == PolicyFormat::Oci {
-        return Err(CliError::usage(
-            "--format oci needs the seccomp-oci crate, which is not available in this build; use --format native",
-        ));
-    }
     let default: Action = args
         .default
         .parse()
@@ -145,7 +143,23 @@ pub fn run(args: &LearnArgs) -> CliResult {
     served?;
     let status = status?;
     let policy = learned_policy(&usage, native, default)?;
-    let text = format!("{}{policy}", header(&args.command, &usage, native, status));
+    let text = match args.format {
+        PolicyFormat::Native => format!("{}{policy}", header(&args.command, &usage, native, status)),
+        PolicyFormat::Oci => {
+            let exported = seccomp_oci::LinuxSeccomp::from_policy(&policy).map_err(|error| {
+                CliError::new(
+                    Failure::Supervisor,
+                    format!("exporting the policy as OCI: {error}"),
+                )
+            })?;
+            for warning in &exported.warnings {
+                eprintln!("seccompctl: warning: {}: {warning}", args.output.display());
+            }
+            let mut json = exported.seccomp.to_json_pretty();
+            json.push('\n');
+            json
+        }
+    };
     std::fs::write(&args.output, text)
         .map_err(|e| CliError::new(Failure::Supervisor, format!("{}: {e}", args.output.display())))?;
     let count = usage.by_arch.get(&native).map_or(0, BTreeSet::len);
