@@ -229,6 +229,9 @@ struct Shared {
     errno: AtomicI32,
     /// The stage of a pre-exec failure (`Stage as u32`).
     stage: AtomicU32,
+    /// Nonzero once the child failed and its filter refuses `exit_group` and `exit` too: it spins until
+    /// the parent kills it (see [`child_exit`]).
+    stuck: AtomicU32,
 }
 
 const STATE_STARTING: u32 = 0;
@@ -267,7 +270,7 @@ impl SharedPage {
 
     fn get(&self) -> &Shared {
         // SAFETY: `addr` is a live, page-aligned, zero-initialized mapping of SHARED_LEN bytes for the life
-        // of `self`; `Shared` is four atomics (all-zero is a valid value of each), and atomics may be
+        // of `self`; `Shared` is five atomics (all-zero is a valid value of each), and atomics may be
         // accessed through shared references from several processes.
         unsafe { &*self.addr }
     }
@@ -416,7 +419,7 @@ fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -
         shared.stage.store(stage as u32, Ordering::Relaxed);
         shared.listener.store(-1, Ordering::Relaxed);
         shared.state.store(STATE_FAILED, Ordering::Release);
-        raw::exit_group(125)
+        child_exit(shared, 125)
     }
     let default = KernelSigaction {
         handler: SIG_DFL,
@@ -456,7 +459,23 @@ fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -
     };
     shared.errno.store(errno.raw_os_error(), Ordering::Relaxed);
     shared.state.store(STATE_EXEC_FAILED, Ordering::Release);
-    raw::exit_group(if errno == Errno::NOENT { 127 } else { 126 })
+    child_exit(shared, if errno == Errno::NOENT { 127 } else { 126 })
+}
+
+/// Ends the child with `code`, even under a filter that refuses `exit_group` (a policy that fails every
+/// syscall with an errno does): `exit_group`, then `exit`; if the filter refuses both, the child records
+/// `stuck` and spins without syscalls until the parent, which watches for that state in
+/// [`Child::try_wait`] and [`Child::wait`], kills it with SIGKILL (which no filter can refuse).
+fn child_exit(shared: &Shared, code: i32) -> ! {
+    for nr in [uapi::__NR_exit_group, uapi::__NR_exit] {
+        // SAFETY: exit_group and exit take one integer and end the process (or this only thread) without
+        // returning; if a filter makes them fail they return an errno and change nothing.
+        let _ = unsafe { raw::syscall3(nr, code as usize, 0, 0) };
+    }
+    shared.stuck.store(1, Ordering::Release);
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 impl Child {
@@ -527,29 +546,45 @@ impl Child {
                     }
                     return Ok(None);
                 }
-                Ok(None) => return Ok(None),
+                Ok(None) => {
+                    if self.page.get().stuck.load(Ordering::Acquire) != 0 {
+                        // It cannot exit on its own (see `child_exit`).
+                        let _ = rustix::process::kill_process(self.pid, rustix::process::Signal::KILL);
+                    }
+                    return Ok(None);
+                }
                 Err(Errno::INTR) => continue,
                 Err(errno) => return Err(SpawnError::Wait(errno)),
             }
         }
     }
 
-    /// `waitpid(pid, 0)`: blocks until the child ends and returns its status (reaping it).
+    /// Waits until the child ends and returns its status (reaping it).
+    ///
+    /// Sleeps on a pidfd of the child (5.3+; short sleeps otherwise) and looks at the shared page at least
+    /// once a second, so that a child stuck after a failed exec (see [`child_exit`]) is killed rather than
+    /// waited for forever.
     pub fn wait(&mut self) -> Result<ExitStatus, SpawnError> {
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
+        let pidfd = crate::fdpass::pidfd_open(self.pid).ok();
+        let mut sleep_ns: i64 = 1_000_000;
         loop {
-            match rustix::process::waitpid(Some(self.pid), WaitOptions::empty()) {
-                Ok(Some((_, status))) => {
-                    if let Some(status) = ExitStatus::from_wait(status) {
-                        self.status = Some(status);
-                        return Ok(status);
-                    }
-                }
-                Ok(None) | Err(Errno::INTR) => continue,
-                Err(errno) => return Err(SpawnError::Wait(errno)),
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
             }
+            let timeout = rustix::event::Timespec {
+                tv_sec: sleep_ns / 1_000_000_000,
+                tv_nsec: sleep_ns % 1_000_000_000,
+            };
+            match &pidfd {
+                Some(pidfd) => {
+                    let mut fds = [rustix::event::PollFd::new(pidfd, rustix::event::PollFlags::IN)];
+                    let _ = rustix::event::poll(&mut fds, Some(&timeout));
+                }
+                None => {
+                    let _ = rustix::thread::nanosleep(&timeout);
+                }
+            }
+            sleep_ns = (sleep_ns * 2).min(1_000_000_000);
         }
     }
 
@@ -559,7 +594,8 @@ impl Child {
     }
 
     /// The errno of a failed `execve`, once the child ended: `Some` means the program never ran and the
-    /// child exited with 127 (`ENOENT`) or 126.
+    /// child exited with 127 (`ENOENT`) or 126, or was killed with SIGKILL when its filter refused to let it
+    /// exit (see [`child_exit`]).
     pub fn exec_error(&self) -> Option<Errno> {
         let shared = self.page.get();
         (shared.state.load(Ordering::Acquire) == STATE_EXEC_FAILED)

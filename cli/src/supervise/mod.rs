@@ -322,10 +322,11 @@ fn receive(
     let mut watch_child = true;
     loop {
         let watched = if watch_child { pidfd } else { None };
-        // Without a pidfd (before 5.3) the child is looked at every 50 ms.
-        let timeout = (watch_child && pidfd.is_none()).then_some(Timespec {
-            tv_sec: 0,
-            tv_nsec: 50_000_000,
+        // The child is looked at once a second even with a pidfd (a child whose filter refuses to let it
+        // exit after a failed exec is killed then, see `seccomp_sys::spawn`), every 50 ms without one.
+        let timeout = watch_child.then_some(Timespec {
+            tv_sec: if pidfd.is_some() { 1 } else { 0 },
+            tv_nsec: if pidfd.is_some() { 0 } else { 50_000_000 },
         });
         let (pending, hangup, stopped, child) = match poll_once(listener, stop, watched, timeout.as_ref()) {
             Ok(result) => result,
@@ -364,8 +365,12 @@ fn receive(
         } else if hangup {
             let _ = events.send(Event::Hangup);
             return;
-        } else if child || (watch_child && pidfd.is_none()) {
-            watch_child = pidfd.is_none();
+        } else if child {
+            // The pidfd stays readable once the child ended: stop watching it.
+            watch_child = false;
+            events.send(Event::ChildReady)
+        } else if watch_child {
+            // The periodic look.
             events.send(Event::ChildReady)
         } else {
             Ok(())
