@@ -2,6 +2,7 @@
 //!
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
+mod bench_notify;
 mod ci;
 mod crosscheck;
 mod dist;
@@ -29,6 +30,10 @@ const TASKS: &[(&str, &str)] = &[
         "write man pages generated from the clap definitions to target/man (--out DIR)",
     ),
     (
+        "bench-notify",
+        "notification round-trip benchmark vs ptrace and a futex lower bound (--json FILE, --svg FILE)",
+    ),
+    (
         "gen-syscalls",
         "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
     ),
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         "gen-syscalls" => gen_syscalls::run(&rest),
         "dist" => dist::run(&rest),
         "man" => man::run(&rest),
+        "bench-notify" => bench_notify::run(&rest),
         "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();

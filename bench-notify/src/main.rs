@@ -1,0 +1,142 @@
+//! `seccomp-bench-notify`: runs every configuration in interleaved rounds and writes the raw timings.
+//!
+//! Usually started by `cargo xtask bench-notify`, which builds it in release mode and reads its output.
+//! Usage: `seccomp-bench-notify [--iterations N] [--round N] [--warmup N] [--timeout SECS]
+//! [--only NAME,...] --out FILE`.
+
+use seccomp_bench_notify::output::{self, Outcome};
+use seccomp_bench_notify::plan::{self, Cpus, Support};
+use seccomp_bench_notify::round::{self, Round};
+use seccomp_bench_notify::shared::Shared;
+use seccomp_core::action::Action;
+use seccomp_sys::probe;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+struct Options {
+    iterations: u64,
+    round: u64,
+    warmup: u64,
+    timeout: Duration,
+    only: Vec<String>,
+    out: PathBuf,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        iterations: 20_000,
+        round: 2_000,
+        warmup: 200,
+        timeout: Duration::from_secs(60),
+        only: Vec::new(),
+        out: PathBuf::new(),
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value"))
+                .and_then(|text| {
+                    text.parse::<u64>()
+                        .map_err(|e| format!("{name} {text}: not a number ({e})"))
+                })
+        };
+        match arg.as_str() {
+            "--iterations" => options.iterations = value("--iterations")?,
+            "--round" => options.round = value("--round")?,
+            "--warmup" => options.warmup = value("--warmup")?,
+            "--timeout" => options.timeout = Duration::from_secs(value("--timeout")?),
+            "--only" => {
+                let names = args.next().ok_or("--only needs a value")?;
+                options.only.extend(names.split(',').map(str::to_owned));
+            }
+            "--out" => {
+                options.out = args.next().ok_or("--out needs a value")?.into();
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if options.out.as_os_str().is_empty() {
+        return Err("--out FILE is required".to_owned());
+    }
+    if options.iterations == 0 || options.round == 0 {
+        return Err("--iterations and --round must be at least 1".to_owned());
+    }
+    Ok(options)
+}
+
+fn support(notes: &mut Vec<String>) -> Support {
+    let listener = probe::listener_ioctls();
+    if let Err(error) = &listener {
+        notes.push(format!("probing the listener ioctls failed: {error}"));
+    }
+    let release = probe::kernel_release();
+    Support {
+        notify: probe::action_available(Action::NOTIFY).is_yes() && listener.is_ok(),
+        sync_wakeup: listener.is_ok_and(|ioctls| ioctls.set_flags_sync_wake_up.is_yes()),
+        continue_syscall: release.version().is_some_and(|version| version >= (5, 5, 0)),
+        trace: probe::action_available(Action(seccomp_core::abi::RET_TRACE)).is_yes(),
+    }
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let allowed = seccomp_bench_notify::allowed_cpus().map_err(|e| format!("sched_getaffinity: {e}"))?;
+    let cpus = match allowed.as_slice() {
+        [] => return Err("sched_getaffinity reported no CPU".to_owned()),
+        [a] => Cpus { a: *a, b: None },
+        [a, b, ..] => Cpus { a: *a, b: Some(*b) },
+    };
+    let mut notes = Vec::new();
+    let configs = plan::select(plan::plan(cpus, support(&mut notes), &mut notes), &options.only)?;
+    let shared =
+        Shared::new(options.round as usize).map_err(|e| format!("mmap of the shared memory: {e}"))?;
+    let mut outcomes: Vec<Outcome> = configs.iter().map(|_| Ok(Vec::new())).collect();
+    let rounds = options.iterations.div_ceil(options.round);
+    for index in 0..rounds {
+        let iterations = options.round.min(options.iterations - index * options.round);
+        eprint!(
+            "\rround {}/{rounds} ({} configurations)",
+            index + 1,
+            configs.len()
+        );
+        // Rotate the order every round so that no configuration always follows the same one.
+        for offset in 0..configs.len() {
+            let which = (offset + index as usize) % configs.len();
+            let (Some(config), Some(outcome)) = (configs.get(which), outcomes.get_mut(which)) else {
+                continue;
+            };
+            let Ok(samples) = outcome else { continue };
+            let round = Round {
+                config: *config,
+                cpus,
+                warmup: options.warmup,
+                iterations,
+                answer_offset: 0,
+            };
+            match round::run(&round, &shared, options.timeout) {
+                Ok(new) => samples.extend(new),
+                Err(error) => *outcome = Err(format!("{config}: {error}")),
+            }
+        }
+    }
+    eprintln!();
+    let rows: Vec<_> = configs.into_iter().zip(outcomes).collect();
+    let file = std::fs::File::create(&options.out).map_err(|e| format!("{}: {e}", options.out.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    output::write(&mut out, cpus, &notes, &rows)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("{}: {e}", options.out.display()))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args).and_then(|options| run(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("seccomp-bench-notify: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

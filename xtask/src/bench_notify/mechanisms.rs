@@ -1,0 +1,333 @@
+//! The configurations as the xtask sees them, read from the helper's raw output (see the helper's
+//! `output` module for the format), with the names used in the table, the JSON and the SVG.
+
+use std::fmt;
+
+/// How the target's `getppid` was handled (the JSON's `mechanism`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    /// No filter.
+    Bare,
+    /// An `ERRNO(EPERM)` filter.
+    Errno,
+    /// A `USER_NOTIF` filter answered by the supervisor through the listener.
+    Notify,
+    /// A `PTRACE_SYSCALL` tracer (stops at entry and exit).
+    PtraceSyscall,
+    /// A `RET_TRACE` filter with a `PTRACE_O_TRACESECCOMP` tracer (one stop).
+    RetTrace,
+    /// A futex ping-pong between two processes: the lower bound.
+    Futex,
+}
+
+impl Mechanism {
+    const ALL: [Mechanism; 6] = [
+        Mechanism::Bare,
+        Mechanism::Errno,
+        Mechanism::Notify,
+        Mechanism::PtraceSyscall,
+        Mechanism::RetTrace,
+        Mechanism::Futex,
+    ];
+
+    /// The name in the raw output and the JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mechanism::Bare => "bare",
+            Mechanism::Errno => "errno",
+            Mechanism::Notify => "notify",
+            Mechanism::PtraceSyscall => "ptrace_syscall",
+            Mechanism::RetTrace => "ret_trace",
+            Mechanism::Futex => "futex",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Mechanism> {
+        Mechanism::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// Where the two processes ran (the JSON's `cpu`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Pinned to one CPU together.
+    Same,
+    /// Pinned to two CPUs.
+    Diff,
+    /// Unpinned.
+    Any,
+}
+
+impl Placement {
+    /// The name in the raw output and the JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Placement::Same => "same",
+            Placement::Diff => "diff",
+            Placement::Any => "any",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Placement> {
+        [Placement::Same, Placement::Diff, Placement::Any]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+}
+
+/// One configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// How the syscall was handled.
+    pub mechanism: Mechanism,
+    /// Where the processes ran.
+    pub placement: Placement,
+    /// The listener had `SYNC_WAKE_UP` set.
+    pub sync_wakeup: bool,
+    /// The supervisor answered CONTINUE.
+    pub continue_syscall: bool,
+}
+
+impl Config {
+    /// The row's name: the mechanism, `+continue` and `+sync` when set, then `/` and the placement,
+    /// such as `notify+sync/same`.
+    pub fn name(&self) -> String {
+        let mut name = self.mechanism.name().to_owned();
+        if self.continue_syscall {
+            name.push_str("+continue");
+        }
+        if self.sync_wakeup {
+            name.push_str("+sync");
+        }
+        name.push('/');
+        name.push_str(self.placement.name());
+        name
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// One configuration's outcome in the raw output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The configuration.
+    pub config: Config,
+    /// Its timings in nanoseconds, or the failure the helper reported.
+    pub outcome: Result<Vec<u64>, String>,
+}
+
+/// The whole raw output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRun {
+    /// The target's CPU (and the supervisor's for `same`).
+    pub cpu_a: usize,
+    /// The supervisor's CPU for `diff`, if there was a second CPU.
+    pub cpu_b: Option<usize>,
+    /// The helper's notes (skipped groups).
+    pub notes: Vec<String>,
+    /// The rows, in the helper's order.
+    pub rows: Vec<Row>,
+}
+
+const HEADER: &str = "seccomp-bench-notify 1";
+
+/// Parses the helper's raw output. Errors name the line (1-based) and what is wrong with it.
+pub fn parse(text: &str) -> Result<RawRun, String> {
+    let mut lines = text.lines().enumerate().map(|(index, line)| (index + 1, line));
+    match lines.next() {
+        Some((_, HEADER)) => {}
+        Some((_, other)) => return Err(format!("line 1: expected `{HEADER}`, found `{}`", clip(other))),
+        None => return Err("the raw output is empty".to_owned()),
+    }
+    let mut run = RawRun {
+        cpu_a: 0,
+        cpu_b: None,
+        notes: Vec::new(),
+        rows: Vec::new(),
+    };
+    let mut saw_cpus = false;
+    let mut pending: Option<(usize, Config)> = None;
+    for (number, line) in lines {
+        let at = |message: String| format!("line {number}: {message}");
+        let (keyword, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match keyword {
+            "cpus" => {
+                let fields: Vec<&str> = rest.split(' ').collect();
+                let [a, b] = fields.as_slice() else {
+                    return Err(at(format!("`cpus` needs two fields, found `{}`", clip(rest))));
+                };
+                run.cpu_a = a
+                    .parse()
+                    .map_err(|_| at(format!("bad CPU number `{}`", clip(a))))?;
+                run.cpu_b = match *b {
+                    "-" => None,
+                    b => Some(
+                        b.parse()
+                            .map_err(|_| at(format!("bad CPU number `{}`", clip(b))))?,
+                    ),
+                };
+                saw_cpus = true;
+            }
+            "note" => run.notes.push(rest.to_owned()),
+            "row" => {
+                if let Some((row_line, _)) = pending {
+                    return Err(at(format!(
+                        "the row of line {row_line} has no `samples` or `failed` line"
+                    )));
+                }
+                pending = Some((number, parse_config(rest).map_err(at)?));
+            }
+            "samples" | "failed" => {
+                let Some((_, config)) = pending.take() else {
+                    return Err(at(format!("`{keyword}` without a `row` line before it")));
+                };
+                let outcome = if keyword == "failed" {
+                    Err(rest.to_owned())
+                } else {
+                    Ok(rest
+                        .split_ascii_whitespace()
+                        .map(|value| value.parse::<u64>())
+                        .collect::<Result<Vec<u64>, _>>()
+                        .map_err(|e| at(format!("a timing is not a whole number of nanoseconds ({e})")))?)
+                };
+                run.rows.push(Row { config, outcome });
+            }
+            other => return Err(at(format!("unknown line kind `{}`", clip(other)))),
+        }
+    }
+    if let Some((row_line, _)) = pending {
+        return Err(format!(
+            "the row of line {row_line} has no `samples` or `failed` line"
+        ));
+    }
+    if !saw_cpus {
+        return Err("the raw output has no `cpus` line".to_owned());
+    }
+    Ok(run)
+}
+
+fn parse_config(fields: &str) -> Result<Config, String> {
+    let fields: Vec<&str> = fields.split(' ').collect();
+    let [mechanism, placement, sync, cont] = fields.as_slice() else {
+        return Err(format!("`row` needs 4 fields, found {}", fields.len()));
+    };
+    let flag = |text: &str, what: &str| match text {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        other => Err(format!("{what} must be 0 or 1, found `{}`", clip(other))),
+    };
+    Ok(Config {
+        mechanism: Mechanism::from_name(mechanism)
+            .ok_or_else(|| format!("unknown mechanism `{}`", clip(mechanism)))?,
+        placement: Placement::from_name(placement)
+            .ok_or_else(|| format!("unknown CPU placement `{}`", clip(placement)))?,
+        sync_wakeup: flag(sync, "sync_wakeup")?,
+        continue_syscall: flag(cont, "continue")?,
+    })
+}
+
+/// At most 40 characters of `text`, for error messages about a bad line.
+fn clip(text: &str) -> String {
+    let mut clipped: String = text.chars().take(40).collect();
+    if clipped.len() < text.len() {
+        clipped.push('…');
+    }
+    clipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_error(text: &str, expected: &str) {
+        match parse(text) {
+            Err(message) => assert!(message.contains(expected), "`{message}` lacks `{expected}`"),
+            Ok(run) => panic!("accepted: {run:?}"),
+        }
+    }
+
+    #[test]
+    fn a_complete_raw_output_parses_into_rows() {
+        let text = "seccomp-bench-notify 1\ncpus 0 1\nnote one CPU\nrow notify same 1 0\nsamples 5 7 6\n\
+                    row ret_trace diff 0 0\nfailed a ptrace request failed\n";
+        let run = parse(text).unwrap();
+        assert_eq!((run.cpu_a, run.cpu_b), (0, Some(1)));
+        assert_eq!(run.notes, ["one CPU"]);
+        assert_eq!(run.rows.len(), 2);
+        assert_eq!(run.rows[0].config.name(), "notify+sync/same");
+        assert_eq!(run.rows[0].outcome, Ok(vec![5, 7, 6]));
+        assert_eq!(run.rows[1].config.name(), "ret_trace/diff");
+        assert_eq!(run.rows[1].outcome, Err("a ptrace request failed".to_owned()));
+    }
+
+    #[test]
+    fn names_spell_out_continue_and_sync() {
+        let config = Config {
+            mechanism: Mechanism::Notify,
+            placement: Placement::Any,
+            sync_wakeup: true,
+            continue_syscall: true,
+        };
+        assert_eq!(config.name(), "notify+continue+sync/any");
+        let bare = Config {
+            mechanism: Mechanism::Bare,
+            sync_wakeup: false,
+            continue_syscall: false,
+            ..config
+        };
+        assert_eq!(bare.name(), "bare/any");
+    }
+
+    #[test]
+    fn a_single_cpu_is_written_as_a_dash() {
+        let run = parse("seccomp-bench-notify 1\ncpus 3 -\n").unwrap();
+        assert_eq!((run.cpu_a, run.cpu_b), (3, None));
+    }
+
+    #[test]
+    fn malformed_outputs_are_refused_with_the_line_and_the_reason() {
+        check_error("", "empty");
+        check_error("something else\n", "line 1: expected");
+        check_error(
+            "seccomp-bench-notify 1\nrow notify same 0 0\n",
+            "line 2 has no `samples`",
+        );
+        check_error(
+            "seccomp-bench-notify 1\ncpus 0 1\nsamples 1 2\n",
+            "line 3: `samples` without a `row`",
+        );
+        check_error(
+            "seccomp-bench-notify 1\ncpus 0 1\nrow teleport same 0 0\n",
+            "line 3: unknown mechanism",
+        );
+        check_error(
+            "seccomp-bench-notify 1\ncpus 0 1\nrow notify far 0 0\n",
+            "unknown CPU placement",
+        );
+        check_error(
+            "seccomp-bench-notify 1\ncpus 0 1\nrow notify same 2 0\n",
+            "sync_wakeup must be 0 or 1",
+        );
+        check_error(
+            "seccomp-bench-notify 1\ncpus 0 1\nrow notify same 0\n",
+            "needs 4 fields",
+        );
+        check_error(
+            "seccomp-bench-notify 1\ncpus 0 1\nrow bare any 0 0\nsamples 1 -2\n",
+            "line 4: a timing is not a whole number",
+        );
+        check_error("seccomp-bench-notify 1\ncpus x 1\n", "line 2: bad CPU number `x`");
+        check_error(
+            "seccomp-bench-notify 1\nrow bare any 0 0\nsamples 1\n",
+            "no `cpus` line",
+        );
+        check_error(
+            "seccomp-bench-notify 1\nbogus\n",
+            "line 2: unknown line kind `bogus`",
+        );
+    }
+}
