@@ -248,6 +248,8 @@ fn act_as_hostile_target() {
     // SAFETY: as above; fd 1 is stdout and the buffer pointer is unmapped, so write fails with EFAULT.
     let written = unsafe { seccomp_sys::raw::syscall3(write, 1, 0xbad_0000, 16) };
     assert!(written.is_err());
+    // And a well-formed call for contrast: a connect to the discard port, refused or not.
+    let _ = std::net::TcpStream::connect(("127.0.0.1", 9));
 }
 
 #[test]
@@ -263,7 +265,7 @@ fn a_target_passing_garbage_pointers_is_shown_not_trusted() {
     let exe = std::env::current_exe().expect("test binary");
     let output = seccompctl()
         .env("SECCOMPCTL_HOSTILE_TARGET", "1")
-        .args(["trace", "--syscalls", "openat,write", "--"])
+        .args(["trace", "--syscalls", "openat,write,connect", "--"])
         .arg(&exe)
         .args([
             "--exact",
@@ -279,4 +281,5 @@ fn a_target_passing_garbage_pointers_is_shown_not_trusted() {
         "{err}"
     );
     assert!(err.contains("write(1, <unreadable 0xbad0000>, 16)"), "{err}");
+    assert!(err.contains(", {AF_INET, 127.0.0.1:9}, 16)"), "{err}");
 }

@@ -24,6 +24,8 @@ pub const BUF_PREVIEW: usize = 32;
 pub const ARGV_MAX: usize = 32;
 /// The longest string read for a non-path argument, NUL included.
 const STR_MAX: usize = 1024;
+/// The most bytes of a socket address read (`sizeof(struct sockaddr_storage)`).
+const SOCKADDR_MAX: usize = 128;
 
 /// One decoded argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,7 +215,10 @@ fn trim_unused<'k>(name: Option<&str>, kinds: &'k [Kind], raw: &[u64; 6]) -> &'k
 
 /// Whether an argument of this kind is read from memory.
 fn reads_memory(kind: Kind) -> bool {
-    matches!(kind, Kind::Path | Kind::Str | Kind::Buf(_) | Kind::Argv)
+    matches!(
+        kind,
+        Kind::Path | Kind::Str | Kind::Buf(_) | Kind::Argv | Kind::SockAddr(_)
+    )
 }
 
 fn decode_args(arch: Option<Arch>, kinds: &[Kind], raw: &[u64; 6], memory: &mut dyn Memory) -> Vec<Value> {
@@ -282,6 +287,20 @@ fn read_arg(arch: Option<Arch>, kind: Kind, addr: u64, raw: &[u64; 6], mem: &mut
             }
         }
         Kind::Argv => read_argv(arch, addr, mem),
+        Kind::SockAddr(len_index) => {
+            let len = raw
+                .get(usize::from(len_index))
+                .map_or(0, |&len| len & 0xffff_ffff);
+            let want = usize::try_from(len).unwrap_or(usize::MAX).min(SOCKADDR_MAX);
+            let mut buf = vec![0u8; want];
+            match mem.partial(addr, &mut buf) {
+                Ok(n) if n >= 2 => {
+                    buf.truncate(n);
+                    Value::Symbol(sockaddr(&buf))
+                }
+                _ => Value::Unreadable(addr),
+            }
+        }
         _ => Value::Unreadable(addr),
     }
 }
@@ -339,6 +358,66 @@ fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
     }
 }
 
+/// A socket address (at least its 2-byte family), shown as strace does: `{AF_INET, 127.0.0.1:80}`,
+/// `{AF_INET6, [::1]:443}`, `{AF_UNIX, "/run/x.sock"}` (`@name` for the abstract namespace).
+pub fn sockaddr(bytes: &[u8]) -> String {
+    let family = match bytes {
+        [a, b, ..] => u16::from_le_bytes([*a, *b]),
+        _ => return "{}".to_owned(),
+    };
+    let rest = bytes.get(2..).unwrap_or(&[]);
+    let port = |b: &[u8]| match b {
+        [hi, lo, ..] => u16::from_be_bytes([*hi, *lo]),
+        _ => 0,
+    };
+    match family {
+        1 => {
+            let path = rest.split(|&b| b == 0).next().unwrap_or(&[]);
+            match rest.first() {
+                None => "{AF_UNIX}".to_owned(),
+                Some(0) => {
+                    let name = rest.get(1..).unwrap_or(&[]);
+                    let quoted = crate::notify::log::quote(name, false);
+                    format!("{{AF_UNIX, @{}}}", quoted.trim_matches('"'))
+                }
+                Some(_) => format!("{{AF_UNIX, {}}}", crate::notify::log::quote(path, false)),
+            }
+        }
+        2 => match rest.get(2..6) {
+            Some(&[a, b, c, d]) => format!(
+                "{{AF_INET, {}:{}}}",
+                std::net::Ipv4Addr::new(a, b, c, d),
+                port(rest)
+            ),
+            _ => "{AF_INET, <short>}".to_owned(),
+        },
+        10 => match rest.get(6..22).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+            Some(addr) => format!(
+                "{{AF_INET6, [{}]:{}}}",
+                std::net::Ipv6Addr::from(addr),
+                port(rest)
+            ),
+            None => "{AF_INET6, <short>}".to_owned(),
+        },
+        16 => {
+            let word = |range: std::ops::Range<usize>| {
+                rest.get(range)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, u32::from_le_bytes)
+            };
+            format!("{{AF_NETLINK, pid={}, groups={:#x}}}", word(2..6), word(6..10))
+        }
+        other => {
+            let mut text = format!("{{{}, ", flags::enumeration(flags::AF, u64::from(other)));
+            for byte in rest.iter().take(16) {
+                text.push_str(&format!("{byte:02x}"));
+            }
+            text.push('}');
+            text
+        }
+    }
+}
+
 /// Decodes an argument that needs no memory.
 fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
     let low = raw & 0xffff_ffff;
@@ -381,7 +460,7 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
         Kind::WaitOptions => Value::Symbol(flags::bits(flags::WAIT, low)),
         Kind::Advice => Value::Symbol(flags::enumeration(flags::MADV, low)),
         // Memory kinds are handled by the caller; a plain pointer is the honest fallback.
-        Kind::Path | Kind::Str | Kind::Buf(_) | Kind::Argv => Value::Hex(raw),
+        Kind::Path | Kind::Str | Kind::Buf(_) | Kind::Argv | Kind::SockAddr(_) => Value::Hex(raw),
     }
 }
 

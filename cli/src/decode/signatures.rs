@@ -34,6 +34,9 @@ pub enum Kind {
     Buf(u8),
     /// A NULL-terminated array of strings (`argv`), read from the target's memory.
     Argv,
+    /// An input socket address whose length is the argument at this index, read from the target's
+    /// memory and shown by family (`127.0.0.1:80`, `[::1]:443`, a Unix path).
+    SockAddr(u8),
     /// A mode in octal (`0644`).
     Mode,
     /// A process id (signed; `-1` and `0` have meanings).
@@ -246,12 +249,12 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["memfd_create"], &[Str, MfdFlags]),
     (&["socket"], &[Family, SockType, Int]),
     (&["socketpair"], &[Family, SockType, Int, Ptr]),
-    (&["connect", "bind"], &[Fd, Ptr, UInt]),
+    (&["connect", "bind"], &[Fd, SockAddr(2), UInt]),
     (&["listen"], &[Fd, Int]),
     (&["accept"], &[Fd, Ptr, Ptr]),
     (&["accept4"], &[Fd, Ptr, Ptr, SockFlags]),
     (&["getsockname", "getpeername"], &[Fd, Ptr, Ptr]),
-    (&["sendto"], &[Fd, Buf(2), Size, Hex, Ptr, UInt]),
+    (&["sendto"], &[Fd, Buf(2), Size, Hex, SockAddr(5), UInt]),
     (&["recvfrom"], &[Fd, Ptr, Size, Hex, Ptr, Ptr]),
     (&["sendmsg", "recvmsg"], &[Fd, Ptr, Hex]),
     (&["sendmmsg", "recvmmsg"], &[Fd, Ptr, UInt, Hex, Ptr]),

@@ -349,3 +349,29 @@ fn every_syscall_of_every_arch_decodes_hostile_arguments_without_panicking() {
         }
     }
 }
+
+#[test]
+fn socket_addresses_are_shown_by_family() {
+    let inet = [2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    assert_eq!(sockaddr(&inet), "{AF_INET, 127.0.0.1:8080}");
+    let mut inet6 = vec![10u8, 0, 1, 0xbb, 0, 0, 0, 0];
+    inet6.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    assert_eq!(sockaddr(&inet6), "{AF_INET6, [::1]:443}");
+    assert_eq!(sockaddr(b"\x01\x00/run/x.sock\0"), "{AF_UNIX, \"/run/x.sock\"}");
+    assert_eq!(sockaddr(b"\x01\x00\0abstract"), "{AF_UNIX, @abstract}");
+    assert_eq!(sockaddr(&[2, 0, 1]), "{AF_INET, <short>}");
+    assert_eq!(sockaddr(&[7]), "{}");
+    assert_eq!(sockaddr(&[40, 0, 1, 2]), "{AF_VSOCK, 0102}");
+    // Through decode: connect's address is read with its length argument.
+    let mut memory = FakeMemory::default().with_region(0x8000, &inet);
+    let call = decode(
+        &data(Arch::Aarch64, "connect", [3, 0x8000, 16, 0, 0, 0]),
+        &mut memory,
+    );
+    assert_eq!(text(&call.args[1]), "{AF_INET, 127.0.0.1:8080}");
+    let call = decode(
+        &data(Arch::Aarch64, "connect", [3, 0x9000, 16, 0, 0, 0]),
+        &mut memory,
+    );
+    assert_eq!(text(&call.args[1]), "<unreadable 0x9000>");
+}
