@@ -28,6 +28,10 @@
 //! ([`SpawnError`]); an `execve` failure is recorded there too, and [`Child::exec_error`] reads it after
 //! the child exited (it exits with 127 for `ENOENT`, else 126, like a shell).
 //!
+//! If the filter refuses even the child's `exit_group` and `exit` after a failed exec (a policy failing
+//! every syscall with an errno), the child spins without syscalls and [`Child::try_wait`] or [`Child::wait`]
+//! kills it with SIGKILL, which no filter can refuse; [`Child::exec_error`] still reports the exec's errno.
+//!
 //! Works since Linux 5.0 (the listener); needs nothing newer. The child is async-signal-safe: it makes raw
 //! syscalls only, touches only memory prepared before the fork, and never allocates or unwinds.
 #![allow(unsafe_code)]
@@ -230,7 +234,7 @@ struct Shared {
     /// The stage of a pre-exec failure (`Stage as u32`).
     stage: AtomicU32,
     /// Nonzero once the child failed and its filter refuses `exit_group` and `exit` too: it spins until
-    /// the parent kills it (see [`child_exit`]).
+    /// the parent kills it (see the module documentation).
     stuck: AtomicU32,
 }
 
@@ -562,7 +566,7 @@ impl Child {
     /// Waits until the child ends and returns its status (reaping it).
     ///
     /// Sleeps on a pidfd of the child (5.3+; short sleeps otherwise) and looks at the shared page at least
-    /// once a second, so that a child stuck after a failed exec (see [`child_exit`]) is killed rather than
+    /// once a second, so that a child stuck after a failed exec (see the module documentation) is killed rather than
     /// waited for forever.
     pub fn wait(&mut self) -> Result<ExitStatus, SpawnError> {
         let pidfd = crate::fdpass::pidfd_open(self.pid).ok();
@@ -595,7 +599,7 @@ impl Child {
 
     /// The errno of a failed `execve`, once the child ended: `Some` means the program never ran and the
     /// child exited with 127 (`ENOENT`) or 126, or was killed with SIGKILL when its filter refused to let it
-    /// exit (see [`child_exit`]).
+    /// exit (see the module documentation).
     pub fn exec_error(&self) -> Option<Errno> {
         let shared = self.page.get();
         (shared.state.load(Ordering::Acquire) == STATE_EXEC_FAILED)

@@ -116,6 +116,10 @@ pub fn run(args: &LearnArgs) -> CliResult {
     everything.set_bad_arch_action(Action::NOTIFY);
     let program = supervise::compile(&everything)?;
     let prepared = command::prepare(&args.command)?;
+    // Fail before running the command if the policy cannot be written.
+    let output_error =
+        |e: std::io::Error| CliError::new(Failure::Supervisor, format!("{}: {e}", args.output.display()));
+    let mut file = std::fs::File::create(&args.output).map_err(output_error)?;
     let mut usage = Usage::default();
     let mut session = supervise::launch(
         &prepared,
@@ -160,8 +164,7 @@ pub fn run(args: &LearnArgs) -> CliResult {
             json
         }
     };
-    std::fs::write(&args.output, text)
-        .map_err(|e| CliError::new(Failure::Supervisor, format!("{}: {e}", args.output.display())))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(output_error)?;
     let count = usage.by_arch.get(&native).map_or(0, BTreeSet::len);
     eprintln!(
         "seccompctl: learned {count} {native} syscalls into {}",
