@@ -4,7 +4,8 @@
 //! child sets `no_new_privs` (unless `--no-nnp`, which then needs CAP_SYS_ADMIN), installs the filter and
 //! execs the command. When any rule, the default or the bad-arch action is `notify`, seccompctl supervises:
 //! each notification is logged (pid, syscall, decoded arguments, paths read from the target's memory) and
-//! answered by the `--handlers` policy or the `--on-notify` answer. The exit status is the command's (128 +
+//! answered by the `--handlers` policy or the `--on-notify` answer. With `no_new_privs` a set-user-ID
+//! program (sudo, ping) runs without gaining its privileges. The exit status is the command's (128 +
 //! N when signal N killed it).
 
 use crate::args::RunArgs;
@@ -70,6 +71,9 @@ pub fn run(args: &RunArgs) -> CliResult {
         None => None,
     };
     let listen = notifies(&policy);
+    if !listen && handlers.is_some() {
+        eprintln!("seccompctl: warning: the policy has no notify rule, so --handlers is never consulted");
+    }
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
     let mut sink = match (listen, args.quiet) {

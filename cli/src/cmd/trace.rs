@@ -10,7 +10,8 @@
 //! syscalls the child makes before its filter exists (the fork, `prctl(PR_SET_NO_NEW_PRIVS)` and the
 //! `seccomp` call itself); everything from the `execve` of the command on is traced. seccompctl itself is
 //! not filtered, so its own syscalls are never notifications and the tracer cannot deadlock on itself.
-//! A traced program cannot create a listener of its own (one per filter chain: it gets EBUSY).
+//! A traced program cannot create a listener of its own (one per filter chain: it gets EBUSY), and it runs
+//! with `no_new_privs`, so set-user-ID programs do not gain their privileges.
 //!
 //! Signals: a signal that reaches a traced process while one of its syscalls waits for seccompctl to
 //! *receive* the notification interrupts that syscall (the kernel's rule for user notifications): it restarts
