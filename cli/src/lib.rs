@@ -4,6 +4,7 @@
 //! The CLI contains no BPF logic of its own: it parses, reads files, calls `seccomp-core` and `seccomp-sys`,
 //! and prints.
 
+pub mod agent;
 pub mod args;
 pub mod cmd;
 pub mod decode;
