@@ -7,8 +7,10 @@
 pub mod agent;
 pub mod args;
 pub mod cmd;
+pub mod decode;
 pub mod error;
 pub mod input;
 pub mod notify;
 pub mod numbers;
 pub mod output;
+pub mod supervise;
