@@ -204,7 +204,7 @@ fn container_mkdir_is_answered_by_the_agent(test: &str, runtime_name: &str, glob
         "{registered}"
     );
     let answered = agent.wait_for("the mkdir notification", |line| {
-        line.contains(&format!("container {id}: pid")) && line.contains("-> errno(EACCES)")
+        line.contains(&format!("container {id}: [pid")) && line.contains("-> errno(EACCES)")
     });
     assert!(answered.contains("mkdir"), "{answered}");
     if support::kernel_version().is_some_and(|version| version >= (5, 9)) {

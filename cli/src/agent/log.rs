@@ -6,7 +6,9 @@
 
 use super::message::Reject;
 use crate::args::NotifyAnswer;
+use crate::decode::Call;
 use crate::notify::answer::{Decision, Delivery};
+use crate::notify::log as notify_log;
 use seccomp_core::arch::Arch;
 use seccomp_oci::state::ContainerProcessState;
 use seccomp_sys::Notification;
@@ -50,36 +52,6 @@ pub struct Log {
     json: bool,
 }
 
-/// How an answer is written: `continue`, `errno(EPERM)`, `value(7)`, `kill`.
-pub fn decision_text(decision: Decision) -> String {
-    match decision {
-        Decision::Answer(answer) => answer_text(answer),
-        Decision::Kill => "kill".to_owned(),
-    }
-}
-
-/// How a fallback answer is written: `continue`, `errno(EPERM)`, `value(7)`.
-pub fn answer_text(answer: NotifyAnswer) -> String {
-    match answer {
-        NotifyAnswer::Continue => "continue".to_owned(),
-        NotifyAnswer::Errno(errno) => match seccomp_core::errno::name(errno) {
-            Some(name) => format!("errno({name})"),
-            None => format!("errno({errno})"),
-        },
-        NotifyAnswer::Value(value) => format!("value({value})"),
-    }
-}
-
-/// The syscall's name from the kernel's tables of its architecture, or `syscall#N` when unknown.
-fn syscall_name(notification: &Notification) -> (Option<Arch>, String) {
-    let nr = notification.nr() as u32;
-    let arch = Arch::from_seccomp_data(notification.arch(), nr);
-    let name = arch
-        .and_then(|arch| arch.syscall_name(nr))
-        .map_or_else(|| format!("syscall#{}", notification.nr()), str::to_owned);
-    (arch, name)
-}
-
 impl Log {
     /// A log writing text lines, or JSON lines when `json` is set.
     pub fn new(json: bool) -> Log {
@@ -105,13 +77,13 @@ impl Log {
                     "listening on {} (handlers: {}; otherwise {})",
                     socket.display(),
                     handlers.map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
-                    answer_text(fallback)
+                    notify_log::answer_text(Decision::Answer(fallback))
                 )
             },
             || {
                 json!({"event": "listening", "socket": socket.display().to_string(),
                        "handlers": handlers.map(|p| p.display().to_string()),
-                       "fallback": answer_text(fallback)})
+                       "fallback": notify_log::answer_text(Decision::Answer(fallback))})
             },
         );
     }
@@ -141,17 +113,17 @@ impl Log {
         );
     }
 
-    /// A notification and what became of its answer.
+    /// A notification, decoded, and what became of its answer.
     pub fn notification(
         &self,
         container: &str,
         notification: &Notification,
+        call: &Call,
         decision: Decision,
         outcome: &Result<Delivery, ReplyError>,
     ) {
-        let (arch, name) = syscall_name(notification);
-        let args = notification.args();
         let pid = notification.raw().pid;
+        let answer = notify_log::answer_text(decision);
         let outcome_text = match outcome {
             Ok(Delivery::Answered) => "answered".to_owned(),
             Ok(Delivery::Gone) => "target gone".to_owned(),
@@ -159,11 +131,10 @@ impl Log {
         };
         self.emit(
             || {
-                let args = args.map(|arg| format!("{arg:#x}")).join(", ");
                 let mut text = format!(
-                    "container {}: pid {pid}: {name}({args}) -> {}",
+                    "container {}: {}",
                     container.escape_debug(),
-                    decision_text(decision)
+                    notify_log::text_line(pid, call, Some(&answer))
                 );
                 if !matches!(outcome, Ok(Delivery::Answered)) {
                     let _ = write!(text, " ({outcome_text})");
@@ -172,8 +143,9 @@ impl Log {
             },
             || {
                 json!({"event": "notification", "container": container, "pid": pid,
-                       "arch": arch.map(Arch::name), "nr": notification.nr(), "syscall": name,
-                       "args": args, "answer": decision_text(decision), "delivery": outcome_text})
+                       "arch": call.arch.map(Arch::name), "nr": call.nr, "syscall": call.name,
+                       "args": call.args.iter().map(notify_log::value_json).collect::<Vec<_>>(),
+                       "raw": call.raw, "answer": answer, "delivery": outcome_text})
             },
         );
     }
@@ -237,15 +209,6 @@ impl Log {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn answers_are_written_as_on_the_command_line() {
-        assert_eq!(answer_text(NotifyAnswer::Continue), "continue");
-        assert_eq!(answer_text(NotifyAnswer::Errno(13)), "errno(EACCES)");
-        assert_eq!(answer_text(NotifyAnswer::Errno(41)), "errno(41)");
-        assert_eq!(answer_text(NotifyAnswer::Value(-2)), "value(-2)");
-        assert_eq!(decision_text(Decision::Kill), "kill");
-    }
 
     #[test]
     fn a_peer_names_the_connection_and_the_process() {

@@ -16,6 +16,7 @@
 
 use super::log::{Log, Peer};
 use super::message::{Inbox, Registration, Reject};
+use crate::decode;
 use crate::error::CliError;
 use crate::notify::answer::{Answerer, Delivery};
 use rustix::event::{Timespec, epoll};
@@ -284,13 +285,22 @@ impl Server {
         if flags.contains(epoll::EventFlags::IN) {
             match container.listener.recv() {
                 Ok(notification) => {
+                    // Decode (reading the target's memory) before answering: once answered, the target
+                    // runs on and its memory no longer says what the syscall was called with.
+                    let call = decode::decode(
+                        notification.data(),
+                        &mut decode::Target {
+                            listener: &container.listener,
+                            notification: &notification,
+                        },
+                    );
                     let decision = self.answerer.decide(notification.data());
                     let outcome = Answerer::deliver(&container.listener, &notification, decision);
                     if matches!(outcome, Ok(Delivery::Answered)) {
                         container.answered += 1;
                     }
                     self.log
-                        .notification(&container.id, &notification, decision, &outcome);
+                        .notification(&container.id, &notification, &call, decision, &outcome);
                 }
                 Err(RecvError::TargetGone) => self.log.withdrawn(&container.id),
                 Err(error) => {
