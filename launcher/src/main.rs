@@ -61,6 +61,7 @@
 #![no_std]
 #![no_main]
 
+mod mem;
 mod report;
 mod start;
 
