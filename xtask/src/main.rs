@@ -7,6 +7,7 @@ mod ci;
 mod crosscheck;
 mod dist;
 mod gen_syscalls;
+mod launcher;
 mod man;
 mod util;
 mod vm;
@@ -24,6 +25,10 @@ const TASKS: &[(&str, &str)] = &[
     (
         "dist",
         "static musl seccompctl binaries for x86_64 and aarch64 in target/dist (at most 1 MiB each)",
+    ),
+    (
+        "launcher",
+        "static no-libc seccomp-launcher for x86_64 and aarch64 in target/dist, checked and tested (--vm: on real kernels)",
     ),
     (
         "man",
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
         "crosscheck" => crosscheck::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
         "dist" => dist::run(&rest),
+        "launcher" => launcher::run(&rest),
         "man" => man::run(&rest),
         "bench-notify" => bench_notify::run(&rest),
         "vm-test" => vm_test::run(&rest),
