@@ -4,10 +4,13 @@
 //! The CLI contains no BPF logic of its own: it parses, reads files, calls `seccomp-core` and `seccomp-sys`,
 //! and prints.
 
+pub mod agent;
 pub mod args;
 pub mod cmd;
+pub mod decode;
 pub mod error;
 pub mod input;
 pub mod notify;
 pub mod numbers;
 pub mod output;
+pub mod supervise;

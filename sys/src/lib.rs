@@ -13,9 +13,10 @@
 //! - [`fdpass`]: pidfd and `SCM_RIGHTS` fd passing.
 //! - [`process`]: fork and exec without allocation, for init systems.
 //! - [`ptrace`]: reading the filters installed in another process.
+//! - [`spawn`]: run a program under a filter and take over its listener without deadlock (shared fd table).
 //!
 //! Unsafe code is confined to the modules whose documentation has a `# Safety` section (`raw`, `ioctl`,
-//! `process`, `probe`, `ptrace`); the rest of the crate denies it.
+//! `process`, `probe`, `ptrace`, `spawn`); the rest of the crate denies it.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +32,7 @@ pub mod probe;
 pub mod process;
 pub mod ptrace;
 pub mod raw;
+pub mod spawn;
 
 pub use features::Features;
 pub use filter::{

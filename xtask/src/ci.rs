@@ -6,6 +6,14 @@
 use crate::util::{cargo, exec};
 use std::process::Command;
 
+/// Debian packages the tests need, each with a binary that shows it is installed. Tests that need one
+/// skip visibly without it, so CI installs them to run those tests for real.
+const TEST_PACKAGES: [(&str, &str); 3] = [
+    ("strace", "strace"),
+    ("runc", "runc"),
+    ("busybox-static", "busybox"),
+];
+
 /// Which of the slow steps to run.
 #[derive(Clone, Copy, Debug)]
 struct Steps {
@@ -18,6 +26,11 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     step("install the bare-metal target used to prove core is no_std");
     exec(Command::new("rustup").args(["target", "add", "x86_64-unknown-none"]))?;
     exec(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+
+    step("Debian packages the tests use: strace (trace lets it attach), runc + busybox-static (agent)");
+    for (package, binary) in TEST_PACKAGES {
+        crate::util::ensure_debian_package(package, binary)?;
+    }
 
     step("cargo fmt --check");
     exec(cargo().args(["fmt", "--all", "--check"]))?;
@@ -33,6 +46,9 @@ fn run_ci(steps: Steps) -> Result<(), String> {
 
     step("static seccompctl binaries for x86_64 and aarch64 (cargo xtask dist)");
     crate::dist::run(&[])?;
+
+    step("fuzz smoke: every cargo-fuzz target for 30 s (cargo xtask fuzz)");
+    crate::fuzz::ci_smoke()?;
 
     if steps.vm {
         step("real kernels under qemu-system: aarch64 6.1 and 6.12, x86_64 6.1 (cargo xtask vm-test --all)");

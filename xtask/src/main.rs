@@ -6,6 +6,7 @@ mod bench_notify;
 mod ci;
 mod crosscheck;
 mod dist;
+mod fuzz;
 mod gen_syscalls;
 mod launcher;
 mod man;
@@ -25,6 +26,10 @@ const TASKS: &[(&str, &str)] = &[
     (
         "dist",
         "static musl seccompctl binaries for x86_64 and aarch64 in target/dist (at most 1 MiB each)",
+    ),
+    (
+        "fuzz",
+        "run the cargo-fuzz targets [--seconds N (30)] [--target T] [--no-sanitizer]; runs, exec/s, coverage",
     ),
     (
         "launcher",
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "ci" => ci::run(&rest),
         "crosscheck" => crosscheck::run(&rest),
+        "fuzz" => fuzz::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
         "dist" => dist::run(&rest),
         "launcher" => launcher::run(&rest),

@@ -39,3 +39,50 @@ pub fn describe(command: &Command) -> String {
     }
     text
 }
+
+/// Installs the Debian package `package` (without recommends) unless `binary` is already on `PATH`, and
+/// checks that it then is. `apt-get update` runs only when the first install attempt fails (stale or
+/// missing package lists).
+pub fn ensure_debian_package(package: &str, binary: &str) -> Result<(), String> {
+    if on_path(binary) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {package} (provides {binary})");
+    let install = || {
+        exec(
+            Command::new("apt-get")
+                .args([
+                    "install",
+                    "-y",
+                    "-qq",
+                    "--no-install-recommends",
+                    "-o",
+                    "DPkg::Lock::Timeout=300",
+                ])
+                .arg(package)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(std::process::Stdio::null()),
+        )
+    };
+    if install().is_err() {
+        exec(Command::new("apt-get").args(["update", "-qq"]))?;
+        install()?;
+    }
+    if on_path(binary) {
+        Ok(())
+    } else {
+        Err(format!("{package} installed but {binary} is still not on PATH"))
+    }
+}
+
+/// Whether an executable file named `program` is in one of the `PATH` directories.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(program))))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}

@@ -1,22 +1,30 @@
 //! One module per subcommand, and the dispatcher that routes a parsed command line to it.
 
+mod agent;
 mod check;
 pub mod common;
 mod compile;
 mod completions;
 mod disasm;
 mod kernel_info;
+mod learn;
 mod resolve;
+mod run;
 mod sim;
+pub mod trace;
 
 use crate::args::{Cli, Command};
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 
 /// Runs the subcommand `cli` names and returns the exit status to leave with.
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Resolve(args) => resolve::run(&args),
+        Command::Agent(args) => agent::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Trace(args) => trace::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Learn(args) => learn::run(&args),
         Command::Disasm(args) => disasm::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Check(args) => check::run(&args),
@@ -24,28 +32,5 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Actions(args) => kernel_info::actions(&args),
         Command::Sizes(args) => kernel_info::sizes(&args),
         Command::Features(args) => kernel_info::features(&args),
-        other => Err(CliError::usage(format!(
-            "{} is not available in this build",
-            command_name(&other)
-        ))),
-    }
-}
-
-/// The subcommand's name, for messages.
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Run(_) => "run",
-        Command::Trace(_) => "trace",
-        Command::Learn(_) => "learn",
-        Command::Compile(_) => "compile",
-        Command::Disasm(_) => "disasm",
-        Command::Sim(_) => "sim",
-        Command::Check(_) => "check",
-        Command::Actions(_) => "actions",
-        Command::Sizes(_) => "sizes",
-        Command::Features(_) => "features",
-        Command::Resolve(_) => "resolve",
-        Command::Agent(_) => "agent",
-        Command::Completions(_) => "completions",
     }
 }

@@ -2,3 +2,4 @@
 //! answer to a notification and sending it.
 
 pub mod answer;
+pub mod log;

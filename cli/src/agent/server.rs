@@ -1,0 +1,377 @@
+//! The agent's event loop: one thread, one level-triggered epoll set over the listening socket, every
+//! connection that has not delivered its message yet, and every container's seccomp listener.
+//!
+//! - The listening socket readable: accept every pending connection (non-blocking).
+//! - A connection readable: gather its message ([`Inbox`]); once complete, register the container's
+//!   listener and close the connection; if malformed, log one line naming the peer and the reason and close
+//!   the connection with every fd that came with it. A connection that has not completed its message within
+//!   [`MESSAGE_DEADLINE`] is refused the same way, so a stalled client cannot hold a slot forever.
+//! - A listener readable: receive one notification, decide it with the [`Answerer`], answer, log. One
+//!   notification per readiness keeps containers fair; the level-triggered set reports the rest.
+//! - A listener hung up (`EPOLLHUP`, Linux 5.9+: no task uses the filter any more): the container has
+//!   exited; close the listener and log it.
+//!
+//! Nothing a client sends can stop the loop: every failure tied to one connection or one listener closes
+//! that one and the loop goes on. Only a failure of epoll itself or of the listening socket ends it.
+
+use super::log::{Log, Peer};
+use super::message::{Inbox, Registration, Reject};
+use crate::error::CliError;
+use crate::notify::answer::{Answerer, Delivery};
+use rustix::event::{Timespec, epoll};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+use seccomp_sys::Listener;
+use seccomp_sys::listener::RecvError;
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::mem::MaybeUninit;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a connection may take to deliver its complete message.
+pub const MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How many connections may be waiting for their message at once; more are refused at once.
+pub const MAX_PENDING: usize = 256;
+
+/// The size of the receive buffer for one `recvmsg`.
+const RECV_CHUNK: usize = 64 * 1024;
+
+/// The epoll token of the listening socket; connections and listeners get the following numbers.
+const LISTEN_TOKEN: u64 = 0;
+
+/// A connection whose message is still arriving.
+struct Connection {
+    stream: OwnedFd,
+    peer: Peer,
+    inbox: Inbox,
+    deadline: Instant,
+}
+
+/// A registered container: its listener and what the log needs.
+struct Container {
+    listener: Listener,
+    id: String,
+    answered: u64,
+}
+
+/// The agent: the socket, the answer policy and everything being served.
+pub struct Server {
+    epoll: OwnedFd,
+    socket: OwnedFd,
+    answerer: Answerer,
+    log: Log,
+    next_token: u64,
+    connections: HashMap<u64, Connection>,
+    containers: HashMap<u64, Container>,
+    scratch: Vec<u8>,
+}
+
+impl Server {
+    /// Binds the agent socket at `path` and prepares the epoll set.
+    ///
+    /// A stale socket left at `path` by an agent that was killed is replaced; a socket some process still
+    /// accepts on, or any other file, is an error (nothing is removed).
+    pub fn bind(path: &Path, answerer: Answerer, log: Log) -> Result<Server, CliError> {
+        remove_stale_socket(path)?;
+        let socket = listen(path)
+            .map_err(|errno| CliError::system(format!("{}: cannot listen: {errno}", path.display())))?;
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)
+            .map_err(|e| CliError::system(format!("epoll_create: {e}")))?;
+        epoll::add(
+            &epoll,
+            &socket,
+            epoll::EventData::new_u64(LISTEN_TOKEN),
+            epoll::EventFlags::IN,
+        )
+        .map_err(|e| CliError::system(format!("epoll_ctl: {e}")))?;
+        Ok(Server {
+            epoll,
+            socket,
+            answerer,
+            log,
+            next_token: LISTEN_TOKEN + 1,
+            connections: HashMap::new(),
+            containers: HashMap::new(),
+            scratch: vec![0; RECV_CHUNK],
+        })
+    }
+
+    /// Serves until epoll or the listening socket fails; returns that failure.
+    pub fn run(&mut self) -> CliError {
+        let mut buffer = [MaybeUninit::<epoll::Event>::uninit(); 64];
+        loop {
+            let timeout = self.next_deadline().map(|deadline| {
+                let left = deadline.saturating_duration_since(Instant::now());
+                Timespec {
+                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
+                    tv_nsec: i64::from(left.subsec_nanos()),
+                }
+            });
+            let ready: Vec<(u64, epoll::EventFlags)> =
+                match epoll::wait(&self.epoll, &mut buffer, timeout.as_ref()) {
+                    Ok((events, _)) => events
+                        .iter()
+                        .map(|event| (event.data.u64(), event.flags))
+                        .collect(),
+                    Err(Errno::INTR) => continue,
+                    Err(errno) => return CliError::system(format!("epoll_wait: {errno}")),
+                };
+            for (token, flags) in ready {
+                if token == LISTEN_TOKEN {
+                    if let Err(error) = self.accept_all() {
+                        return error;
+                    }
+                } else if self.connections.contains_key(&token) {
+                    self.on_connection(token);
+                } else if self.containers.contains_key(&token) {
+                    self.on_container(token, flags);
+                }
+            }
+            self.expire_connections();
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.connections.values().map(|c| c.deadline).min()
+    }
+
+    fn token(&mut self) -> u64 {
+        let token = self.next_token;
+        self.next_token += 1;
+        token
+    }
+
+    fn accept_all(&mut self) -> Result<(), CliError> {
+        loop {
+            let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+            let stream = match rustix::net::accept_with(&self.socket, flags) {
+                Ok(stream) => stream,
+                Err(Errno::AGAIN) => return Ok(()),
+                // Interrupted, or the peer gave up before the accept.
+                Err(Errno::INTR | Errno::CONNABORTED) => continue,
+                // Out of fds or memory: try again on the next readiness rather than stopping.
+                Err(errno @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
+                    self.log.warning(&format!("accept: {errno}"));
+                    // The socket stays readable: pause so that running out of fds does not spin.
+                    std::thread::sleep(Duration::from_millis(100));
+                    return Ok(());
+                }
+                Err(errno) => return Err(CliError::system(format!("accept: {errno}"))),
+            };
+            let token = self.token();
+            let credentials = rustix::net::sockopt::socket_peercred(&stream).ok();
+            let peer = Peer {
+                connection: token,
+                pid: credentials.map(|c| c.pid.as_raw_nonzero().get()),
+                uid: credentials.map(|c| c.uid.as_raw()),
+            };
+            if self.connections.len() >= MAX_PENDING {
+                self.log.warning(&format!(
+                    "refused connection #{token}: {MAX_PENDING} connections are already waiting for their message"
+                ));
+                continue;
+            }
+            let flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
+            if let Err(errno) = epoll::add(&self.epoll, &stream, epoll::EventData::new_u64(token), flags) {
+                self.log
+                    .warning(&format!("connection #{token}: epoll_ctl: {errno}"));
+                continue;
+            }
+            self.connections.insert(
+                token,
+                Connection {
+                    stream,
+                    peer,
+                    inbox: Inbox::new(),
+                    deadline: Instant::now() + MESSAGE_DEADLINE,
+                },
+            );
+        }
+    }
+
+    fn on_connection(&mut self, token: u64) {
+        let Some(connection) = self.connections.get_mut(&token) else {
+            return;
+        };
+        let outcome = connection
+            .inbox
+            .receive(connection.stream.as_fd(), &mut self.scratch)
+            .and_then(|()| connection.inbox.finish());
+        match outcome {
+            Ok(None) => {}
+            Ok(Some(registration)) => {
+                if let Some(connection) = self.close_connection(token) {
+                    self.register(&connection.peer, registration);
+                }
+            }
+            Err(reject) => self.reject(token, &reject),
+        }
+    }
+
+    fn close_connection(&mut self, token: u64) -> Option<Connection> {
+        let connection = self.connections.remove(&token)?;
+        // Closing the socket would remove it from the set too; deleting first keeps that explicit.
+        let _ = epoll::delete(&self.epoll, &connection.stream);
+        Some(connection)
+    }
+
+    fn reject(&mut self, token: u64, reason: &Reject) {
+        if let Some(connection) = self.close_connection(token) {
+            self.log.rejected(&connection.peer, reason);
+        }
+    }
+
+    fn expire_connections(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<u64> = self
+            .connections
+            .iter()
+            .filter(|(_, connection)| connection.deadline <= now)
+            .map(|(&token, _)| token)
+            .collect();
+        for token in expired {
+            self.reject(
+                token,
+                &Reject::Stalled {
+                    seconds: MESSAGE_DEADLINE.as_secs(),
+                },
+            );
+        }
+    }
+
+    fn register(&mut self, peer: &Peer, registration: Registration) {
+        let Registration { state, listener, .. } = registration;
+        if let Err(errno) = listener.set_nonblocking(true) {
+            self.log.warning(&format!(
+                "container {}: O_NONBLOCK on the listener: {errno}",
+                state.state.id.escape_debug()
+            ));
+        }
+        let token = self.token();
+        if let Err(errno) = epoll::add(
+            &self.epoll,
+            &listener,
+            epoll::EventData::new_u64(token),
+            epoll::EventFlags::IN,
+        ) {
+            self.log.warning(&format!(
+                "container {} from connection #{}: cannot watch its listener (epoll_ctl: {errno}); listener closed",
+                state.state.id.escape_debug(),
+                peer.connection
+            ));
+            return;
+        }
+        self.log.registered(peer, &state);
+        self.containers.insert(
+            token,
+            Container {
+                listener,
+                id: state.state.id,
+                answered: 0,
+            },
+        );
+    }
+
+    fn on_container(&mut self, token: u64, flags: epoll::EventFlags) {
+        let Some(container) = self.containers.get_mut(&token) else {
+            return;
+        };
+        if flags.contains(epoll::EventFlags::IN) {
+            match container.listener.recv() {
+                Ok(notification) => {
+                    let decision = self.answerer.decide(notification.data());
+                    let outcome = Answerer::deliver(&container.listener, &notification, decision);
+                    if matches!(outcome, Ok(Delivery::Answered)) {
+                        container.answered += 1;
+                    }
+                    self.log
+                        .notification(&container.id, &notification, decision, &outcome);
+                }
+                Err(RecvError::TargetGone) => self.log.withdrawn(&container.id),
+                Err(error) => {
+                    self.log.dropped(&container.id, &error);
+                    self.close_container(token);
+                }
+            }
+            // A hang-up reported together with a notification is seen again on the next wait.
+            return;
+        }
+        if flags.intersects(epoll::EventFlags::HUP | epoll::EventFlags::ERR) {
+            self.log.exited(&container.id, container.answered);
+            self.close_container(token);
+        }
+    }
+
+    fn close_container(&mut self, token: u64) {
+        if let Some(container) = self.containers.remove(&token) {
+            let _ = epoll::delete(&self.epoll, &container.listener);
+        }
+    }
+}
+
+/// Removes a socket at `path` that nobody accepts on any more; refuses a live socket or another file.
+fn remove_stale_socket(path: &Path) -> Result<(), CliError> {
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(CliError::system(format!("{}: {e}", path.display()))),
+    };
+    if !metadata.file_type().is_socket() {
+        return Err(CliError::usage(format!(
+            "{}: exists and is not a socket; not replacing it",
+            path.display()
+        )));
+    }
+    let address = unix_address(path)?;
+    let probe = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|errno| CliError::system(format!("socket: {errno}")))?;
+    match rustix::net::connect(&probe, &address) {
+        Ok(()) => Err(CliError::system(format!(
+            "{}: another process is accepting connections on this socket",
+            path.display()
+        ))),
+        Err(Errno::CONNREFUSED) => std::fs::remove_file(path).map_err(|e| {
+            CliError::system(format!("{}: cannot remove the stale socket: {e}", path.display()))
+        }),
+        Err(errno) => Err(CliError::system(format!("{}: {errno}", path.display()))),
+    }
+}
+
+fn unix_address(path: &Path) -> Result<SocketAddrUnix, CliError> {
+    SocketAddrUnix::new(path.as_os_str().as_bytes()).map_err(|errno| {
+        CliError::usage(format!(
+            "{}: not usable as a socket address ({errno}; at most 107 bytes)",
+            path.display()
+        ))
+    })
+}
+
+/// `socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)`, `bind(path)`, `listen`: runc and crun
+/// connect with `SOCK_STREAM`.
+fn listen(path: &Path) -> Result<OwnedFd, Errno> {
+    let address = SocketAddrUnix::new(path.as_os_str().as_bytes())?;
+    let socket = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?;
+    rustix::net::bind(&socket, &address)?;
+    rustix::net::listen(&socket, 128)?;
+    Ok(socket)
+}
+
+/// The path the agent listens on, made absolute so that the log shows what runtimes must use.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

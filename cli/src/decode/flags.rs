@@ -1,0 +1,542 @@
+//! Symbolic names for flag sets and enumerations that syscall arguments carry.
+//!
+//! Values are those of the kernel UAPI headers. x86_64, x32 and i386 share the generic `fcntl.h` values;
+//! aarch64 moves four `O_*` bits (`O_DIRECTORY`, `O_NOFOLLOW`, `O_DIRECT`, `O_LARGEFILE`), and `MAP_32BIT`
+//! exists only on x86. Everything else here is the same on every supported architecture.
+
+use seccomp_core::arch::Arch;
+use std::fmt::Write as _;
+
+/// A named bit or value.
+pub type Named = (&'static str, u64);
+
+/// `O_*` flags common to all architectures (without the access mode, which is a 2-bit field).
+const OPEN_COMMON: &[Named] = &[
+    ("O_CREAT", 0o100),
+    ("O_EXCL", 0o200),
+    ("O_NOCTTY", 0o400),
+    ("O_TRUNC", 0o1000),
+    ("O_APPEND", 0o2000),
+    ("O_NONBLOCK", 0o4000),
+    ("O_DSYNC", 0o10000),
+    ("O_ASYNC", 0o20000),
+    ("O_NOATIME", 0o1000000),
+    ("O_CLOEXEC", 0o2000000),
+    ("__O_SYNC", 0o4000000),
+    ("O_PATH", 0o10000000),
+    ("__O_TMPFILE", 0o20000000),
+];
+
+/// The four `O_*` bits that differ: x86 (generic) values.
+const OPEN_X86: &[Named] = &[
+    ("O_DIRECT", 0o40000),
+    ("O_LARGEFILE", 0o100000),
+    ("O_DIRECTORY", 0o200000),
+    ("O_NOFOLLOW", 0o400000),
+];
+
+/// The four `O_*` bits that differ: aarch64 values.
+const OPEN_AARCH64: &[Named] = &[
+    ("O_DIRECTORY", 0o40000),
+    ("O_NOFOLLOW", 0o100000),
+    ("O_DIRECT", 0o200000),
+    ("O_LARGEFILE", 0o400000),
+];
+
+/// `AT_*` flags of the `*at` calls.
+pub const AT: &[Named] = &[
+    ("AT_SYMLINK_NOFOLLOW", 0x100),
+    ("AT_REMOVEDIR", 0x200),
+    ("AT_SYMLINK_FOLLOW", 0x400),
+    ("AT_NO_AUTOMOUNT", 0x800),
+    ("AT_EMPTY_PATH", 0x1000),
+    ("AT_STATX_FORCE_SYNC", 0x2000),
+    ("AT_STATX_DONT_SYNC", 0x4000),
+    ("AT_RECURSIVE", 0x8000),
+];
+
+/// `AT_*` flags of `faccessat2` (0x200 is `AT_EACCESS` there).
+pub const AT_ACCESS: &[Named] = &[
+    ("AT_SYMLINK_NOFOLLOW", 0x100),
+    ("AT_EACCESS", 0x200),
+    ("AT_EMPTY_PATH", 0x1000),
+];
+
+/// `PROT_*`.
+pub const PROT: &[Named] = &[
+    ("PROT_READ", 1),
+    ("PROT_WRITE", 2),
+    ("PROT_EXEC", 4),
+    ("PROT_SEM", 8),
+    ("PROT_GROWSDOWN", 0x0100_0000),
+    ("PROT_GROWSUP", 0x0200_0000),
+];
+
+/// `MAP_*` flags (without the 4-bit type field).
+const MAP_COMMON: &[Named] = &[
+    ("MAP_FIXED", 0x10),
+    ("MAP_ANONYMOUS", 0x20),
+    ("MAP_GROWSDOWN", 0x100),
+    ("MAP_DENYWRITE", 0x800),
+    ("MAP_EXECUTABLE", 0x1000),
+    ("MAP_LOCKED", 0x2000),
+    ("MAP_NORESERVE", 0x4000),
+    ("MAP_POPULATE", 0x8000),
+    ("MAP_NONBLOCK", 0x10000),
+    ("MAP_STACK", 0x20000),
+    ("MAP_HUGETLB", 0x40000),
+    ("MAP_SYNC", 0x80000),
+    ("MAP_FIXED_NOREPLACE", 0x10_0000),
+    ("MAP_UNINITIALIZED", 0x400_0000),
+];
+
+/// The values of the `MAP_*` type field (`MAP_TYPE`, the low 4 bits).
+const MAP_TYPES: &[Named] = &[
+    ("MAP_SHARED", 1),
+    ("MAP_PRIVATE", 2),
+    ("MAP_SHARED_VALIDATE", 3),
+    ("MAP_DROPPABLE", 8),
+];
+
+/// `CLONE_*` flags (the low byte is the exit signal).
+pub const CLONE: &[Named] = &[
+    ("CLONE_NEWTIME", 0x80),
+    ("CLONE_VM", 0x100),
+    ("CLONE_FS", 0x200),
+    ("CLONE_FILES", 0x400),
+    ("CLONE_SIGHAND", 0x800),
+    ("CLONE_PIDFD", 0x1000),
+    ("CLONE_PTRACE", 0x2000),
+    ("CLONE_VFORK", 0x4000),
+    ("CLONE_PARENT", 0x8000),
+    ("CLONE_THREAD", 0x10000),
+    ("CLONE_NEWNS", 0x20000),
+    ("CLONE_SYSVSEM", 0x40000),
+    ("CLONE_SETTLS", 0x80000),
+    ("CLONE_PARENT_SETTID", 0x10_0000),
+    ("CLONE_CHILD_CLEARTID", 0x20_0000),
+    ("CLONE_DETACHED", 0x40_0000),
+    ("CLONE_UNTRACED", 0x80_0000),
+    ("CLONE_CHILD_SETTID", 0x100_0000),
+    ("CLONE_NEWCGROUP", 0x200_0000),
+    ("CLONE_NEWUTS", 0x400_0000),
+    ("CLONE_NEWIPC", 0x800_0000),
+    ("CLONE_NEWUSER", 0x1000_0000),
+    ("CLONE_NEWPID", 0x2000_0000),
+    ("CLONE_NEWNET", 0x4000_0000),
+    ("CLONE_IO", 0x8000_0000),
+];
+
+/// Address families (`AF_*`).
+pub const AF: &[Named] = &[
+    ("AF_UNSPEC", 0),
+    ("AF_UNIX", 1),
+    ("AF_INET", 2),
+    ("AF_AX25", 3),
+    ("AF_IPX", 4),
+    ("AF_APPLETALK", 5),
+    ("AF_INET6", 10),
+    ("AF_KEY", 15),
+    ("AF_NETLINK", 16),
+    ("AF_PACKET", 17),
+    ("AF_CAN", 29),
+    ("AF_BLUETOOTH", 31),
+    ("AF_ALG", 38),
+    ("AF_VSOCK", 40),
+    ("AF_XDP", 44),
+];
+
+/// Socket types (`SOCK_*`, the low 4 bits of `socket`'s type argument).
+const SOCK_TYPES: &[Named] = &[
+    ("SOCK_STREAM", 1),
+    ("SOCK_DGRAM", 2),
+    ("SOCK_RAW", 3),
+    ("SOCK_RDM", 4),
+    ("SOCK_SEQPACKET", 5),
+    ("SOCK_DCCP", 6),
+    ("SOCK_PACKET", 10),
+];
+
+/// Flags accompanying a socket type, and `accept4`'s flags.
+pub const SOCK_FLAGS: &[Named] = &[("SOCK_NONBLOCK", 0o4000), ("SOCK_CLOEXEC", 0o2000000)];
+
+/// Signals (the same numbers on x86 and aarch64).
+pub const SIGNALS: &[Named] = &[
+    ("SIGHUP", 1),
+    ("SIGINT", 2),
+    ("SIGQUIT", 3),
+    ("SIGILL", 4),
+    ("SIGTRAP", 5),
+    ("SIGABRT", 6),
+    ("SIGBUS", 7),
+    ("SIGFPE", 8),
+    ("SIGKILL", 9),
+    ("SIGUSR1", 10),
+    ("SIGSEGV", 11),
+    ("SIGUSR2", 12),
+    ("SIGPIPE", 13),
+    ("SIGALRM", 14),
+    ("SIGTERM", 15),
+    ("SIGSTKFLT", 16),
+    ("SIGCHLD", 17),
+    ("SIGCONT", 18),
+    ("SIGSTOP", 19),
+    ("SIGTSTP", 20),
+    ("SIGTTIN", 21),
+    ("SIGTTOU", 22),
+    ("SIGURG", 23),
+    ("SIGXCPU", 24),
+    ("SIGXFSZ", 25),
+    ("SIGVTALRM", 26),
+    ("SIGPROF", 27),
+    ("SIGWINCH", 28),
+    ("SIGIO", 29),
+    ("SIGPWR", 30),
+    ("SIGSYS", 31),
+];
+
+/// `lseek` whence.
+pub const SEEK: &[Named] = &[
+    ("SEEK_SET", 0),
+    ("SEEK_CUR", 1),
+    ("SEEK_END", 2),
+    ("SEEK_DATA", 3),
+    ("SEEK_HOLE", 4),
+];
+
+/// `access` modes (0 is `F_OK`).
+pub const ACCESS: &[Named] = &[("R_OK", 4), ("W_OK", 2), ("X_OK", 1)];
+
+/// `fcntl` commands.
+pub const FCNTL: &[Named] = &[
+    ("F_DUPFD", 0),
+    ("F_GETFD", 1),
+    ("F_SETFD", 2),
+    ("F_GETFL", 3),
+    ("F_SETFL", 4),
+    ("F_GETLK", 5),
+    ("F_SETLK", 6),
+    ("F_SETLKW", 7),
+    ("F_SETOWN", 8),
+    ("F_GETOWN", 9),
+    ("F_SETSIG", 10),
+    ("F_GETSIG", 11),
+    ("F_SETOWN_EX", 15),
+    ("F_GETOWN_EX", 16),
+    ("F_OFD_GETLK", 36),
+    ("F_OFD_SETLK", 37),
+    ("F_OFD_SETLKW", 38),
+    ("F_SETLEASE", 1024),
+    ("F_GETLEASE", 1025),
+    ("F_NOTIFY", 1026),
+    ("F_DUPFD_CLOEXEC", 1030),
+    ("F_SETPIPE_SZ", 1031),
+    ("F_GETPIPE_SZ", 1032),
+    ("F_ADD_SEALS", 1033),
+    ("F_GET_SEALS", 1034),
+];
+
+/// `rt_sigprocmask` how.
+pub const SIG_HOW: &[Named] = &[("SIG_BLOCK", 0), ("SIG_UNBLOCK", 1), ("SIG_SETMASK", 2)];
+
+/// `prctl` options (the common ones).
+pub const PRCTL: &[Named] = &[
+    ("PR_SET_PDEATHSIG", 1),
+    ("PR_GET_PDEATHSIG", 2),
+    ("PR_GET_DUMPABLE", 3),
+    ("PR_SET_DUMPABLE", 4),
+    ("PR_GET_KEEPCAPS", 7),
+    ("PR_SET_KEEPCAPS", 8),
+    ("PR_SET_NAME", 15),
+    ("PR_GET_NAME", 16),
+    ("PR_GET_SECCOMP", 21),
+    ("PR_SET_SECCOMP", 22),
+    ("PR_CAPBSET_READ", 23),
+    ("PR_CAPBSET_DROP", 24),
+    ("PR_GET_SECUREBITS", 27),
+    ("PR_SET_SECUREBITS", 28),
+    ("PR_SET_TIMERSLACK", 29),
+    ("PR_GET_TIMERSLACK", 30),
+    ("PR_SET_MM", 35),
+    ("PR_SET_CHILD_SUBREAPER", 36),
+    ("PR_GET_CHILD_SUBREAPER", 37),
+    ("PR_SET_NO_NEW_PRIVS", 38),
+    ("PR_GET_NO_NEW_PRIVS", 39),
+    ("PR_GET_TID_ADDRESS", 40),
+    ("PR_SET_THP_DISABLE", 41),
+    ("PR_GET_THP_DISABLE", 42),
+    ("PR_CAP_AMBIENT", 47),
+    ("PR_SVE_SET_VL", 50),
+    ("PR_SVE_GET_VL", 51),
+    ("PR_GET_SPECULATION_CTRL", 52),
+    ("PR_SET_SPECULATION_CTRL", 53),
+    ("PR_PAC_RESET_KEYS", 54),
+    ("PR_SET_TAGGED_ADDR_CTRL", 55),
+    ("PR_GET_TAGGED_ADDR_CTRL", 56),
+    ("PR_SET_VMA", 0x53564d41),
+];
+
+/// `futex` operations (the low 7 bits; `FUTEX_PRIVATE_FLAG` 128 and `FUTEX_CLOCK_REALTIME` 256 above).
+const FUTEX_OPS: &[Named] = &[
+    ("FUTEX_WAIT", 0),
+    ("FUTEX_WAKE", 1),
+    ("FUTEX_FD", 2),
+    ("FUTEX_REQUEUE", 3),
+    ("FUTEX_CMP_REQUEUE", 4),
+    ("FUTEX_WAKE_OP", 5),
+    ("FUTEX_LOCK_PI", 6),
+    ("FUTEX_UNLOCK_PI", 7),
+    ("FUTEX_TRYLOCK_PI", 8),
+    ("FUTEX_WAIT_BITSET", 9),
+    ("FUTEX_WAKE_BITSET", 10),
+    ("FUTEX_WAIT_REQUEUE_PI", 11),
+    ("FUTEX_CMP_REQUEUE_PI", 12),
+    ("FUTEX_LOCK_PI2", 13),
+];
+
+/// `*_CLOEXEC` / `*_NONBLOCK` flags of `pipe2`, `dup3`, `eventfd2`, `signalfd4`, `inotify_init1`,
+/// `epoll_create1` (`EPOLL_CLOEXEC` is `O_CLOEXEC`), `timerfd_create` (same bits).
+pub const CLOEXEC_NONBLOCK: &[Named] = &[("O_NONBLOCK", 0o4000), ("O_CLOEXEC", 0o2000000)];
+
+/// `memfd_create` flags.
+pub const MFD: &[Named] = &[
+    ("MFD_CLOEXEC", 1),
+    ("MFD_ALLOW_SEALING", 2),
+    ("MFD_HUGETLB", 4),
+    ("MFD_NOEXEC_SEAL", 8),
+    ("MFD_EXEC", 0x10),
+];
+
+/// `getrandom` flags.
+pub const GRND: &[Named] = &[("GRND_NONBLOCK", 1), ("GRND_RANDOM", 2), ("GRND_INSECURE", 4)];
+
+/// `wait4`/`waitid` options.
+pub const WAIT: &[Named] = &[
+    ("WNOHANG", 1),
+    ("WUNTRACED", 2),
+    ("WEXITED", 4),
+    ("WCONTINUED", 8),
+    ("WNOWAIT", 0x0100_0000),
+    ("__WNOTHREAD", 0x2000_0000),
+    ("__WALL", 0x4000_0000),
+    ("__WCLONE", 0x8000_0000),
+];
+
+/// `madvise` advice.
+pub const MADV: &[Named] = &[
+    ("MADV_NORMAL", 0),
+    ("MADV_RANDOM", 1),
+    ("MADV_SEQUENTIAL", 2),
+    ("MADV_WILLNEED", 3),
+    ("MADV_DONTNEED", 4),
+    ("MADV_FREE", 8),
+    ("MADV_REMOVE", 9),
+    ("MADV_DONTFORK", 10),
+    ("MADV_DOFORK", 11),
+    ("MADV_MERGEABLE", 12),
+    ("MADV_UNMERGEABLE", 13),
+    ("MADV_HUGEPAGE", 14),
+    ("MADV_NOHUGEPAGE", 15),
+    ("MADV_DONTDUMP", 16),
+    ("MADV_DODUMP", 17),
+    ("MADV_WIPEONFORK", 18),
+    ("MADV_KEEPONFORK", 19),
+    ("MADV_COLD", 20),
+    ("MADV_PAGEOUT", 21),
+    ("MADV_POPULATE_READ", 22),
+    ("MADV_POPULATE_WRITE", 23),
+    ("MADV_DONTNEED_LOCKED", 24),
+    ("MADV_COLLAPSE", 25),
+    ("MADV_HWPOISON", 100),
+];
+
+/// `arch_prctl` codes (x86).
+pub const ARCH_PRCTL: &[Named] = &[
+    ("ARCH_SET_GS", 0x1001),
+    ("ARCH_SET_FS", 0x1002),
+    ("ARCH_GET_FS", 0x1003),
+    ("ARCH_GET_GS", 0x1004),
+    ("ARCH_GET_CPUID", 0x1011),
+    ("ARCH_SET_CPUID", 0x1012),
+    ("ARCH_GET_XCOMP_SUPP", 0x1021),
+    ("ARCH_GET_XCOMP_PERM", 0x1022),
+    ("ARCH_REQ_XCOMP_PERM", 0x1023),
+    ("ARCH_SHSTK_ENABLE", 0x5001),
+    ("ARCH_SHSTK_DISABLE", 0x5002),
+    ("ARCH_SHSTK_STATUS", 0x5005),
+];
+
+/// The value of an enumeration, or the number when it is none of them.
+pub fn enumeration(table: &[Named], value: u64) -> String {
+    table
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or_else(|| value.to_string(), |(name, _)| (*name).to_owned())
+}
+
+/// The bits of `value` as `A|B|C`, with unknown bits appended in hex; `0` when no bit is set.
+pub fn bits(table: &[Named], value: u64) -> String {
+    let mut out = String::new();
+    let rest = push_bits(&mut out, table, value);
+    finish(out, rest)
+}
+
+/// Appends the names of the known bits of `value` to `out` (`|`-separated) and returns the unknown rest.
+fn push_bits(out: &mut String, table: &[Named], value: u64) -> u64 {
+    let mut rest = value;
+    for &(name, bit) in table {
+        if bit != 0 && rest & bit == bit {
+            if !out.is_empty() {
+                out.push('|');
+            }
+            out.push_str(name);
+            rest &= !bit;
+        }
+    }
+    rest
+}
+
+/// Appends an unknown rest in hex, and gives `0` for an empty result.
+fn finish(mut out: String, rest: u64) -> String {
+    if rest != 0 {
+        if !out.is_empty() {
+            out.push('|');
+        }
+        let _ = write!(out, "{rest:#x}");
+    }
+    if out.is_empty() {
+        out.push('0');
+    }
+    out
+}
+
+/// `open`/`openat` flags: the access mode, then the flag bits of `arch`.
+pub fn open_flags(arch: Arch, value: u64) -> String {
+    let mut out = String::from(match value & 3 {
+        0 => "O_RDONLY",
+        1 => "O_WRONLY",
+        2 => "O_RDWR",
+        _ => "O_ACCMODE",
+    });
+    let specific = if arch == Arch::Aarch64 {
+        OPEN_AARCH64
+    } else {
+        OPEN_X86
+    };
+    let rest = push_bits(&mut out, OPEN_COMMON, value & !3);
+    let rest = push_bits(&mut out, specific, rest);
+    finish(out, rest)
+}
+
+/// `mmap` flags: the type, then the flag bits (`MAP_32BIT` on x86).
+pub fn map_flags(arch: Arch, value: u64) -> String {
+    let mut out = enumeration(MAP_TYPES, value & 0xf);
+    if value & 0xf == 0 {
+        out.clear();
+    }
+    let mut rest = push_bits(&mut out, MAP_COMMON, value & !0xf);
+    if arch != Arch::Aarch64 && rest & 0x40 != 0 {
+        out.push_str(if out.is_empty() { "MAP_32BIT" } else { "|MAP_32BIT" });
+        rest &= !0x40;
+    }
+    finish(out, rest)
+}
+
+/// `mmap`/`mprotect` protection: `PROT_NONE` for 0.
+pub fn prot(value: u64) -> String {
+    if value == 0 {
+        return "PROT_NONE".to_owned();
+    }
+    bits(PROT, value)
+}
+
+/// `clone` flags: the bits, and the exit signal in the low byte.
+pub fn clone_flags(value: u64) -> String {
+    let mut out = String::new();
+    let rest = push_bits(&mut out, CLONE, value & !0xff);
+    let signal = value & 0xff;
+    if signal != 0 {
+        if !out.is_empty() {
+            out.push('|');
+        }
+        out.push_str(&enumeration(SIGNALS, signal));
+    }
+    finish(out, rest)
+}
+
+/// `socket` type: the type and `SOCK_NONBLOCK`/`SOCK_CLOEXEC`.
+pub fn socket_type(value: u64) -> String {
+    let mut out = enumeration(SOCK_TYPES, value & 0xf);
+    let rest = push_bits(&mut out, SOCK_FLAGS, value & !0xf);
+    finish(out, rest)
+}
+
+/// `access` mode: `F_OK` for 0.
+pub fn access_mode(value: u64) -> String {
+    if value == 0 {
+        return "F_OK".to_owned();
+    }
+    bits(ACCESS, value)
+}
+
+/// `futex` operation with its private and realtime flags.
+pub fn futex_op(value: u64) -> String {
+    let mut out = enumeration(FUTEX_OPS, value & 0x7f);
+    if value & 128 != 0 {
+        out.push_str("_PRIVATE");
+    }
+    if value & 256 != 0 {
+        out.push_str("|FUTEX_CLOCK_REALTIME");
+    }
+    let rest = value & !0x1ff;
+    if rest != 0 {
+        let _ = write!(out, "|{rest:#x}");
+    }
+    out
+}
+
+/// A signal's name, or its number.
+pub fn signal(value: u64) -> String {
+    enumeration(SIGNALS, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_follow_each_architectures_bits() {
+        assert_eq!(open_flags(Arch::X86_64, 0o2000000), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(
+            open_flags(Arch::X86_64, 0o200000 | 0o2000000 | 0o4000),
+            "O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY"
+        );
+        assert_eq!(
+            open_flags(Arch::Aarch64, 0o40000 | 0o2000000),
+            "O_RDONLY|O_CLOEXEC|O_DIRECTORY"
+        );
+        assert_eq!(open_flags(Arch::I386, 0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
+        assert_eq!(open_flags(Arch::X86_64, 1 << 40), "O_RDONLY|0x10000000000");
+    }
+
+    #[test]
+    fn composite_flags_name_the_type_field_and_the_bits() {
+        assert_eq!(map_flags(Arch::X86_64, 0x22), "MAP_PRIVATE|MAP_ANONYMOUS");
+        assert_eq!(map_flags(Arch::X86_64, 0x42), "MAP_PRIVATE|MAP_32BIT");
+        assert_eq!(map_flags(Arch::Aarch64, 0x42), "MAP_PRIVATE|0x40");
+        assert_eq!(prot(0), "PROT_NONE");
+        assert_eq!(prot(5), "PROT_READ|PROT_EXEC");
+        assert_eq!(
+            clone_flags(0x0120_0011),
+            "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"
+        );
+        assert_eq!(socket_type(0o2000001), "SOCK_STREAM|SOCK_CLOEXEC");
+        assert_eq!(access_mode(0), "F_OK");
+        assert_eq!(access_mode(5), "R_OK|X_OK");
+        assert_eq!(futex_op(0x80 | 9), "FUTEX_WAIT_BITSET_PRIVATE");
+        assert_eq!(bits(AT, 0), "0");
+        assert_eq!(enumeration(AF, 10), "AF_INET6");
+        assert_eq!(enumeration(AF, 99), "99");
+        assert_eq!(signal(9), "SIGKILL");
+    }
+}

@@ -1,0 +1,351 @@
+//! Formatting one notification as a line of text or of JSON: the pid, the syscall, its decoded arguments
+//! and the answer.
+//!
+//! Text looks like strace's, with the answer in place of the return value (a notification is seen before
+//! the syscall runs, so there is no return value yet):
+//!
+//! ```text
+//! [pid 4242] openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC, 0) -> errno(EACCES)
+//! [pid 4243 i386] open("/etc/passwd", O_RDONLY, 0)
+//! ```
+//!
+//! A JSON line holds the same facts with typed values:
+//!
+//! ```text
+//! {"pid":4242,"arch":"x86_64","nr":257,"syscall":"openat","args":["AT_FDCWD","/etc/hostname","O_RDONLY|O_CLOEXEC","0"],"raw":[...],"answer":"errno(EACCES)"}
+//! ```
+//!
+//! In JSON, numbers are numbers, pointers and modes strings (`"0x7ffd1000"`, `"0644"`), strings read from
+//! the target are JSON strings (invalid UTF-8 replaced by U+FFFD), `{"str": ..., "truncated": true}` when
+//! cut short, `{"unreadable": "0x..."}` when unreadable, and `argv` an array.
+
+use crate::args::NotifyAnswer;
+use crate::decode::{Call, Value};
+use crate::error::{CliError, Failure};
+use crate::notify::answer::Decision;
+use seccomp_core::arch::Arch;
+use serde_json::{Map, Value as Json, json};
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+/// The answer as shown in logs: `continue`, `errno(EPERM)`, `value(3)` or `kill`.
+pub fn answer_text(decision: Decision) -> String {
+    match decision {
+        Decision::Answer(NotifyAnswer::Continue) => "continue".to_owned(),
+        Decision::Answer(NotifyAnswer::Errno(errno)) => match seccomp_core::errno::name(errno) {
+            Some(name) => format!("errno({name})"),
+            None => format!("errno({errno})"),
+        },
+        Decision::Answer(NotifyAnswer::Value(value)) => format!("value({value})"),
+        Decision::Kill => "kill".to_owned(),
+    }
+}
+
+/// Quotes bytes like a C string literal: printable ASCII as is, `\n`, `\t`, `\"`, `\\`, else `\xNN`.
+pub fn quote(bytes: &[u8], truncated: bool) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for &byte in bytes {
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(char::from(byte)),
+            _ => {
+                let _ = write!(out, "\\x{byte:02x}");
+            }
+        }
+    }
+    out.push('"');
+    if truncated {
+        out.push_str("...");
+    }
+    out
+}
+
+/// One argument as text.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::UInt(n) => n.to_string(),
+        Value::Hex(n) => format!("{n:#x}"),
+        Value::Null => "NULL".to_owned(),
+        Value::Mode(0) => "0".to_owned(),
+        Value::Mode(mode) => format!("0{mode:o}"),
+        Value::Symbol(text) => text.clone(),
+        Value::Bytes { bytes, truncated } => quote(bytes, *truncated),
+        Value::List { items, truncated } => {
+            let mut out = String::from("[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&value_text(item));
+            }
+            if *truncated {
+                out.push_str(if items.is_empty() { "..." } else { ", ..." });
+            }
+            out.push(']');
+            out
+        }
+        Value::Unreadable(addr) => format!("<unreadable {addr:#x}>"),
+    }
+}
+
+/// One argument as JSON.
+pub fn value_json(value: &Value) -> Json {
+    match value {
+        Value::Int(n) => json!(n),
+        Value::UInt(n) => json!(n),
+        Value::Hex(_) | Value::Mode(_) => Json::String(value_text(value)),
+        Value::Null => Json::Null,
+        Value::Symbol(text) => Json::String(text.clone()),
+        Value::Bytes { bytes, truncated } => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            if *truncated {
+                json!({ "str": text, "truncated": true })
+            } else {
+                Json::String(text)
+            }
+        }
+        Value::List { items, truncated } => {
+            let list: Vec<Json> = items.iter().map(value_json).collect();
+            if *truncated {
+                json!({ "list": list, "truncated": true })
+            } else {
+                Json::Array(list)
+            }
+        }
+        Value::Unreadable(addr) => json!({ "unreadable": format!("{addr:#x}") }),
+    }
+}
+
+/// The text line for a notification from `pid` (without a newline). The arch is shown when it is not the
+/// host's; the answer when given.
+pub fn text_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
+    let mut line = format!("[pid {pid}");
+    match call.arch {
+        Some(arch) if Some(arch) != Arch::native() => {
+            let _ = write!(line, " {arch}");
+        }
+        Some(_) => {}
+        None => line.push_str(" unknown-arch"),
+    }
+    line.push_str("] ");
+    line.push_str(&call.display_name());
+    line.push('(');
+    for (i, arg) in call.args.iter().enumerate() {
+        if i > 0 {
+            line.push_str(", ");
+        }
+        line.push_str(&value_text(arg));
+    }
+    line.push(')');
+    if let Some(answer) = answer {
+        line.push_str(" -> ");
+        line.push_str(answer);
+    }
+    line
+}
+
+/// The JSON line for a notification from `pid` (without a newline).
+pub fn json_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
+    let mut object = Map::new();
+    object.insert("pid".to_owned(), json!(pid));
+    object.insert(
+        "arch".to_owned(),
+        call.arch
+            .map_or(Json::Null, |arch| Json::String(arch.name().to_owned())),
+    );
+    object.insert("nr".to_owned(), json!(call.nr));
+    object.insert(
+        "syscall".to_owned(),
+        call.name.map_or(Json::Null, |name| Json::String(name.to_owned())),
+    );
+    object.insert(
+        "args".to_owned(),
+        Json::Array(call.args.iter().map(value_json).collect()),
+    );
+    object.insert("raw".to_owned(), json!(call.raw));
+    if let Some(answer) = answer {
+        object.insert("answer".to_owned(), Json::String(answer.to_owned()));
+    }
+    Json::Object(object).to_string()
+}
+
+/// Where notification lines go: stderr or a file, as text or JSON lines.
+///
+/// A write error does not stop the supervision (the command still needs its answers): logging stops,
+/// and [`Sink::finish`] reports the error.
+pub struct Sink {
+    out: Box<dyn Write>,
+    json: bool,
+    name: String,
+    error: Option<std::io::Error>,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink")
+            .field("name", &self.name)
+            .field("json", &self.json)
+            .finish()
+    }
+}
+
+impl Sink {
+    /// Opens the log: `path` (created or truncated) or stderr.
+    pub fn open(path: Option<&Path>, json: bool) -> Result<Sink, CliError> {
+        let (out, name): (Box<dyn Write>, String) = match path {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .map_err(|e| CliError::new(Failure::Supervisor, format!("{}: {e}", path.display())))?;
+                (
+                    Box::new(std::io::BufWriter::new(file)),
+                    path.display().to_string(),
+                )
+            }
+            None => (Box::new(std::io::stderr()), "standard error".to_owned()),
+        };
+        Ok(Sink {
+            out,
+            json,
+            name,
+            error: None,
+        })
+    }
+
+    /// A sink that writes into `out` (for tests and embedding).
+    pub fn new(out: Box<dyn Write>, json: bool, name: &str) -> Sink {
+        Sink {
+            out,
+            json,
+            name: name.to_owned(),
+            error: None,
+        }
+    }
+
+    /// Writes the line for one notification.
+    pub fn record(&mut self, pid: u32, call: &Call, answer: Option<&str>) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut line = if self.json {
+            json_line(pid, call, answer)
+        } else {
+            text_line(pid, call, answer)
+        };
+        line.push('\n');
+        if let Err(error) = self.out.write_all(line.as_bytes()) {
+            self.error = Some(error);
+        }
+    }
+
+    /// Flushes; the error of the first failed write, if any.
+    pub fn finish(mut self) -> Result<(), CliError> {
+        let flushed = self.out.flush();
+        match self.error.take().map_or(flushed, Err) {
+            Ok(()) => Ok(()),
+            Err(error) => Err(CliError::new(
+                Failure::Supervisor,
+                format!("writing the log to {} failed: {error}", self.name),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(args: Vec<Value>) -> Call {
+        Call {
+            arch: Arch::native(),
+            name: Some("openat"),
+            nr: 257,
+            args,
+            raw: [1, 2, 3, 4, 5, 6],
+        }
+    }
+
+    #[test]
+    fn text_lines_read_like_strace() {
+        let c = call(vec![
+            Value::Symbol("AT_FDCWD".to_owned()),
+            Value::Bytes {
+                bytes: b"/etc/host\"name\n\xff".to_vec(),
+                truncated: false,
+            },
+            Value::Symbol("O_RDONLY|O_CLOEXEC".to_owned()),
+            Value::Mode(0o644),
+        ]);
+        assert_eq!(
+            text_line(7, &c, Some("errno(EACCES)")),
+            "[pid 7] openat(AT_FDCWD, \"/etc/host\\\"name\\n\\xff\", O_RDONLY|O_CLOEXEC, 0644) -> errno(EACCES)"
+        );
+    }
+
+    #[test]
+    fn unusual_values_have_one_clear_rendering() {
+        assert_eq!(value_text(&Value::Unreadable(0x10)), "<unreadable 0x10>");
+        assert_eq!(value_text(&Value::Null), "NULL");
+        assert_eq!(value_text(&Value::Mode(0)), "0");
+        assert_eq!(value_text(&Value::Mode(0o4755)), "04755");
+        assert_eq!(value_text(&Value::Int(-1)), "-1");
+        assert_eq!(
+            value_text(&Value::List {
+                items: vec![Value::Bytes {
+                    bytes: b"ls".to_vec(),
+                    truncated: false
+                }],
+                truncated: true
+            }),
+            "[\"ls\", ...]"
+        );
+        assert_eq!(
+            value_text(&Value::Bytes {
+                bytes: b"abc".to_vec(),
+                truncated: true
+            }),
+            "\"abc\"..."
+        );
+    }
+
+    #[test]
+    fn json_lines_are_typed() {
+        let c = call(vec![
+            Value::Int(-100),
+            Value::Bytes {
+                bytes: b"/tmp/x".to_vec(),
+                truncated: false,
+            },
+            Value::Unreadable(0xdead),
+            Value::Null,
+        ]);
+        let parsed: Json = serde_json::from_str(&json_line(9, &c, Some("continue"))).expect("valid JSON");
+        assert_eq!(parsed["pid"], 9);
+        assert_eq!(parsed["syscall"], "openat");
+        assert_eq!(parsed["args"][0], -100);
+        assert_eq!(parsed["args"][1], "/tmp/x");
+        assert_eq!(parsed["args"][2]["unreadable"], "0xdead");
+        assert_eq!(parsed["args"][3], Json::Null);
+        assert_eq!(parsed["raw"][5], 6);
+        assert_eq!(parsed["answer"], "continue");
+    }
+
+    #[test]
+    fn answers_name_the_errno() {
+        assert_eq!(
+            answer_text(Decision::Answer(NotifyAnswer::Errno(1))),
+            "errno(EPERM)"
+        );
+        assert_eq!(
+            answer_text(Decision::Answer(NotifyAnswer::Value(-2))),
+            "value(-2)"
+        );
+        assert_eq!(answer_text(Decision::Kill), "kill");
+    }
+}

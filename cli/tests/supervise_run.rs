@@ -1,0 +1,300 @@
+//! `seccompctl run` on real programs: allow, errno and kill policies, notify rules answered by handlers
+//! and by `--on-notify`, and the exit statuses of a shell (127, 126, 128 + N).
+
+mod supervise_common;
+
+use supervise_common::*;
+
+#[test]
+fn an_allow_policy_passes_the_commands_own_status_through() {
+    let tmp = TempDir::new("run-allow");
+    let policy = tmp.write("allow.policy", "default allow\n");
+    let output = run(&["run", "--policy", s(&policy), "--", "true"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let output = run(&["run", "--policy", s(&policy), "--", "false"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "sh",
+        "-c",
+        "echo out; exit 7",
+    ]);
+    assert_eq!(code(&output), 7);
+    assert_eq!(stdout(&output), "out\n");
+}
+
+#[test]
+fn an_errno_rule_fails_the_syscall_with_that_errno() {
+    let tmp = TempDir::new("run-errno");
+    let policy = tmp.write("policy", "default allow\nerrno(EPERM) getdents64\n");
+    let output = run(&["run", "--policy", s(&policy), "--", "ls", s(tmp.dir())]);
+    // ls reports the failure and exits 2.
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Operation not permitted"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_kill_process_rule_gives_128_plus_sigsys() {
+    let tmp = TempDir::new("run-kill");
+    let policy = tmp.write("policy", "default allow\nkill-process getdents64\n");
+    let output = run(&["run", "--policy", s(&policy), "--", "ls", s(tmp.dir())]);
+    assert_eq!(code(&output), 128 + 31, "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_command_gives_127_and_a_non_executable_one_126() {
+    let tmp = TempDir::new("run-exec");
+    let policy = tmp.write("policy", "default allow\n");
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "no-such-command-for-seccompctl",
+    ]);
+    assert_eq!(code(&output), 127);
+    assert!(stderr(&output).starts_with("seccompctl: no-such-command-for-seccompctl: command not found"));
+    let output = run(&["run", "--policy", s(&policy), "--", s(&tmp.path("missing/prog"))]);
+    assert_eq!(code(&output), 127, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("No such file or directory"),
+        "{}",
+        stderr(&output)
+    );
+    // A file without execute permission: exec fails with EACCES.
+    let output = run(&["run", "--policy", s(&policy), "--", s(&policy)]);
+    assert_eq!(code(&output), 126, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Permission denied"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_policy_refusing_execve_gives_126_and_says_why() {
+    let tmp = TempDir::new("run-execve");
+    let policy = tmp.write("policy", "default allow\nerrno(EPERM) execve\n");
+    let output = run(&["run", "--policy", s(&policy), "--", "true"]);
+    assert_eq!(code(&output), 126);
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("Operation not permitted"), "{err}");
+    assert!(err.contains("errno(EPERM)"), "{err}");
+}
+
+#[test]
+fn notify_rules_are_logged_with_the_path_and_answered_by_the_handlers() {
+    if !has_notify("notify_rules_are_logged") {
+        return;
+    }
+    let tmp = TempDir::new("run-handlers");
+    let data = tmp.write("data.txt", "secret\n");
+    let policy = tmp.write("policy", "default allow\nnotify openat\n");
+    // Refuse plain O_RDONLY opens (the data file); continue the loader's O_CLOEXEC opens.
+    let handlers = tmp.write(
+        "handlers",
+        "default notify\nerrno(ENOENT) openat if args[2] == 0\n",
+    );
+    if !can_continue("notify_rules_are_logged") {
+        return;
+    }
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--handlers",
+        s(&handlers),
+        "--",
+        "cat",
+        s(&data),
+    ]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    let expected = format!("openat(AT_FDCWD, \"{}\", O_RDONLY) -> errno(ENOENT)", s(&data));
+    assert!(err.contains(&expected), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    // The loader's opens were continued and logged as such.
+    assert!(err.contains("O_RDONLY|O_CLOEXEC) -> continue"), "{err}");
+}
+
+#[test]
+fn on_notify_value_is_what_the_syscall_returns() {
+    if !has_notify("on_notify_value") {
+        return;
+    }
+    let tmp = TempDir::new("run-value");
+    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--on-notify",
+        "value(4242)",
+        "-q",
+        "--",
+        "sh",
+        "-c",
+        "echo $PPID",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "4242\n");
+    // -q: nothing logged.
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn json_logs_go_to_the_output_file_one_object_per_line() {
+    if !can_continue("json_logs") {
+        return;
+    }
+    let tmp = TempDir::new("run-json");
+    let data = tmp.write("data.txt", "hello\n");
+    let policy = tmp.write("policy", "default allow\nnotify openat\n");
+    let log = tmp.path("log.jsonl");
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--json",
+        "-o",
+        s(&log),
+        "--",
+        "cat",
+        s(&data),
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "hello\n");
+    let text = std::fs::read_to_string(&log).expect("log written");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    let open = lines
+        .iter()
+        .find(|line| line["args"][1] == s(&data))
+        .unwrap_or_else(|| panic!("no openat of the data file in {text}"));
+    assert_eq!(open["syscall"], "openat");
+    assert_eq!(open["args"][0], "AT_FDCWD");
+    assert_eq!(open["answer"], "continue");
+    assert!(open["pid"].as_u64().is_some_and(|pid| pid > 0));
+}
+
+#[test]
+fn a_policy_for_another_architecture_is_refused() {
+    let tmp = TempDir::new("run-arch");
+    let other = if cfg!(target_arch = "aarch64") {
+        "x86_64"
+    } else {
+        "aarch64"
+    };
+    let policy = tmp.write("policy", &format!("arch {other}\ndefault allow\n"));
+    let output = run(&["run", "--policy", s(&policy), "--", "true"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains(&format!("the policy is for {other}")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn without_no_new_privs_an_unprivileged_user_gets_a_clear_refusal() {
+    // Needs root to drop to an unprivileged user with setpriv.
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("Uid:"))
+                .map(|line| line.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if !is_root || !setpriv.exists() {
+        eprintln!("SKIP: no_nnp refusal: needs root and /usr/bin/setpriv to run as an unprivileged user");
+        return;
+    }
+    let tmp = TempDir::new("run-nnp");
+    let policy = tmp.write("policy", "default allow\n");
+    // The temp dir must be readable by nobody.
+    let _ = std::process::Command::new("chmod")
+        .args(["755", s(tmp.dir())])
+        .status();
+    let _ = std::process::Command::new("chmod")
+        .args(["644", s(&policy)])
+        .status();
+    let output = std::process::Command::new(setpriv)
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_seccompctl"))
+        .args(["run", "--no-nnp", "--policy", s(&policy), "--", "true"])
+        .output()
+        .expect("setpriv runs");
+    if stderr(&output).contains("setpriv:") {
+        eprintln!("SKIP: no_nnp refusal: setpriv failed: {}", stderr(&output));
+        return;
+    }
+    assert_eq!(code(&output), 125, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("EACCES") && err.contains("CAP_SYS_ADMIN"), "{err}");
+    // With no_new_privs (the default) the same user can run it.
+    let output = std::process::Command::new(setpriv)
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_seccompctl"))
+        .args(["run", "--policy", s(&policy), "--", "true"])
+        .output()
+        .expect("setpriv runs");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn the_command_gets_default_signal_dispositions_while_seccompctl_ignores_interrupts() {
+    let tmp = TempDir::new("run-signals");
+    let policy = tmp.write("policy", "default allow\n");
+    // SIGINT is ignored in seccompctl while it waits, but restored in the command: a shell that sends
+    // itself SIGINT dies of it (a non-interactive shell cannot undo a disposition ignored on entry).
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "sh",
+        "-c",
+        "kill -INT $$; exit 0",
+    ]);
+    assert_eq!(code(&output), 128 + 2, "{}", stderr(&output));
+    // seccompctl itself survives a SIGINT (as after a Ctrl-C) and reports the command's own status.
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--",
+        "sh",
+        "-c",
+        "kill -INT $PPID; exit 4",
+    ]);
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    // SIGPIPE is at its default in the command (Rust programs ignore it): `yes` dies quietly of it.
+    let output = run(&["run", "--policy", s(&policy), "--", "sh", "-c", "yes | head -n 1"]);
+    assert_eq!(code(&output), 0);
+    assert_eq!(stdout(&output), "y\n");
+    assert_eq!(stderr(&output), "", "yes must not see EPIPE");
+}

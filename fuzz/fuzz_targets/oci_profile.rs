@@ -1,0 +1,74 @@
+//! OCI runtime-spec and Docker seccomp profiles (JSON) through the importer, the compiler and the verifier.
+//!
+//! Properties (any violation is a crash):
+//! - no reader panics (`DockerProfile::from_any_json`, `LinuxSeccomp::from_json`,
+//!   `ContainerProcessState::from_json`);
+//! - what a reader accepts serializes (`to_json_pretty`) to JSON that reads back equal;
+//! - a profile imported for x86_64 or aarch64 (Docker's default target, kernel 6.8) compiles, unless it is
+//!   too big, to a program that agrees with the imported policy (`policy::verify`);
+//! - exporting that policy back to OCI (`LinuxSeccomp::from_policy`) and importing the export again gives
+//!   a policy the same program implements (the documented OCI -> policy -> OCI -> policy round trip),
+//!   whenever the export reports no loss.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use seccomp_core::arch::Arch;
+use seccomp_fuzz::{check_program, compile_checked};
+use seccomp_oci::{
+    ContainerProcessState, DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, ScmpArch,
+};
+
+fuzz_target!(|input: &[u8]| {
+    if let Ok(state) = ContainerProcessState::from_json(input) {
+        let text = state.to_json_pretty();
+        let again = ContainerProcessState::from_json(&text)
+            .unwrap_or_else(|e| panic!("process state's own JSON does not read back: {e}\n{text}"));
+        assert_eq!(again, state, "process state JSON round trip differs\n{text}");
+    }
+    if let Ok(seccomp) = LinuxSeccomp::from_json(input) {
+        let text = seccomp.to_json_pretty();
+        let again = LinuxSeccomp::from_json(&text)
+            .unwrap_or_else(|e| panic!("linux.seccomp's own JSON does not read back: {e}\n{text}"));
+        assert_eq!(again, seccomp, "linux.seccomp JSON round trip differs\n{text}");
+    }
+    let Ok(profile) = DockerProfile::from_any_json(input) else {
+        return;
+    };
+    let text = profile.to_json_pretty();
+    let again = DockerProfile::from_any_json(&text)
+        .unwrap_or_else(|e| panic!("the profile's own JSON does not read back: {e}\n{text}"));
+    assert_eq!(again, profile, "Docker profile JSON round trip differs\n{text}");
+
+    for (scmp, arch) in [
+        (ScmpArch::X86_64, Arch::X86_64),
+        (ScmpArch::Aarch64, Arch::Aarch64),
+    ] {
+        let target = DockerTarget::docker_default(scmp, KernelVersion::new(6, 8));
+        let Ok(imported) = profile.to_policy(&target) else {
+            continue;
+        };
+        let policy = &imported.policy;
+        let Some(program) = compile_checked(policy, &[], "imported profile") else {
+            continue;
+        };
+        // Only a lossless export must round trip; warnings list what OCI cannot hold.
+        let Ok(exported) = LinuxSeccomp::from_policy(policy) else {
+            continue;
+        };
+        if !exported.warnings.is_empty() {
+            continue;
+        }
+        let json = exported.seccomp.to_json_pretty();
+        let reread = LinuxSeccomp::from_json(&json)
+            .unwrap_or_else(|e| panic!("the exported profile does not read back: {e}\n{json}"));
+        let reimported = reread
+            .to_policy(arch)
+            .unwrap_or_else(|e| panic!("the exported profile does not import: {e}\n{json}"));
+        check_program(
+            &reimported.policy,
+            &program,
+            &[],
+            "policy re-imported from its OCI export, against the original's program",
+        );
+    }
+});

@@ -1,0 +1,608 @@
+//! Spawning a program under a seccomp filter and taking over the filter's listener, without deadlock.
+//!
+//! # The problem
+//!
+//! A supervisor wants to run a program under a filter that has a listener (`NEW_LISTENER`). Only the
+//! child can install the filter (filters apply to the installing thread), so the listener fd is born in the
+//! child and has to reach the supervisor before the child runs the program. But from the moment the filter
+//! is installed, every syscall the child makes may itself be a notification (think of tracing every
+//! syscall, or a policy that notifies `sendmsg`, `write`, `close` or `execve`), and nobody receives
+//! notifications yet: passing the fd with `sendmsg`, or even closing a socket, would block forever.
+//!
+//! # The solution: a shared fd table and a shared page
+//!
+//! Before forking, the parent maps one anonymous `MAP_SHARED` page. It then forks the child with a raw
+//! `clone(CLONE_FILES | SIGCHLD)`: the child gets a copy of the address space (the shared page stays
+//! shared) but the *same* fd table as the parent. The child
+//! 1. restores the signal dispositions the parent changed (SIGPIPE to default, and any the caller lists),
+//! 2. sets `no_new_privs` (unless told not to),
+//! 3. installs the filter, which opens the listener fd in the shared table,
+//! 4. publishes the fd number in the shared page with an atomic store, which is not a syscall,
+//! 5. calls `execve`, which unshares the fd table (the kernel gives an exec'ing process its own copy) and
+//!    closes the close-on-exec listener in that copy, so the program does not inherit it.
+//!
+//! The parent polls the shared page (short sleeps, and `waitpid(WNOHANG)` to notice a child that died) and,
+//! once the number is published, owns that fd in its own table. The only syscalls the child makes under
+//! the filter are `execve` and, if that fails, `exit_group`: both are ordinary notifications the parent is
+//! by then able to answer. Failures before exec are reported through the same page as a stage and an errno
+//! ([`SpawnError`]); an `execve` failure is recorded there too, and [`Child::exec_error`] reads it after
+//! the child exited (it exits with 127 for `ENOENT`, else 126, like a shell).
+//!
+//! If the filter refuses even the child's `exit_group` and `exit` after a failed exec (a policy failing
+//! every syscall with an errno), the child spins without syscalls and [`Child::try_wait`] or [`Child::wait`]
+//! kills it with SIGKILL, which no filter can refuse; [`Child::exec_error`] still reports the exec's errno.
+//!
+//! Works since Linux 5.0 (the listener); needs nothing newer. The child is async-signal-safe: it makes raw
+//! syscalls only, touches only memory prepared before the fork, and never allocates or unwinds.
+#![allow(unsafe_code)]
+
+use crate::flags::FilterFlags;
+use crate::listener::Listener;
+use crate::raw::{self, FilterReturn};
+use core::ffi::CStr;
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr;
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use linux_raw_sys::general as uapi;
+use rustix::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::process::{Pid, WaitOptions, WaitStatus};
+
+use seccomp_core::abi::SockFilter;
+
+/// A null-terminated array of pointers to C strings (`argv` or `envp` for `execve`), built without
+/// allocation in caller-provided storage.
+#[derive(Debug, Clone, Copy)]
+pub struct CStrArray<'a> {
+    ptrs: &'a [*const u8],
+    _strings: PhantomData<&'a CStr>,
+}
+
+impl<'a> CStrArray<'a> {
+    /// Fills `storage` with pointers to `strings` followed by a null pointer, and returns the array. `None`
+    /// when `storage` has fewer than `strings.len() + 1` slots.
+    pub fn new(strings: &[&'a CStr], storage: &'a mut [*const u8]) -> Option<CStrArray<'a>> {
+        let used = storage.get_mut(..strings.len() + 1)?;
+        for (slot, string) in used.iter_mut().zip(strings) {
+            *slot = string.as_ptr().cast();
+        }
+        *used.last_mut()? = ptr::null();
+        Some(CStrArray {
+            ptrs: used,
+            _strings: PhantomData,
+        })
+    }
+
+    /// The number of strings (without the terminating null).
+    pub fn len(&self) -> usize {
+        self.ptrs.len().saturating_sub(1)
+    }
+
+    /// Whether the array holds no string.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What to run: the path of the program, its arguments and its environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Exec<'a> {
+    /// The program's path, as `execve` takes it (no `PATH` search).
+    pub path: &'a CStr,
+    /// The arguments, `argv[0]` first.
+    pub argv: CStrArray<'a>,
+    /// The environment, `NAME=value` strings.
+    pub envp: CStrArray<'a>,
+}
+
+/// How the child confines itself before exec.
+#[derive(Debug, Clone, Copy)]
+pub struct Confinement<'a> {
+    /// The filter program; the kernel is its only validator here (use a program from
+    /// `seccomp_core::bpf::validate` or the policy compiler).
+    pub program: &'a [SockFilter],
+    /// The filter flags; with [`FilterFlags::NEW_LISTENER`] the spawned [`Child`] hands over the listener.
+    pub flags: FilterFlags,
+    /// Set `no_new_privs` first. Without it installing needs `CAP_SYS_ADMIN`.
+    pub no_new_privs: bool,
+    /// Signal dispositions to restore in the child before installing: each is a signal number and the
+    /// disposition the parent saved (see [`ignore_signal`]); SIGPIPE is always reset to the default.
+    pub restore: &'a [SavedSignal],
+}
+
+/// The stage at which the child failed before running the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Restoring a signal disposition (`rt_sigaction`).
+    Signals,
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    NoNewPrivs,
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    Install,
+}
+
+/// Why [`spawn`] or [`Child::wait_ready`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// Mapping the shared page or `clone` failed in the parent.
+    Fork(Errno),
+    /// The child failed at `stage` with `errno` before running the program, and exited with 125.
+    Child {
+        /// Where.
+        stage: Stage,
+        /// The errno of the failed call.
+        errno: Errno,
+    },
+    /// The child ended before reporting anything (it was killed from outside).
+    DiedEarly(ExitStatus),
+    /// `waitpid` on the child failed.
+    Wait(Errno),
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::Fork(errno) => write!(f, "cannot start the child process: {errno}"),
+            SpawnError::Child {
+                stage: Stage::Signals,
+                errno,
+            } => write!(f, "the child could not restore its signal dispositions: {errno}"),
+            SpawnError::Child {
+                stage: Stage::NoNewPrivs,
+                errno,
+            } => write!(f, "the child could not set no_new_privs: {errno}"),
+            SpawnError::Child {
+                stage: Stage::Install,
+                errno,
+            } => write!(
+                f,
+                "the child could not install the filter: {}",
+                crate::filter::InstallError::from_errno(*errno)
+            ),
+            SpawnError::DiedEarly(status) => {
+                write!(f, "the child ended before installing its filter ({status})")
+            }
+            SpawnError::Wait(errno) => write!(f, "waiting for the child failed: {errno}"),
+        }
+    }
+}
+
+impl core::error::Error for SpawnError {}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this status (`exit_group(code)`, the low 8 bits).
+    Exited(u8),
+    /// A signal killed it.
+    Signaled {
+        /// The signal number.
+        signal: u8,
+        /// Whether it dumped core.
+        core_dumped: bool,
+    },
+}
+
+impl ExitStatus {
+    /// The status as a shell reports it: the exit code, or 128 + the signal number.
+    pub const fn shell_code(self) -> u8 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled { signal, .. } => 128u8.wrapping_add(signal),
+        }
+    }
+
+    /// The status of a `waitpid` result that says the child ended, `None` for stopped or continued.
+    pub fn from_wait(status: WaitStatus) -> Option<ExitStatus> {
+        if let Some(code) = status.exit_status() {
+            return Some(ExitStatus::Exited(code as u8));
+        }
+        status.terminating_signal().map(|signal| ExitStatus::Signaled {
+            signal: signal as u8,
+            core_dumped: status.as_raw() & 0x80 != 0,
+        })
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitStatus::Exited(code) => write!(f, "exit status {code}"),
+            ExitStatus::Signaled { signal, core_dumped } => {
+                write!(f, "killed by signal {signal}")?;
+                if *core_dumped {
+                    f.write_str(" (core dumped)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The words the child and the parent share.
+#[repr(C)]
+struct Shared {
+    /// One of the `STATE_*` values.
+    state: AtomicU32,
+    /// The listener fd number in the shared table, or -1; written before `state` leaves `STARTING`.
+    listener: AtomicI32,
+    /// The errno of the failure the state names.
+    errno: AtomicI32,
+    /// The stage of a pre-exec failure (`Stage as u32`).
+    stage: AtomicU32,
+    /// Nonzero once the child failed and its filter refuses `exit_group` and `exit` too: it spins until
+    /// the parent kills it (see the module documentation).
+    stuck: AtomicU32,
+}
+
+const STATE_STARTING: u32 = 0;
+const STATE_INSTALLED: u32 = 1;
+const STATE_FAILED: u32 = 2;
+const STATE_EXEC_FAILED: u32 = 3;
+
+/// Length of the shared mapping (the kernel rounds it up to its page size).
+const SHARED_LEN: usize = 4096;
+
+/// One `MAP_SHARED | MAP_ANONYMOUS` mapping holding a [`Shared`].
+#[derive(Debug)]
+struct SharedPage {
+    addr: *mut Shared,
+}
+
+impl SharedPage {
+    fn new() -> Result<SharedPage, Errno> {
+        // SAFETY: an anonymous mapping at a kernel-chosen address changes no existing memory; the result is
+        // a fresh zero-filled page owned by this value and unmapped once in Drop.
+        let addr = unsafe {
+            raw::syscall6(
+                uapi::__NR_mmap,
+                0,
+                SHARED_LEN,
+                (uapi::PROT_READ | uapi::PROT_WRITE) as usize,
+                (uapi::MAP_SHARED | uapi::MAP_ANONYMOUS) as usize,
+                usize::MAX, // fd -1
+                0,
+            )
+        }?;
+        Ok(SharedPage {
+            addr: addr as *mut Shared,
+        })
+    }
+
+    fn get(&self) -> &Shared {
+        // SAFETY: `addr` is a live, page-aligned, zero-initialized mapping of SHARED_LEN bytes for the life
+        // of `self`; `Shared` is five atomics (all-zero is a valid value of each), and atomics may be
+        // accessed through shared references from several processes.
+        unsafe { &*self.addr }
+    }
+}
+
+impl Drop for SharedPage {
+    fn drop(&mut self) {
+        // SAFETY: the mapping was created by `new` with this length and nothing borrows it any more.
+        let _ = unsafe { raw::syscall3(uapi::__NR_munmap, self.addr as usize, SHARED_LEN, 0) };
+    }
+}
+
+/// A signal disposition saved by [`ignore_signal`], which the child restores before exec.
+#[derive(Debug, Clone, Copy)]
+pub struct SavedSignal {
+    signal: u32,
+    action: KernelSigaction,
+}
+
+/// The kernel's `struct sigaction` (same layout on x86_64 and aarch64: handler, flags, restorer, mask).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+struct KernelSigaction {
+    handler: usize,
+    flags: usize,
+    restorer: usize,
+    mask: u64,
+}
+
+/// `SIG_DFL`.
+const SIG_DFL: usize = 0;
+/// `SIG_IGN`.
+const SIG_IGN: usize = 1;
+
+/// `rt_sigaction(signal, new, old, 8)`.
+fn sigaction(signal: u32, new: &KernelSigaction, old: Option<&mut KernelSigaction>) -> Result<(), Errno> {
+    let old = old.map_or(ptr::null_mut(), |old| old as *mut KernelSigaction);
+    // SAFETY: the kernel reads one `struct sigaction` from `new` and writes one to `old` (or nothing when it
+    // is null); both are live for the call, and the mask size is the kernel's 64-bit sigset. Installing
+    // SIG_DFL, SIG_IGN or a disposition read back from the kernel cannot run foreign code.
+    unsafe {
+        raw::syscall6(
+            uapi::__NR_rt_sigaction,
+            signal as usize,
+            ptr::from_ref(new) as usize,
+            old as usize,
+            8,
+            0,
+            0,
+        )
+    }
+    .map(drop)
+}
+
+/// `rt_sigaction(signal, SIG_IGN)`, returning the disposition it replaced.
+///
+/// A supervisor ignores SIGINT and SIGQUIT while it waits, as `system(3)` does: a Ctrl-C reaches the whole
+/// foreground process group, and the supervised program should decide what it means, while the supervisor
+/// keeps answering notifications and reports the program's status. Pass the result in
+/// [`Confinement::restore`] so the child gets the original disposition back. Since Linux 2.2.
+///
+/// # References
+/// - sigaction(2), system(3)
+pub fn ignore_signal(signal: u32) -> Result<SavedSignal, Errno> {
+    let mut old = KernelSigaction::default();
+    let ignore = KernelSigaction {
+        handler: SIG_IGN,
+        ..KernelSigaction::default()
+    };
+    sigaction(signal, &ignore, Some(&mut old))?;
+    Ok(SavedSignal { signal, action: old })
+}
+
+/// Puts back a disposition saved by [`ignore_signal`] in the calling process.
+pub fn restore_signal(saved: &SavedSignal) -> Result<(), Errno> {
+    sigaction(saved.signal, &saved.action, None)
+}
+
+/// A child started by [`spawn`].
+#[derive(Debug)]
+pub struct Child {
+    pid: Pid,
+    page: SharedPage,
+    status: Option<ExitStatus>,
+}
+
+/// What the child reported once its filter was installed.
+#[derive(Debug)]
+pub struct Ready {
+    /// The listener, when the filter was installed with [`FilterFlags::NEW_LISTENER`].
+    pub listener: Option<Listener>,
+}
+
+/// `clone(CLONE_FILES | SIGCHLD)`: fork with a shared fd table.
+///
+/// # Safety
+///
+/// The child may only run async-signal-safe code and must end in `execve` or `exit_group`; it must not
+/// close or replace fds it did not create, since the table is the parent's.
+unsafe fn clone_files() -> Result<usize, Errno> {
+    // SAFETY: with a null stack the child runs on a copy of this stack in a copy of the address space, as
+    // after fork(2); the caller upholds the restrictions on the child.
+    unsafe {
+        raw::syscall6(
+            uapi::__NR_clone,
+            (uapi::CLONE_FILES | uapi::SIGCHLD) as usize,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+    }
+}
+
+/// Starts `exec.path` in a child confined by `confinement`, using the shared-fd-table handshake described
+/// in the module documentation. Call [`Child::wait_ready`] next to learn whether the filter was installed
+/// and to take the listener.
+///
+/// While the child has not exec'd it shares the caller's fd table; do not close fds you do not own
+/// meanwhile (safe Rust never does).
+pub fn spawn(exec: &Exec<'_>, confinement: &Confinement<'_>) -> Result<Child, SpawnError> {
+    let page = SharedPage::new().map_err(SpawnError::Fork)?;
+    // SAFETY: the child branch below calls only `child_main`, which makes raw syscalls on memory prepared
+    // before this point (the shared page, `exec`, `confinement`), never allocates, locks or unwinds, closes
+    // no fd, and ends in execve or exit_group.
+    let ret = unsafe { clone_files() }.map_err(SpawnError::Fork)?;
+    if ret == 0 {
+        child_main(page.get(), exec, confinement);
+    }
+    let pid = i32::try_from(ret)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or(SpawnError::Fork(Errno::INVAL))?;
+    Ok(Child {
+        pid,
+        page,
+        status: None,
+    })
+}
+
+/// The child: restore signals, no_new_privs, install, publish, exec. Never returns.
+fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -> ! {
+    fn fail(shared: &Shared, stage: Stage, errno: Errno) -> ! {
+        shared.errno.store(errno.raw_os_error(), Ordering::Relaxed);
+        shared.stage.store(stage as u32, Ordering::Relaxed);
+        shared.listener.store(-1, Ordering::Relaxed);
+        shared.state.store(STATE_FAILED, Ordering::Release);
+        child_exit(shared, 125)
+    }
+    let default = KernelSigaction {
+        handler: SIG_DFL,
+        ..KernelSigaction::default()
+    };
+    if let Err(errno) = sigaction(uapi::SIGPIPE, &default, None) {
+        fail(shared, Stage::Signals, errno);
+    }
+    for saved in confinement.restore {
+        if let Err(errno) = sigaction(saved.signal, &saved.action, None) {
+            fail(shared, Stage::Signals, errno);
+        }
+    }
+    if confinement.no_new_privs
+        && let Err(errno) = crate::filter::set_no_new_privs()
+    {
+        fail(shared, Stage::NoNewPrivs, errno);
+    }
+    // From here on every syscall may be a notification: only atomics until execve.
+    let listener = match raw::seccomp_set_mode_filter(confinement.flags.bits(), confinement.program) {
+        // The fd lives in the shared table and now belongs to the parent: forget it without closing.
+        Ok(FilterReturn::Listener(fd)) => fd.into_raw_fd(),
+        Ok(FilterReturn::Installed) => -1,
+        Ok(FilterReturn::TsyncFailed(_)) => fail(shared, Stage::Install, Errno::SRCH),
+        Err(errno) => fail(shared, Stage::Install, errno),
+    };
+    shared.listener.store(listener, Ordering::Relaxed);
+    shared.state.store(STATE_INSTALLED, Ordering::Release);
+    // SAFETY: the path is a CStr and both arrays are null-terminated arrays of CStr pointers (CStrArray's
+    // invariant), all borrowed from the parent's memory, which the child's copy still holds.
+    let errno = unsafe {
+        raw::execve(
+            exec.path.as_ptr().cast(),
+            exec.argv.ptrs.as_ptr(),
+            exec.envp.ptrs.as_ptr(),
+        )
+    };
+    shared.errno.store(errno.raw_os_error(), Ordering::Relaxed);
+    shared.state.store(STATE_EXEC_FAILED, Ordering::Release);
+    child_exit(shared, if errno == Errno::NOENT { 127 } else { 126 })
+}
+
+/// Ends the child with `code`, even under a filter that refuses `exit_group` (a policy that fails every
+/// syscall with an errno does): `exit_group`, then `exit`; if the filter refuses both, the child records
+/// `stuck` and spins without syscalls until the parent, which watches for that state in
+/// [`Child::try_wait`] and [`Child::wait`], kills it with SIGKILL (which no filter can refuse).
+fn child_exit(shared: &Shared, code: i32) -> ! {
+    for nr in [uapi::__NR_exit_group, uapi::__NR_exit] {
+        // SAFETY: exit_group and exit take one integer and end the process (or this only thread) without
+        // returning; if a filter makes them fail they return an errno and change nothing.
+        let _ = unsafe { raw::syscall3(nr, code as usize, 0, 0) };
+    }
+    shared.stuck.store(1, Ordering::Release);
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+impl Child {
+    /// The child's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Waits until the child installed its filter (or failed to), and hands over the listener.
+    ///
+    /// Polls the shared page with sleeps growing from 20 µs to 1 ms, and checks with `waitpid(WNOHANG)`
+    /// that the child is still alive. A child that failed before exec has been reaped when this returns
+    /// [`SpawnError::Child`] or [`SpawnError::DiedEarly`]. Must be called once.
+    pub fn wait_ready(&mut self) -> Result<Ready, SpawnError> {
+        let mut sleep_ns: i64 = 20_000;
+        loop {
+            let state = self.page.get().state.load(Ordering::Acquire);
+            if state != STATE_STARTING {
+                if state == STATE_FAILED {
+                    self.wait()?;
+                }
+                let shared = self.page.get();
+                if state == STATE_FAILED {
+                    let errno = Errno::from_raw_os_error(shared.errno.load(Ordering::Relaxed));
+                    let stage = match shared.stage.load(Ordering::Relaxed) {
+                        s if s == Stage::Signals as u32 => Stage::Signals,
+                        s if s == Stage::NoNewPrivs as u32 => Stage::NoNewPrivs,
+                        _ => Stage::Install,
+                    };
+                    return Err(SpawnError::Child { stage, errno });
+                }
+                let fd = shared.listener.load(Ordering::Relaxed);
+                let listener = (fd >= 0).then(|| {
+                    // SAFETY: the child opened this fd in the fd table it shares with us and published it
+                    // without closing it; its exec'd copy of the table drops it (close-on-exec). Nothing
+                    // else in this process owns the number, so the OwnedFd becomes its sole owner.
+                    Listener::from(unsafe { OwnedFd::from_raw_fd(fd) })
+                });
+                return Ok(Ready { listener });
+            }
+            if let Some(status) = self.try_wait()? {
+                // It may have published just before dying: look once more.
+                if self.page.get().state.load(Ordering::Acquire) == STATE_STARTING {
+                    return Err(SpawnError::DiedEarly(status));
+                }
+                continue;
+            }
+            let _ = rustix::thread::nanosleep(&rustix::thread::Timespec {
+                tv_sec: 0,
+                tv_nsec: sleep_ns,
+            });
+            sleep_ns = (sleep_ns * 2).min(1_000_000);
+        }
+    }
+
+    /// `waitpid(pid, WNOHANG)`: the exit status if the child has ended (it is then reaped; later calls
+    /// return the same status).
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, SpawnError> {
+        if let Some(status) = self.status {
+            return Ok(Some(status));
+        }
+        loop {
+            match rustix::process::waitpid(Some(self.pid), WaitOptions::NOHANG) {
+                Ok(Some((_, status))) => {
+                    if let Some(status) = ExitStatus::from_wait(status) {
+                        self.status = Some(status);
+                        return Ok(Some(status));
+                    }
+                    return Ok(None);
+                }
+                Ok(None) => {
+                    if self.page.get().stuck.load(Ordering::Acquire) != 0 {
+                        // It cannot exit on its own (see `child_exit`).
+                        let _ = rustix::process::kill_process(self.pid, rustix::process::Signal::KILL);
+                    }
+                    return Ok(None);
+                }
+                Err(Errno::INTR) => continue,
+                Err(errno) => return Err(SpawnError::Wait(errno)),
+            }
+        }
+    }
+
+    /// Waits until the child ends and returns its status (reaping it).
+    ///
+    /// Sleeps on a pidfd of the child (5.3+; short sleeps otherwise) and looks at the shared page at least
+    /// once a second, so that a child stuck after a failed exec (see the module documentation) is killed rather than
+    /// waited for forever.
+    pub fn wait(&mut self) -> Result<ExitStatus, SpawnError> {
+        let pidfd = crate::fdpass::pidfd_open(self.pid).ok();
+        let mut sleep_ns: i64 = 1_000_000;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            let timeout = rustix::event::Timespec {
+                tv_sec: sleep_ns / 1_000_000_000,
+                tv_nsec: sleep_ns % 1_000_000_000,
+            };
+            match &pidfd {
+                Some(pidfd) => {
+                    let mut fds = [rustix::event::PollFd::new(pidfd, rustix::event::PollFlags::IN)];
+                    let _ = rustix::event::poll(&mut fds, Some(&timeout));
+                }
+                None => {
+                    let _ = rustix::thread::nanosleep(&timeout);
+                }
+            }
+            sleep_ns = (sleep_ns * 2).min(1_000_000_000);
+        }
+    }
+
+    /// The status once [`Child::try_wait`] or [`Child::wait`] saw the child end.
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.status
+    }
+
+    /// The errno of a failed `execve`, once the child ended: `Some` means the program never ran and the
+    /// child exited with 127 (`ENOENT`) or 126, or was killed with SIGKILL when its filter refused to let it
+    /// exit (see the module documentation).
+    pub fn exec_error(&self) -> Option<Errno> {
+        let shared = self.page.get();
+        (shared.state.load(Ordering::Acquire) == STATE_EXEC_FAILED)
+            .then(|| Errno::from_raw_os_error(shared.errno.load(Ordering::Relaxed)))
+    }
+}

@@ -1,0 +1,590 @@
+//! `cargo xtask fuzz [--seconds N] [--target T]`: runs the cargo-fuzz targets in `fuzz/` one after another.
+//!
+//! It installs cargo-fuzz when it is missing, builds every target once, then runs each for N seconds
+//! (default 30). With a nightly toolchain it fuzzes under the address sanitizer (`cargo +nightly fuzz`);
+//! without one it uses stable with `-s none` (still coverage-guided, no sanitizer). A crash fails the task;
+//! libFuzzer keeps the reproducer under `fuzz/artifacts/<target>/` and the task prints its path and the
+//! command that replays it. The task ends with a table of runs, executions per second and coverage, read
+//! from libFuzzer's final `#N DONE cov: X ft: Y ... exec/s: Z` line. Each target's full libFuzzer output is
+//! kept in `fuzz/target/xtask-logs/<target>.log`. A libFuzzer dictionary `fuzz/dict/<target>.dict`, where one
+//! exists, is passed with `-dict=`.
+//!
+//! [`ci_smoke`] is the same run with CI's time budget, for `cargo xtask ci`.
+
+use crate::util::{describe, workspace_root};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Seconds per target when `--seconds` is not given.
+const DEFAULT_SECONDS: u64 = 30;
+
+/// The environment variable that overrides the per-target time of [`ci_smoke`].
+const SMOKE_SECONDS_VAR: &str = "SECCOMP_FUZZ_SECONDS";
+
+/// What one `cargo xtask fuzz` run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Options {
+    /// Seconds per target.
+    seconds: u64,
+    /// Only this target, or every target.
+    target: Option<String>,
+    /// Build without the sanitizer on the default toolchain even when nightly exists.
+    no_sanitizer: bool,
+}
+
+/// The toolchain the targets are built and run with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Toolchain {
+    /// `cargo +nightly fuzz ...` with cargo-fuzz's default address sanitizer.
+    NightlyAsan,
+    /// `cargo fuzz ... -s none` with the default toolchain (stable here): no sanitizer.
+    StableNoSanitizer,
+}
+
+impl Toolchain {
+    fn describe(self) -> &'static str {
+        match self {
+            Toolchain::NightlyAsan => "nightly, address sanitizer",
+            Toolchain::StableNoSanitizer => "default toolchain, no sanitizer (-s none)",
+        }
+    }
+
+    /// The toolchain selector before `fuzz`, if any (without rustup there is no `+toolchain`).
+    fn selector(self) -> Option<&'static str> {
+        match self {
+            Toolchain::NightlyAsan => Some("+nightly"),
+            Toolchain::StableNoSanitizer => None,
+        }
+    }
+
+    /// `cargo [+toolchain] fuzz <subcommand>`, from the workspace root.
+    fn fuzz_command(self, root: &Path, subcommand: &str) -> Command {
+        let mut command = proxy_cargo(root);
+        command.args(self.selector());
+        command.args(["fuzz", subcommand]);
+        command
+    }
+
+    /// The sanitizer arguments of `cargo fuzz build` and `cargo fuzz run`.
+    fn sanitizer_args(self) -> &'static [&'static str] {
+        match self {
+            Toolchain::NightlyAsan => &[],
+            Toolchain::StableNoSanitizer => &["-s", "none"],
+        }
+    }
+}
+
+/// What libFuzzer reported for one target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Stats {
+    /// Executions (`#N`).
+    runs: Option<u64>,
+    /// Edge coverage (`cov:`).
+    cov: Option<u64>,
+    /// Features (`ft:`).
+    ft: Option<u64>,
+    /// Executions per second (`exec/s:`).
+    exec_per_sec: Option<u64>,
+}
+
+/// How one target's run ended.
+#[derive(Debug)]
+struct Outcome {
+    target: String,
+    stats: Stats,
+    seconds: f64,
+    /// `None` when it ran clean; else what went wrong.
+    failure: Option<Failure>,
+}
+
+#[derive(Debug)]
+struct Failure {
+    /// The reproducer libFuzzer wrote, if it wrote one.
+    artifact: Option<PathBuf>,
+    /// The status line for the report.
+    what: String,
+}
+
+/// Entry point from `main`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options = parse_args(args)?;
+    fuzz(&options)
+}
+
+/// Runs every fuzz target for `SECCOMP_FUZZ_SECONDS` seconds (30 when unset), for CI. It fails on any crash,
+/// printing where the reproducer is.
+pub fn ci_smoke() -> Result<(), String> {
+    let seconds = match std::env::var(SMOKE_SECONDS_VAR) {
+        Ok(text) => parse_seconds(&text).map_err(|e| format!("{SMOKE_SECONDS_VAR}: {e}"))?,
+        Err(_) => DEFAULT_SECONDS,
+    };
+    smoke(seconds)
+}
+
+/// Runs every fuzz target for `seconds` seconds each.
+pub fn smoke(seconds: u64) -> Result<(), String> {
+    fuzz(&Options {
+        seconds,
+        target: None,
+        no_sanitizer: false,
+    })
+}
+
+fn parse_seconds(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) | Err(_) => Err(format!(
+            "expected a whole number of seconds above 0, got `{text}`"
+        )),
+        Ok(n) => Ok(n),
+    }
+}
+
+fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        seconds: DEFAULT_SECONDS,
+        target: None,
+        no_sanitizer: false,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next().cloned())
+                .ok_or_else(|| format!("fuzz: `{flag}` needs a value"))
+        };
+        match flag {
+            "--seconds" => {
+                options.seconds = parse_seconds(&value()?).map_err(|e| format!("fuzz: --seconds: {e}"))?
+            }
+            "--target" => options.target = Some(value()?),
+            "--no-sanitizer" => options.no_sanitizer = true,
+            "-h" | "--help" => {
+                println!(
+                    "usage: cargo xtask fuzz [--seconds N] [--target T] [--no-sanitizer]\n\n\
+                     Builds the cargo-fuzz targets in fuzz/ once and runs each (or only T) for N seconds\n\
+                     (default {DEFAULT_SECONDS}), with nightly and the address sanitizer when nightly is\n\
+                     installed; --no-sanitizer uses the default toolchain with -s none (faster). See\n\
+                     docs/fuzzing.md."
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("fuzz: unexpected argument `{other}` (see --help)")),
+        }
+    }
+    Ok(options)
+}
+
+/// A `cargo` command run through the rustup proxy on `PATH` (so `+toolchain` works), from the workspace
+/// root, with the fuzz build's target dir kept in `fuzz/target`. The variables that cargo sets for the
+/// xtask itself are removed so they do not pin the child to the xtask's toolchain.
+fn proxy_cargo(root: &Path) -> Command {
+    let mut command = Command::new("cargo");
+    command.current_dir(root);
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTC_WRAPPER",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("CARGO_TARGET_DIR", root.join("fuzz").join("target"));
+    command
+}
+
+fn quiet_success(command: &mut Command) -> bool {
+    command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn ensure_cargo_fuzz(root: &Path) -> Result<(), String> {
+    if quiet_success(proxy_cargo(root).args(["fuzz", "--version"])) {
+        return Ok(());
+    }
+    eprintln!("==> cargo-fuzz is missing: installing it (about 80 s)");
+    let mut install = proxy_cargo(root);
+    install
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["install", "cargo-fuzz", "--locked"]);
+    exec_checked(&mut install)
+}
+
+fn pick_toolchain(root: &Path) -> Toolchain {
+    let mut probe = Command::new("rustup");
+    probe
+        .current_dir(root)
+        .args(["run", "nightly", "rustc", "--version"]);
+    if quiet_success(&mut probe) {
+        Toolchain::NightlyAsan
+    } else {
+        Toolchain::StableNoSanitizer
+    }
+}
+
+fn exec_checked(command: &mut Command) -> Result<(), String> {
+    eprintln!("$ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed: {status}", describe(command)))
+    }
+}
+
+/// The targets cargo-fuzz knows, in the order `cargo fuzz list` prints them.
+fn list_targets(root: &Path, toolchain: Toolchain) -> Result<Vec<String>, String> {
+    let mut command = toolchain.fuzz_command(root, "list");
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(&command)))?;
+    if !output.status.success() {
+        return Err(format!("`{}` failed: {}", describe(&command), output.status));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+fn fuzz(options: &Options) -> Result<(), String> {
+    let root = workspace_root();
+    ensure_cargo_fuzz(&root)?;
+    let toolchain = if options.no_sanitizer {
+        Toolchain::StableNoSanitizer
+    } else {
+        pick_toolchain(&root)
+    };
+    eprintln!("==> toolchain: {}", toolchain.describe());
+
+    let all = list_targets(&root, toolchain)?;
+    let targets = match &options.target {
+        Some(wanted) if all.iter().any(|t| t == wanted) => vec![wanted.clone()],
+        Some(wanted) => {
+            return Err(format!(
+                "fuzz: no target `{wanted}`; the targets are: {}",
+                all.join(", ")
+            ));
+        }
+        None => all,
+    };
+    if targets.is_empty() {
+        return Err("fuzz: `cargo fuzz list` found no targets".to_owned());
+    }
+
+    eprintln!("==> building {} fuzz target(s)", targets.len());
+    let mut build = toolchain.fuzz_command(&root, "build");
+    build.args(toolchain.sanitizer_args());
+    if let [only] = targets.as_slice() {
+        build.arg(only);
+    }
+    exec_checked(&mut build)?;
+
+    let log_dir = root.join("fuzz").join("target").join("xtask-logs");
+    std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create {}: {e}", log_dir.display()))?;
+    let mut outcomes = Vec::new();
+    for (index, target) in targets.iter().enumerate() {
+        eprint!(
+            "[{}/{}] {target}: fuzzing for {} s ... ",
+            index + 1,
+            targets.len(),
+            options.seconds
+        );
+        let _ = std::io::stderr().flush();
+        let outcome = run_target(&root, toolchain, target, options.seconds, &log_dir)?;
+        match &outcome.failure {
+            None => eprintln!(
+                "ok: {} runs, {} exec/s, cov {}",
+                show(outcome.stats.runs),
+                show(outcome.stats.exec_per_sec),
+                show(outcome.stats.cov)
+            ),
+            Some(failure) => {
+                eprintln!("FAILED: {}", failure.what);
+                eprintln!("    log: {}", log_dir.join(format!("{target}.log")).display());
+                if let Some(artifact) = &failure.artifact {
+                    let shown = artifact.strip_prefix(&root).unwrap_or(artifact);
+                    eprintln!("    reproducer: {}", shown.display());
+                    let mut replay = toolchain.fuzz_command(&root, "run");
+                    replay.args(toolchain.sanitizer_args());
+                    replay.arg(target).arg(shown);
+                    eprintln!("    reproduce: {}", describe(&replay));
+                }
+            }
+        }
+        outcomes.push(outcome);
+    }
+
+    print_table(&outcomes);
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.failure.is_some())
+        .map(|o| o.target.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "fuzz: {} target(s) failed: {} (reproducers under fuzz/artifacts/)",
+            failed.len(),
+            failed.join(", ")
+        ))
+    }
+}
+
+fn run_target(
+    root: &Path,
+    toolchain: Toolchain,
+    target: &str,
+    seconds: u64,
+    log_dir: &Path,
+) -> Result<Outcome, String> {
+    let log_path = log_dir.join(format!("{target}.log"));
+    let mut log =
+        File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let mut command = toolchain.fuzz_command(root, "run");
+    command.args(toolchain.sanitizer_args());
+    command.args([
+        target,
+        "--",
+        &format!("-max_total_time={seconds}"),
+        "-print_final_stats=1",
+        "-timeout=10",
+    ]);
+    let dict = root.join("fuzz").join("dict").join(format!("{target}.dict"));
+    if dict.is_file() {
+        command.arg(format!("-dict={}", dict.display()));
+    }
+    let _ = writeln!(log, "$ {}", describe(&command));
+    let started = Instant::now();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(&command)))?;
+
+    // libFuzzer writes its status to stderr and the target's prints to stdout; keep both in the log, read
+    // stdout on a thread so neither pipe can fill up and stall the fuzzer.
+    let stdout = child.stdout.take();
+    let stdout_thread = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        if let Some(stdout) = stdout {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.push(line);
+            }
+        }
+        lines
+    });
+    let mut stats = Stats::default();
+    let mut artifact = None;
+    let mut deadly: Option<String> = None;
+    let mut panic_message_follows = false;
+    if let Some(stderr) = child.stderr.take() {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = writeln!(log, "{line}");
+            if let Some(found) = parse_done_line(&line) {
+                stats = found;
+            } else if let Some(found) = parse_final_stat(&line, "stat::number_of_executed_units:") {
+                stats.runs = stats.runs.or(Some(found));
+            }
+            if let Some(path) = parse_artifact_line(&line) {
+                artifact = Some(root.join(path));
+            }
+            if panic_message_follows {
+                // A Rust panic prints `panicked at FILE:LINE:COL:` and the message on the next line.
+                if let Some(first) = &mut deadly {
+                    first.push(' ');
+                    first.push_str(line.trim());
+                }
+                panic_message_follows = false;
+            } else if deadly.is_none() && is_deadly_line(&line) {
+                deadly = Some(line.trim().to_owned());
+                panic_message_follows = line.contains("panicked at");
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for `{}`: {e}", describe(&command)))?;
+    for line in stdout_thread.join().unwrap_or_default() {
+        let _ = writeln!(log, "[stdout] {line}");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let failure = if status.success() && artifact.is_none() {
+        None
+    } else {
+        Some(Failure {
+            artifact,
+            what: deadly.unwrap_or_else(|| format!("cargo fuzz run exited with {status}")),
+        })
+    };
+    Ok(Outcome {
+        target: target.to_owned(),
+        stats,
+        seconds,
+        failure,
+    })
+}
+
+/// Reads libFuzzer's closing line, `#123456\tDONE   cov: 87 ft: 301 corp: 40/1024b ... exec/s: 4115 ...`.
+fn parse_done_line(line: &str) -> Option<Stats> {
+    let rest = line.trim_start().strip_prefix('#')?;
+    let (runs, rest) = rest.split_once(char::is_whitespace)?;
+    let rest = rest.trim_start().strip_prefix("DONE")?;
+    Some(Stats {
+        runs: runs.parse().ok(),
+        cov: field(rest, "cov:"),
+        ft: field(rest, "ft:"),
+        exec_per_sec: field(rest, "exec/s:"),
+    })
+}
+
+/// The number after `name` in a `name value name value ...` status line.
+fn field(text: &str, name: &str) -> Option<u64> {
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == name {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// Reads a `-print_final_stats=1` line such as `stat::number_of_executed_units: 123`.
+fn parse_final_stat(line: &str, name: &str) -> Option<u64> {
+    line.trim().strip_prefix(name)?.trim().parse().ok()
+}
+
+/// The reproducer path from libFuzzer's `Test unit written to PATH` line.
+fn parse_artifact_line(line: &str) -> Option<PathBuf> {
+    let (_, path) = line.split_once("Test unit written to ")?;
+    let path = path.trim();
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// A line that says why libFuzzer stopped early: a panic, a sanitizer report, a timeout or OOM.
+fn is_deadly_line(line: &str) -> bool {
+    line.contains("panicked at")
+        || line.contains("==ERROR:")
+        || line.contains("deadly signal")
+        || line.contains("ERROR: libFuzzer:")
+}
+
+fn show(value: Option<u64>) -> String {
+    value.map_or_else(|| "?".to_owned(), |v| v.to_string())
+}
+
+fn print_table(outcomes: &[Outcome]) {
+    let width = outcomes
+        .iter()
+        .map(|o| o.target.len())
+        .max()
+        .unwrap_or(0)
+        .max("target".len());
+    println!();
+    println!(
+        "{:<width$}  {:>6}  {:>12}  {:>9}  {:>6}  {:>7}  result",
+        "target", "secs", "runs", "exec/s", "cov", "ft"
+    );
+    for o in outcomes {
+        println!(
+            "{:<width$}  {:>6.0}  {:>12}  {:>9}  {:>6}  {:>7}  {}",
+            o.target,
+            o.seconds,
+            show(o.stats.runs),
+            show(o.stats.exec_per_sec),
+            show(o.stats.cov),
+            show(o.stats.ft),
+            if o.failure.is_some() { "CRASH" } else { "ok" }
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_options() {
+        assert_eq!(
+            parse_args(&args(&[])),
+            Ok(Options {
+                seconds: 30,
+                target: None,
+                no_sanitizer: false,
+            })
+        );
+        assert_eq!(
+            parse_args(&args(&[
+                "--seconds",
+                "5",
+                "--target=notif_decode",
+                "--no-sanitizer"
+            ])),
+            Ok(Options {
+                seconds: 5,
+                target: Some("notif_decode".to_owned()),
+                no_sanitizer: true,
+            })
+        );
+        assert!(parse_args(&args(&["--seconds", "0"])).is_err());
+        assert!(parse_args(&args(&["--seconds"])).is_err());
+        assert!(parse_args(&args(&["--bogus"])).is_err());
+    }
+
+    #[test]
+    fn reads_the_done_line() {
+        let line = "#2571939\tDONE   cov: 87 ft: 301 corp: 40/1024b lim: 4096 exec/s: 85731 rss: 61Mb";
+        assert_eq!(
+            parse_done_line(line),
+            Some(Stats {
+                runs: Some(2_571_939),
+                cov: Some(87),
+                ft: Some(301),
+                exec_per_sec: Some(85_731),
+            })
+        );
+        assert_eq!(parse_done_line("#4096\tpulse  cov: 87 ft: 301"), None);
+        assert_eq!(parse_done_line("INFO: Seed: 12"), None);
+    }
+
+    #[test]
+    fn reads_artifacts_and_final_stats() {
+        assert_eq!(
+            parse_artifact_line(
+                "artifact_prefix='fuzz/artifacts/x/'; Test unit written to fuzz/artifacts/x/crash-ab12"
+            ),
+            Some(PathBuf::from("fuzz/artifacts/x/crash-ab12"))
+        );
+        assert_eq!(parse_artifact_line("INFO: Loaded 1 modules"), None);
+        assert_eq!(
+            parse_final_stat(
+                "stat::number_of_executed_units: 991",
+                "stat::number_of_executed_units:"
+            ),
+            Some(991)
+        );
+    }
+}
