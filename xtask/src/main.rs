@@ -8,6 +8,7 @@ mod crosscheck;
 mod dist;
 mod fuzz;
 mod gen_syscalls;
+mod launcher;
 mod man;
 mod util;
 mod vm;
@@ -29,6 +30,10 @@ const TASKS: &[(&str, &str)] = &[
     (
         "fuzz",
         "run the cargo-fuzz targets [--seconds N (30)] [--target T] [--no-sanitizer]; runs, exec/s, coverage",
+    ),
+    (
+        "launcher",
+        "static no-libc seccomp-launcher for x86_64 and aarch64 in target/dist, checked and tested (--vm: on real kernels)",
     ),
     (
         "man",
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(&rest),
         "gen-syscalls" => gen_syscalls::run(&rest),
         "dist" => dist::run(&rest),
+        "launcher" => launcher::run(&rest),
         "man" => man::run(&rest),
         "bench-notify" => bench_notify::run(&rest),
         "vm-test" => vm_test::run(&rest),
