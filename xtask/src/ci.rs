@@ -47,6 +47,11 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     step("static seccompctl binaries for x86_64 and aarch64 (cargo xtask dist)");
     crate::dist::run(&[])?;
 
+    step(
+        "the libc-free launcher: clippy, static musl builds for both arches, its tests (cargo xtask launcher)",
+    );
+    crate::launcher::run(&[])?;
+
     step("fuzz smoke: every cargo-fuzz target for 30 s (cargo xtask fuzz)");
     crate::fuzz::ci_smoke()?;
 
