@@ -35,6 +35,21 @@ impl Mechanism {
         }
     }
 
+    /// Every mechanism.
+    pub const ALL: [Mechanism; 6] = [
+        Mechanism::Bare,
+        Mechanism::Errno,
+        Mechanism::Notify,
+        Mechanism::PtraceSyscall,
+        Mechanism::RetTrace,
+        Mechanism::Futex,
+    ];
+
+    /// The mechanism a [`Mechanism::name`] names.
+    pub fn from_name(name: &str) -> Option<Mechanism> {
+        Mechanism::ALL.into_iter().find(|m| m.name() == name)
+    }
+
     /// Whether a second process (supervisor, tracer or futex peer) takes part in each round trip.
     pub const fn has_peer(self) -> bool {
         !matches!(self, Mechanism::Bare | Mechanism::Errno)
@@ -60,6 +75,13 @@ impl Placement {
             Placement::Diff => "diff",
             Placement::Any => "any",
         }
+    }
+
+    /// The placement a [`Placement::name`] names.
+    pub fn from_name(name: &str) -> Option<Placement> {
+        [Placement::Same, Placement::Diff, Placement::Any]
+            .into_iter()
+            .find(|p| p.name() == name)
     }
 }
 
