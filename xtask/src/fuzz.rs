@@ -11,7 +11,7 @@
 //!
 //! [`ci_smoke`] is the same run with CI's time budget, for `cargo xtask ci`.
 
-use crate::util::{describe, workspace_root};
+use crate::util::{describe, exec, workspace_root};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -219,7 +219,7 @@ fn ensure_cargo_fuzz(root: &Path) -> Result<(), String> {
     install
         .env_remove("CARGO_TARGET_DIR")
         .args(["install", "cargo-fuzz", "--locked"]);
-    exec_checked(&mut install)
+    exec(&mut install)
 }
 
 fn pick_toolchain(root: &Path) -> Toolchain {
@@ -231,18 +231,6 @@ fn pick_toolchain(root: &Path) -> Toolchain {
         Toolchain::NightlyAsan
     } else {
         Toolchain::StableNoSanitizer
-    }
-}
-
-fn exec_checked(command: &mut Command) -> Result<(), String> {
-    eprintln!("$ {}", describe(command));
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed: {status}", describe(command)))
     }
 }
 
@@ -296,7 +284,7 @@ fn fuzz(options: &Options) -> Result<(), String> {
     if let [only] = targets.as_slice() {
         build.arg(only);
     }
-    exec_checked(&mut build)?;
+    exec(&mut build)?;
 
     let log_dir = root.join("fuzz").join("target").join("xtask-logs");
     std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create {}: {e}", log_dir.display()))?;

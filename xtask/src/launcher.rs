@@ -116,8 +116,8 @@ fn build_static(arch: Arch) -> Result<PathBuf, String> {
 }
 
 /// Fails unless `bytes` is a 64-bit little-endian `ET_EXEC` file for `arch` without a dynamic loader
-/// (`PT_INTERP`) or dynamic section (`PT_DYNAMIC`).
-fn check_static(bytes: &[u8], arch: Arch) -> Result<(), String> {
+/// (`PT_INTERP`) or dynamic section (`PT_DYNAMIC`). `dist` checks `seccompctl` with it too.
+pub(crate) fn check_static(bytes: &[u8], arch: Arch) -> Result<(), String> {
     let field = |offset: usize, len: usize| -> Result<u64, String> {
         let slice = offset
             .checked_add(len)
@@ -211,15 +211,7 @@ fn run_in_vm(arch: Arch, launcher: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let kernel_image = kernel::fetch(arch, Suite::Bookworm, &dir)?;
     let bins = build::build(arch, &["build", "-p", "seccomp-vm-init", "-p", "seccompctl"])?;
-    let find_bin = |package: &str| {
-        bins.iter()
-            .find(|a| a.package == package && a.kind == "bin" && !a.test)
-            .map(|a| a.path.clone())
-            .ok_or(format!(
-                "cargo built no {package} executable for {}",
-                arch.triple()
-            ))
-    };
+    let find_bin = |package: &str| build::find_bin(&bins, package, arch);
     let steps = vm_steps();
     let initrd = dir.join("launcher-initramfs.cpio");
     let files = [

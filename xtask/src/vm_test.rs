@@ -295,15 +295,7 @@ fn build_guest_programs(
         bin_args.extend(["-p", "seccompctl"]);
     }
     let bins = build::build(arch, &bin_args)?;
-    let find_bin = |package: &str| {
-        bins.iter()
-            .find(|a| a.package == package && a.kind == "bin" && !a.test)
-            .map(|a| a.path.clone())
-            .ok_or(format!(
-                "cargo built no {package} executable for {}",
-                arch.triple()
-            ))
-    };
+    let find_bin = |package: &str| build::find_bin(&bins, package, arch);
     let mut files = vec![GuestFile::program("init", find_bin("seccomp-vm-init")?)];
 
     let mut test_args = vec!["test", "--no-run"];

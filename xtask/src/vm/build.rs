@@ -142,6 +142,18 @@ fn compiler_errors(messages: &str) -> String {
     text
 }
 
+/// The executable (not a test binary) that [`build`] produced for `package`, or an error naming it.
+pub fn find_bin(artifacts: &[Artifact], package: &str, arch: Arch) -> Result<PathBuf, String> {
+    artifacts
+        .iter()
+        .find(|a| a.package == package && a.kind == "bin" && !a.test)
+        .map(|a| a.path.clone())
+        .ok_or(format!(
+            "cargo built no {package} executable for {}",
+            arch.triple()
+        ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
