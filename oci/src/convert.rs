@@ -3,22 +3,29 @@
 //! # Import (profile to policy)
 //!
 //! A [`Policy`] is for one architecture, so a profile is imported for a target [`Arch`], as runc builds its
-//! filter on the machine it runs on:
+//! filter on the machine it runs on. The import gives the decisions runc's filter makes (runc and crun call
+//! libseccomp the same way); `docs/oci.md` lists each rule with its source:
 //!
 //! - Actions follow runc: `SCMP_ACT_KILL` is `kill-thread`; ERRNO and TRACE without `errnoRet` use EPERM;
-//!   an ERRNO above 4095 is an error (the kernel would cap it).
-//! - A rule whose action equals the default action is skipped, as runc skips it (libseccomp refuses such
-//!   rules); a [`WarningKind::RedundantRule`] says so.
-//! - Each name becomes one policy rule per argument alternative, in profile order. A rule's `args` are
-//!   ANDed, unless some index appears twice, in which case runc adds every comparison as a separate rule,
-//!   so each comparison is an alternative of its own ([`SyscallRule::arg_groups`]). Comparisons are 64-bit
-//!   ([`Width::Full`]), as libseccomp compares; `SCMP_CMP_MASKED_EQ` is `(arg & value) == valueTwo`.
-//! - A name the target's syscall table lacks is skipped with a [`WarningKind::UnknownSyscall`], as runc
-//!   ignores names libseccomp cannot resolve.
-//! - `architectures`: the target is always covered (libseccomp always includes the native arch). On an
-//!   x86_64 target `SCMP_ARCH_X32` makes x32 syscalls follow the same rules by name ([`X32::ByName`]).
-//!   Any other listed architecture cannot be part of a one-arch policy: its syscalls get the policy's
-//!   bad-arch action (`kill-process`), and a [`WarningKind::UnsupportedArch`] says so.
+//!   an ERRNO above 4095 is an error (the kernel would cap it). The bad-arch action is `kill-thread`,
+//!   libseccomp's default, which runc keeps.
+//! - runc's calls are replayed in profile order (entry by entry, name by name) into a per-syscall rule
+//!   database that resolves them as libseccomp does (the private `runc` module): a rule with the default
+//!   action is skipped; the first unconditional rule of a syscall wins; a later unconditional rule replaces
+//!   conditional ones; a conditional rule after an unconditional one is dropped; conditional rules are
+//!   tested in libseccomp's tree order (narrower first) and the first that holds decides; the same
+//!   conditions with two actions are refused as libseccomp refuses them (EEXIST). Where the profile
+//!   contradicts itself, a [`WarningKind::Contradiction`] names both entries.
+//! - A rule's `args` are ANDed, unless some index appears twice, in which case runc adds every comparison
+//!   as a separate rule (ORed). Comparisons are 64-bit ([`Width::Full`]); `SCMP_CMP_MASKED_EQ` is
+//!   `(arg & value) == (valueTwo & value)`.
+//! - The first-match order is translated into the model's precedence rule by subtracting, from each
+//!   conditional rule, the earlier more permissive rules it overlaps (their negation, ANDed).
+//! - Names the target's table lacks are collected in [`Imported::unknown_names`] (runc skips them too).
+//! - `architectures`: the target is always covered. On an x86_64 target `SCMP_ARCH_X32` makes x32 syscalls
+//!   follow the same rules by name ([`X32::ByName`]). Any other listed architecture needs a multi-ABI
+//!   policy: its syscalls get the bad-arch action, and a [`WarningKind::UnsupportedArch`] says so.
+//! - runc's -ENOSYS stub is reported as [`Imported::enosys`]; the model cannot hold it yet.
 //! - `flags`, `listenerPath` and `listenerMetadata` are not part of the policy model; read them from the
 //!   profile ([`LinuxSeccomp::flag_bits`]).
 //!
@@ -29,7 +36,7 @@
 //! when OCI can say it exactly (`==` and masked `==`, as `SCMP_CMP_MASKED_EQ` with a 32-bit mask); an
 //! alternative that compares one argument twice cannot be exported, because runc would OR the two
 //! comparisons. Trap data, unknown actions and syscall numbers without a name are errors. A bad-arch action
-//! other than `kill-process` is dropped with a [`WarningKind::BadArchActionDropped`] (OCI has no such
+//! other than `kill-thread` is dropped with a [`WarningKind::BadArchActionDropped`] (OCI has no such
 //! setting). Export errors name the policy rule as `rules[i]`.
 
 use seccomp_core::action::Action;
@@ -40,6 +47,7 @@ use crate::docker::{DockerProfile, DockerTarget};
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
 use crate::names::{ScmpAction, ScmpArch, ScmpCompare};
 use crate::path::{JsonPath, PathSegment};
+use crate::runc::{Chain, Cmp, ConflictKind, Database, Decision, Source, conjunctions_disjoint};
 use crate::spec::{ArgRule, LinuxSeccomp, SyscallRule};
 
 /// A policy imported from a profile, with what was skipped on the way.
@@ -47,8 +55,63 @@ use crate::spec::{ArgRule, LinuxSeccomp, SyscallRule};
 pub struct Imported<const RULES: usize = 512, const CMPS: usize = 512> {
     /// The policy.
     pub policy: Policy<RULES, CMPS>,
-    /// What was skipped, in profile order.
+    /// What the user should know: contradictions in the profile (one per losing entry, naming the entry
+    /// that decides and what runc does) and architectures a one-ABI policy cannot cover.
     pub warnings: Vec<Warning>,
+    /// Names the target's table lacks, which runc skips too. Normal in multi-arch profiles (`chown32` on
+    /// x86_64), so callers show a count, not a line per name; `--strict` refuses them.
+    pub unknown_names: Vec<Warning>,
+    /// runc's -ENOSYS stub for this ABI, which the policy model cannot hold yet (see [`EnosysStub`]).
+    pub enosys: Option<EnosysStub>,
+}
+
+/// runc's -ENOSYS stub (`libcontainer/seccomp/patchbpf`): runc prepends to libseccomp's filter a program
+/// that returns `errno(ENOSYS)` for syscall numbers above the largest the profile names, so that a libc
+/// falls back from syscalls newer than the profile instead of failing with the default errno.
+///
+/// On an x86_64 filter, numbers without bit 30 are compared with `native`, numbers with bit 30 with `x32`
+/// (when the profile lists x32; else they are not compared). Comparisons are unsigned, so `nr = -1` and
+/// `0x80000000..` are above the ceiling too. Other architectures' numbers are not affected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnosysStub {
+    /// The largest native syscall number the profile names.
+    pub native: u32,
+    /// The largest x32 number the profile names (x86_64 targets whose profile lists x32).
+    pub x32: Option<u32>,
+    /// Whether the target is x86_64, where bit 30 of `nr` selects which ceiling applies.
+    pub x86_64: bool,
+}
+
+impl EnosysStub {
+    /// Whether runc's stub answers `errno(ENOSYS)` for `nr` on the native architecture value.
+    pub fn catches(&self, nr: u32) -> bool {
+        let x32_bit = nr & (1 << 30) != 0;
+        match self.x32 {
+            _ if !self.x86_64 => nr > self.native,
+            Some(x32) if x32_bit => nr > x32,
+            // runc's x86_64-only section jumps over numbers with bit 30 (`jset (1<<30)`).
+            None if x32_bit => false,
+            _ => nr > self.native,
+        }
+    }
+}
+
+impl<const RULES: usize, const CMPS: usize> Imported<RULES, CMPS> {
+    /// What `--strict` refuses: the first unknown syscall name, else the first contradiction.
+    pub fn check_strict(&self) -> Result<(), Error> {
+        let refused = self.unknown_names.first().or_else(|| {
+            self.warnings
+                .iter()
+                .find(|warning| matches!(warning.kind(), WarningKind::Contradiction { .. }))
+        });
+        match refused {
+            Some(warning) => Err(Error::new(
+                warning.path().clone(),
+                ErrorKind::Strict(warning.kind().to_string()),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A profile exported from a policy, with what could not be carried over.
@@ -188,19 +251,6 @@ fn action_of(action: ScmpAction, errno_ret: Option<u32>, at: JsonPath) -> Result
     Action::from_oci(action.name(), errno_ret).map_err(|err| unrepresentable(at, err.to_string()))
 }
 
-fn comparison_of(arg: &ArgRule, at: JsonPath) -> Result<Comparison, Error> {
-    let (op, value) = match arg.op {
-        ScmpCompare::Eq => (Op::Eq, arg.value),
-        ScmpCompare::Ne => (Op::Ne, arg.value),
-        ScmpCompare::Lt => (Op::Lt, arg.value),
-        ScmpCompare::Le => (Op::Le, arg.value),
-        ScmpCompare::Gt => (Op::Gt, arg.value),
-        ScmpCompare::Ge => (Op::Ge, arg.value),
-        ScmpCompare::MaskedEq => (Op::MaskedEq(arg.value), arg.value_two),
-    };
-    Comparison::new(arg.index, Width::Full, op, value).map_err(|err| policy_error(at, err))
-}
-
 fn import<const RULES: usize, const CMPS: usize>(
     seccomp: &LinuxSeccomp,
     arch: Arch,
@@ -217,7 +267,10 @@ fn import<const RULES: usize, const CMPS: usize>(
         path(&[Key(error_path)]),
     )?;
     let mut policy = Policy::<RULES, CMPS>::new(arch, default);
+    // libseccomp's default bad-arch action (`db_col_reset`: SCMP_ACT_KILL, the thread); runc keeps it.
+    policy.set_bad_arch_action(Action::KILL_THREAD);
     let mut warnings = Vec::new();
+    let mut unknown_names = Vec::new();
 
     let native = ScmpArch::from_arch(arch);
     for (index, scmp_arch) in seccomp.architectures.iter().enumerate() {
@@ -241,10 +294,20 @@ fn import<const RULES: usize, const CMPS: usize>(
         ));
     }
 
+    let name_path = |source: Source| {
+        path(&[
+            Key("syscalls"),
+            Index((origin.rules)(source.entry)),
+            Key("names"),
+            Index(source.name),
+        ])
+    };
+    // Replay runc's calls (`SetupSeccomp` + `matchCall`): entry by entry, name by name.
+    let mut database = Database::default();
     for (index, rule) in seccomp.syscalls.iter().enumerate() {
-        let source = (origin.rules)(index);
+        let source_index = (origin.rules)(index);
         let rule_path = |rest: &[Segment<'_>]| {
-            let mut segments = vec![Key("syscalls"), Index(source)];
+            let mut segments = vec![Key("syscalls"), Index(source_index)];
             segments.extend_from_slice(rest);
             path(&segments)
         };
@@ -254,55 +317,226 @@ fn import<const RULES: usize, const CMPS: usize>(
             rule_path(&[Key("action")])
         };
         let action = action_of(rule.action, rule.errno_ret, action_path)?;
-        if action == default {
-            warnings.push(Warning::new(rule_path(&[]), WarningKind::RedundantRule));
-            continue;
-        }
-        let alternatives = conjunctions(rule, &rule_path)?;
+        let calls = chains_of(rule);
         for (name_index, name) in rule.names.iter().enumerate() {
+            let source = Source {
+                entry: index,
+                name: name_index,
+            };
             let Some(nr) = arch.syscall_nr(name) else {
-                warnings.push(Warning::new(
-                    rule_path(&[Key("names"), Index(name_index)]),
-                    WarningKind::UnknownSyscall {
-                        name: name.clone(),
-                        arch: arch.name(),
-                    },
-                ));
+                if action != default {
+                    unknown_names.push(Warning::new(
+                        rule_path(&[Key("names"), Index(name_index)]),
+                        WarningKind::UnknownSyscall {
+                            name: name.clone(),
+                            arch: arch.name(),
+                        },
+                    ));
+                }
                 continue;
             };
-            for alternative in &alternatives {
-                let condition: &[&[Comparison]] = if alternative.is_empty() {
-                    &[]
-                } else {
-                    &[alternative.as_slice()]
-                };
-                policy
-                    .add_rule(nr, action, condition)
-                    .map_err(|err| policy_error(rule_path(&[]), err))?;
+            for cmps in &calls {
+                database
+                    .add(nr, action, default, cmps.clone(), source)
+                    .map_err(|refusal| {
+                        unrepresentable(
+                            name_path(refusal.rule),
+                            format!(
+                                "{name}: the same conditions as {} with another action: libseccomp refuses \
+                                 the rule (EEXIST), so runc and crun refuse the profile",
+                                name_path(refusal.existing)
+                            ),
+                        )
+                    })?;
             }
         }
     }
-    Ok(Imported { policy, warnings })
+
+    let (decisions, conflicts) = database.finish();
+    for conflict in conflicts {
+        let name = seccomp
+            .syscalls
+            .get(conflict.loser.entry)
+            .and_then(|rule| rule.names.get(conflict.loser.name))
+            .cloned()
+            .unwrap_or_default();
+        warnings.push(Warning::new(
+            name_path(conflict.loser),
+            WarningKind::Contradiction {
+                syscall: name,
+                action: conflict.loser_action,
+                winner: name_path(conflict.winner),
+                winner_action: conflict.winner_action,
+                resolution: resolution(conflict.why),
+            },
+        ));
+    }
+
+    for (nr, decision) in decisions {
+        match decision {
+            Decision::Always { action, source } => policy
+                .add_rule(nr, action, &[])
+                .map_err(|err| policy_error(name_path(source), err))?,
+            Decision::FirstMatch(chains) => {
+                for (index, chain) in chains.iter().enumerate() {
+                    let alternatives = first_match_alternatives(&chains, index).ok_or_else(|| {
+                        unrepresentable(
+                            name_path(chain.source),
+                            format!(
+                                "the rule overlaps earlier, more permissive rules in more than \
+                                 {MAX_ALTERNATIVES} ways; split the profile's rules"
+                            ),
+                        )
+                    })?;
+                    if alternatives.is_empty() {
+                        continue; // earlier rules decide every argument this one matches
+                    }
+                    let mut converted = Vec::with_capacity(alternatives.len());
+                    for alternative in &alternatives {
+                        let mut conjunction = Vec::with_capacity(alternative.len());
+                        for cmp in alternative {
+                            conjunction.push(comparison_of(cmp, name_path(chain.source))?);
+                        }
+                        converted.push(conjunction);
+                    }
+                    let slices: Vec<&[Comparison]> = converted.iter().map(Vec::as_slice).collect();
+                    policy
+                        .add_rule(nr, chain.action, &slices)
+                        .map_err(|err| policy_error(name_path(chain.source), err))?;
+                }
+            }
+        }
+    }
+    let enosys = enosys_stub(seccomp, arch, default);
+    Ok(Imported {
+        policy,
+        warnings,
+        unknown_names,
+        enosys,
+    })
 }
 
-/// The rule's argument alternatives as policy comparisons (one empty alternative when unconditional).
-fn conjunctions(
-    rule: &SyscallRule,
-    rule_path: &dyn Fn(&[Segment<'_>]) -> JsonPath,
-) -> Result<Vec<Vec<Comparison>>, Error> {
-    let groups = rule.arg_groups();
-    // `arg_groups` keeps the args in order: all of them in one group, or one group per arg.
-    let single_group = groups.len() == 1;
-    let mut result = Vec::with_capacity(groups.len());
-    for (group_index, group) in groups.iter().enumerate() {
-        let mut conjunction = Vec::with_capacity(group.len());
-        for (offset, arg) in group.iter().enumerate() {
-            let arg_index = if single_group { offset } else { group_index };
-            conjunction.push(comparison_of(arg, rule_path(&[Key("args"), Index(arg_index)]))?);
+/// What runc does about a [`ConflictKind`], as the warning says it.
+fn resolution(why: ConflictKind) -> &'static str {
+    match why {
+        ConflictKind::SkippedDefault => {
+            "runc skips rules whose action is the default action, so the other rule decides"
         }
-        result.push(conjunction);
+        ConflictKind::FirstUnconditionalKept => "libseccomp keeps the first unconditional rule added",
+        ConflictKind::ConditionalAfterUnconditional => {
+            "libseccomp drops a conditional rule added after an unconditional one"
+        }
+        ConflictKind::UnconditionalReplaces => {
+            "libseccomp replaces earlier conditional rules by a later unconditional one"
+        }
+        ConflictKind::ShorterKept => {
+            "libseccomp keeps the earlier rule whose conditions are a prefix of this one's"
+        }
     }
-    Ok(result)
+}
+
+/// The libseccomp calls runc makes for one entry: one chain (comparisons sorted by argument, as libseccomp
+/// chains them) when no index repeats, else one single-comparison chain per arg; no args, one empty chain.
+fn chains_of(rule: &SyscallRule) -> Vec<Vec<Cmp>> {
+    rule.arg_groups()
+        .iter()
+        .map(|group| {
+            let mut cmps: Vec<Cmp> = group.iter().filter_map(Cmp::of).collect();
+            cmps.sort_by_key(|cmp| cmp.arg);
+            cmps
+        })
+        .collect()
+}
+
+/// The most alternatives one imported rule may get from [`first_match_alternatives`].
+const MAX_ALTERNATIVES: usize = 64;
+
+/// The condition under which rule `index` of a first-match list decides, expressed for the policy model
+/// (where the least permissive matching rule decides and ties go to the rule added first): the rule's own
+/// comparisons, ANDed with the negation of every earlier rule that is more permissive and may overlap.
+/// Earlier rules that are at most as permissive already win in the model. `None` when the expansion
+/// exceeds [`MAX_ALTERNATIVES`]; an empty list when no argument can reach the rule.
+fn first_match_alternatives(chains: &[Chain], index: usize) -> Option<Vec<Vec<Cmp>>> {
+    let chain = chains.get(index)?;
+    let mut alternatives = vec![chain.cmps.clone()];
+    for earlier in &chains[..index] {
+        if earlier.action.precedence_key() <= chain.action.precedence_key() {
+            continue;
+        }
+        let mut next = Vec::new();
+        for alternative in alternatives {
+            if conjunctions_disjoint(&alternative, &earlier.cmps) {
+                next.push(alternative);
+                continue;
+            }
+            for cmp in &earlier.cmps {
+                for negated in cmp.negation() {
+                    if alternative.iter().any(|other| other.disjoint(&negated)) {
+                        continue;
+                    }
+                    let mut extended = alternative.clone();
+                    if !extended.contains(&negated) {
+                        extended.push(negated);
+                    }
+                    if !next.contains(&extended) {
+                        next.push(extended);
+                    }
+                }
+            }
+        }
+        if next.len() > MAX_ALTERNATIVES {
+            return None;
+        }
+        alternatives = next;
+    }
+    Some(alternatives)
+}
+
+/// runc's -ENOSYS stub (`libcontainer/seccomp/patchbpf/enosys_linux.go`, `generatePatch`) for this ABI:
+/// `None` when runc adds none (the default action is allow, log or trace, or already errno(ENOSYS)).
+fn enosys_stub(seccomp: &LinuxSeccomp, arch: Arch, default: Action) -> Option<EnosysStub> {
+    if matches!(
+        seccomp.default_action,
+        ScmpAction::Allow | ScmpAction::Log | ScmpAction::Trace
+    ) || Some(default) == Action::errno(ENOSYS).ok()
+    {
+        return None;
+    }
+    // `findLastSyscalls`: the largest number any rule names, whatever its action.
+    let largest = |table: Arch| {
+        seccomp
+            .syscalls
+            .iter()
+            .flat_map(|rule| rule.names.iter())
+            .filter_map(|name| table.syscall_nr(name))
+            .max()
+    };
+    let native = largest(arch)?;
+    let x32 = (arch == Arch::X86_64 && seccomp.architectures.contains(&ScmpArch::X32))
+        .then(|| largest(Arch::X32))
+        .flatten();
+    Some(EnosysStub {
+        native,
+        x32,
+        x86_64: arch == Arch::X86_64,
+    })
+}
+
+/// `ENOSYS`, the errno runc's stub returns.
+const ENOSYS: u32 = 38;
+
+/// The comparison of the policy model that says what a libseccomp comparison says (64-bit).
+fn comparison_of(cmp: &Cmp, at: JsonPath) -> Result<Comparison, Error> {
+    let op = match cmp.op {
+        ScmpCompare::Eq => Op::Eq,
+        ScmpCompare::Ne => Op::Ne,
+        ScmpCompare::Lt => Op::Lt,
+        ScmpCompare::Le => Op::Le,
+        ScmpCompare::Gt => Op::Gt,
+        ScmpCompare::Ge => Op::Ge,
+        ScmpCompare::MaskedEq => Op::MaskedEq(cmp.mask),
+    };
+    Comparison::new(cmp.arg, Width::Full, op, cmp.datum).map_err(|err| policy_error(at, err))
 }
 
 fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -> Result<Exported, Error> {
@@ -329,7 +563,7 @@ fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -
     if policy.x32() == X32::ByName {
         architectures.push(ScmpArch::X32);
     }
-    if policy.bad_arch_action() != Action::KILL_PROCESS {
+    if policy.bad_arch_action() != Action::KILL_THREAD {
         warnings.push(Warning::new(
             JsonPath::root(),
             WarningKind::BadArchActionDropped {

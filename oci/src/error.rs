@@ -104,6 +104,8 @@ pub enum ErrorKind {
     MetadataWithoutListener,
     /// A value the policy model cannot represent, with the reason.
     Unrepresentable(String),
+    /// What `--strict` refuses (an unknown syscall name, a contradiction), with the warning's text.
+    Strict(String),
 }
 
 impl fmt::Display for ErrorKind {
@@ -133,6 +135,7 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::MetadataWithoutListener => f.write_str("must not be set without `listenerPath`"),
             ErrorKind::Unrepresentable(reason) => f.write_str(reason),
+            ErrorKind::Strict(warning) => write!(f, "{warning} (refused by --strict)"),
         }
     }
 }
@@ -192,8 +195,22 @@ pub enum WarningKind {
     },
     /// A rule whose action equals the default action; runc skips it silently (libseccomp refuses it).
     RedundantRule,
+    /// Two entries of the profile say different things about one syscall; the warning is at the entry that
+    /// loses and names the one that decides.
+    Contradiction {
+        /// The syscall name.
+        syscall: String,
+        /// The losing entry's action.
+        action: seccomp_core::action::Action,
+        /// The entry that decides (`syscalls[i].names[j]`).
+        winner: JsonPath,
+        /// Its action.
+        winner_action: seccomp_core::action::Action,
+        /// What runc (through libseccomp) does, in a sentence.
+        resolution: &'static str,
+    },
     /// The policy's action for foreign architectures, which the OCI format cannot express (runtimes use
-    /// libseccomp's kill).
+    /// libseccomp's kill-thread).
     BadArchActionDropped {
         /// The dropped action.
         action: seccomp_core::action::Action,
@@ -213,6 +230,16 @@ impl fmt::Display for WarningKind {
                 )
             }
             WarningKind::RedundantRule => f.write_str("the rule's action is the default action; skipped"),
+            WarningKind::Contradiction {
+                syscall,
+                action,
+                winner,
+                winner_action,
+                resolution,
+            } => write!(
+                f,
+                "{syscall}: {action} here contradicts {winner} ({winner_action}); {resolution}: {syscall} gets {winner_action}"
+            ),
             WarningKind::BadArchActionDropped { action } => write!(
                 f,
                 "the bad-arch action {action} has no OCI equivalent; runtimes kill foreign-architecture syscalls"

@@ -43,11 +43,12 @@ pub mod docker;
 pub mod error;
 pub mod names;
 pub mod path;
+mod runc;
 pub mod spec;
 pub mod state;
 mod walk;
 
-pub use convert::{Exported, Imported};
+pub use convert::{EnosysStub, Exported, Imported};
 pub use docker::{
     ArchMapEntry, CAPABILITIES, Condition, DOCKER_DEFAULT_CAPS, DockerProfile, DockerRule, DockerTarget,
     KernelVersion, Resolved, capability_names,

@@ -100,14 +100,14 @@ names! {
         Ge = "SCMP_CMP_GE",
         /// `arg > value` (unsigned).
         Gt = "SCMP_CMP_GT",
-        /// `(arg & value) == valueTwo`.
+        /// `(arg & value) == (valueTwo & value)`: libseccomp masks the datum as well.
         MaskedEq = "SCMP_CMP_MASKED_EQ",
     }
 }
 
 impl ScmpCompare {
     /// Evaluates the comparison on a 64-bit argument as libseccomp defines it: unsigned 64-bit comparisons,
-    /// and `(arg & value) == value_two` for `SCMP_CMP_MASKED_EQ`.
+    /// and `(arg & value) == (value_two & value)` for `SCMP_CMP_MASKED_EQ`.
     pub const fn matches(self, arg: u64, value: u64, value_two: u64) -> bool {
         match self {
             ScmpCompare::Ne => arg != value,
@@ -116,7 +116,8 @@ impl ScmpCompare {
             ScmpCompare::Eq => arg == value,
             ScmpCompare::Ge => arg >= value,
             ScmpCompare::Gt => arg > value,
-            ScmpCompare::MaskedEq => arg & value == value_two,
+            // libseccomp masks the datum too (db.c `_db_node_mask_fixup`).
+            ScmpCompare::MaskedEq => arg & value == value_two & value,
         }
     }
 }

@@ -43,7 +43,12 @@ fn eperm() -> Action {
 #[test]
 fn docker_default_on_x86_64_allows_what_docker_allows() {
     let target = DockerTarget::docker_default(ScmpArch::X86_64, KernelVersion::new(6, 8));
-    let Imported { policy, warnings } = docker_policy(&target);
+    let Imported {
+        policy,
+        warnings,
+        unknown_names,
+        ..
+    } = docker_policy(&target);
     let x86 = Arch::X86_64;
     assert_eq!(policy.arch(), x86);
     assert_eq!(policy.default_action(), eperm());
@@ -76,21 +81,29 @@ fn docker_default_on_x86_64_allows_what_docker_allows() {
     // x32 syscalls follow the same rules by name; i386 is not covered and gets the bad-arch action.
     assert_eq!(decide(&policy, Arch::X32, "read", [0; 6]), Action::ALLOW);
     assert_eq!(decide(&policy, Arch::X32, "mount", [0; 6]), eperm());
-    assert_eq!(decide(&policy, Arch::I386, "read", [0; 6]), Action::KILL_PROCESS);
+    assert_eq!(decide(&policy, Arch::I386, "read", [0; 6]), Action::KILL_THREAD);
+    assert_eq!(
+        policy.bad_arch_action(),
+        Action::KILL_THREAD,
+        "libseccomp's default"
+    );
 
     let messages: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     assert!(
         messages.contains(&"archMap: architecture SCMP_ARCH_X86 cannot be covered by a one-architecture policy; its syscalls get the bad-arch action".to_owned()),
         "{messages:#?}"
     );
-    // chown32 is the 13th name of the base list and exists only on 32-bit architectures.
+    // Unknown names are collected apart from the warnings: chown32 is the 13th name of the base list and
+    // exists only on 32-bit architectures.
     assert!(
-        messages.contains(
-            &r#"syscalls[0].names[12]: syscall "chown32" does not exist on x86_64; skipped"#.to_owned()
-        ),
+        !messages.iter().any(|m| m.contains("does not exist")),
         "{messages:#?}"
     );
-    for warning in &warnings {
+    assert_eq!(
+        unknown_names[0].to_string(),
+        r#"syscalls[0].names[12]: syscall "chown32" does not exist on x86_64; skipped"#
+    );
+    for warning in &unknown_names {
         if let WarningKind::UnknownSyscall { name, .. } = warning.kind() {
             assert_eq!(Arch::X86_64.syscall_nr(name), None, "{warning}");
         }
@@ -101,7 +114,12 @@ fn docker_default_on_x86_64_allows_what_docker_allows() {
 fn docker_default_on_aarch64_with_sys_admin() {
     let target = DockerTarget::docker_default(ScmpArch::Aarch64, KernelVersion::new(4, 4))
         .with_caps(["CAP_SYS_ADMIN"]);
-    let Imported { policy, warnings } = docker_policy(&target);
+    let Imported {
+        policy,
+        warnings,
+        unknown_names,
+        ..
+    } = docker_policy(&target);
     let arm64 = Arch::Aarch64;
     assert_eq!(policy.arch(), arm64);
     assert_eq!(decide(&policy, arm64, "mount", [0; 6]), Action::ALLOW);
@@ -115,10 +133,7 @@ fn docker_default_on_aarch64_with_sys_admin() {
         eperm(),
         "kernel 4.4 < 4.8"
     );
-    assert_eq!(
-        decide(&policy, Arch::X86_64, "read", [0; 6]),
-        Action::KILL_PROCESS
-    );
+    assert_eq!(decide(&policy, Arch::X86_64, "read", [0; 6]), Action::KILL_THREAD);
     assert!(warnings.iter().any(|w| matches!(
         w.kind(),
         WarningKind::UnsupportedArch {
@@ -127,9 +142,9 @@ fn docker_default_on_aarch64_with_sys_admin() {
     )));
     // The arm-only names of the arm rule (syscalls[9]) are skipped on aarch64.
     assert!(
-        warnings.iter().any(|w| w.to_string()
+        unknown_names.iter().any(|w| w.to_string()
             == r#"syscalls[9].names[0]: syscall "arm_fadvise64_64" does not exist on aarch64; skipped"#),
-        "{warnings:#?}"
+        "{unknown_names:#?}"
     );
 }
 
@@ -148,7 +163,12 @@ fn docker_target_without_a_syscall_table_is_an_error() {
 #[test]
 fn runtime_spec_rules_keep_runc_semantics_in_the_policy() {
     let seccomp = LinuxSeccomp::from_json(RUNTIME_SPEC).unwrap();
-    let Imported { policy, warnings } = seccomp.to_policy(Arch::X86_64).unwrap();
+    let Imported {
+        policy,
+        warnings,
+        unknown_names,
+        ..
+    } = seccomp.to_policy(Arch::X86_64).unwrap();
     let x86 = Arch::X86_64;
     let enosys = Action::errno(38).unwrap();
     assert_eq!(policy.default_action(), enosys);
@@ -193,10 +213,14 @@ fn runtime_spec_rules_keep_runc_semantics_in_the_policy() {
     assert_eq!(
         messages,
         [
-            "architectures[1]: architecture SCMP_ARCH_X86 cannot be covered by a one-architecture policy; its syscalls get the bad-arch action",
-            r#"syscalls[12].names[0]: syscall "no_such_syscall" does not exist on x86_64; skipped"#,
+            "architectures[1]: architecture SCMP_ARCH_X86 cannot be covered by a one-architecture policy; its syscalls get the bad-arch action"
         ]
     );
+    assert_eq!(
+        unknown_names[0].to_string(),
+        r#"syscalls[12].names[0]: syscall "no_such_syscall" does not exist on x86_64; skipped"#
+    );
+    assert_eq!(unknown_names.len(), 1);
     assert_eq!(seccomp.flag_bits(), 0b110);
 }
 
@@ -209,7 +233,12 @@ fn rules_with_the_default_action_are_skipped_like_runc() {
             {"names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 2}]}"#,
     )
     .unwrap();
-    let Imported { policy, warnings } = seccomp.to_policy(Arch::X86_64).unwrap();
+    let Imported {
+        policy,
+        warnings,
+        unknown_names,
+        ..
+    } = seccomp.to_policy(Arch::X86_64).unwrap();
     // runc drops the ERRNO(EPERM) rule, so read(3) stays allowed.
     assert_eq!(decide(&policy, Arch::X86_64, "read", args(3, 0)), Action::ALLOW);
     assert_eq!(
@@ -217,11 +246,14 @@ fn rules_with_the_default_action_are_skipped_like_runc() {
         Action::errno(2).unwrap()
     );
     assert_eq!(policy.len(), 2);
+    // The skipped rule contradicts the one that decides: one warning naming both.
     assert_eq!(warnings.len(), 1);
     assert_eq!(
         warnings[0].to_string(),
-        "syscalls[1]: the rule's action is the default action; skipped"
+        "syscalls[1].names[0]: read: errno(EPERM) here contradicts syscalls[0].names[0] (allow); runc skips \
+         rules whose action is the default action, so the other rule decides: read gets allow"
     );
+    assert!(unknown_names.is_empty());
 }
 
 #[test]
@@ -250,7 +282,7 @@ fn import_errors_name_the_offending_member() {
     let err = seccomp.to_policy_with_capacity::<2, 2>(Arch::X86_64).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "syscalls[1]: too many rules (the policy holds at most 2)"
+        "syscalls[1].names[0]: too many rules (the policy holds at most 2)"
     );
 }
 
@@ -359,7 +391,7 @@ fn policies_the_oci_format_cannot_express_are_refused_with_the_rule() {
 }
 
 #[test]
-fn a_bad_arch_action_other_than_kill_process_is_dropped_with_a_warning() {
+fn a_bad_arch_action_other_than_kill_thread_is_dropped_with_a_warning() {
     let mut policy: Policy = Policy::new(Arch::Aarch64, Action::errno(1).unwrap());
     policy.set_bad_arch_action(Action::errno(38).unwrap());
     policy.add_named_rule("read", Action::ALLOW, &[]).unwrap();
@@ -394,4 +426,128 @@ fn imported_profiles_compile_and_verify_against_the_policy() {
             panic!("{} policy: {mismatch:?}", policy.arch());
         }
     }
+}
+
+/// The cases of issue 13, each decided as runc's filter decides them (libseccomp's database semantics).
+#[test]
+fn runc_resolution_rules_on_the_cases_that_used_to_differ() {
+    let import = |json: &str| {
+        LinuxSeccomp::from_json(json)
+            .unwrap()
+            .to_policy(Arch::X86_64)
+            .unwrap()
+    };
+    let x86 = Arch::X86_64;
+
+    // Podman: setns in the ALLOW list and again as ERRNO(EPERM) = the default: runc skips the second.
+    let setns = import(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "syscalls": [
+            {"names": ["read", "setns"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["setns"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#,
+    );
+    assert_eq!(decide(&setns.policy, x86, "setns", [0; 6]), Action::ALLOW);
+    assert_eq!(setns.warnings.len(), 1, "{:?}", setns.warnings);
+    assert_eq!(setns.warnings[0].path().to_string(), "syscalls[1].names[0]");
+
+    // Two unconditional rules with different actions: the first added wins.
+    let first = import(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["setns"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["setns"], "action": "SCMP_ACT_KILL"}]}"#,
+    );
+    assert_eq!(decide(&first.policy, x86, "setns", [0; 6]), Action::ALLOW);
+    assert!(
+        first.warnings[0]
+            .to_string()
+            .contains("keeps the first unconditional rule")
+    );
+    assert!(first.check_strict().is_err());
+
+    // MASKED_EQ masks the datum: mask 0xff00, datum 1000 (0x3e8) means (arg & 0xff00) == 0x300.
+    let masked = import(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 65280, "valueTwo": 1000, "op": "SCMP_CMP_MASKED_EQ"}]}]}"#,
+    );
+    assert_eq!(decide(&masked.policy, x86, "read", args(0x3ff, 0)), Action::ALLOW);
+    assert_eq!(decide(&masked.policy, x86, "read", args(0x400, 0)), eperm());
+
+    // libseccomp's test 43: errno(5) if a2 > 128, errno(6) if a2 > 256: the narrower test decides.
+    let narrow = import(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5, "args": [{"index": 2, "value": 128, "op": "SCMP_CMP_GT"}]},
+            {"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 6, "args": [{"index": 2, "value": 256, "op": "SCMP_CMP_GT"}]}]}"#,
+    );
+    let read = |policy: &Policy, a2| decide(policy, x86, "read", [0, 0, a2, 0, 0, 0]);
+    assert_eq!(read(&narrow.policy, 257), Action::errno(6).unwrap());
+    assert_eq!(read(&narrow.policy, 200), Action::errno(5).unwrap());
+    assert_eq!(read(&narrow.policy, 100), Action::ALLOW);
+
+    // First match in libseccomp's order even against precedence: allow if a0 > 10 is tested before
+    // kill if a0 > 5, so a0 = 20 is allowed, a0 = 7 killed.
+    let order = import(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_GT"}]},
+            {"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 10, "op": "SCMP_CMP_GT"}]}]}"#,
+    );
+    assert_eq!(decide(&order.policy, x86, "read", args(20, 0)), Action::ALLOW);
+    assert_eq!(
+        decide(&order.policy, x86, "read", args(7, 0)),
+        Action::KILL_THREAD
+    );
+    assert_eq!(decide(&order.policy, x86, "read", args(3, 0)), eperm());
+
+    // libseccomp 2.5.4's BPF allows read(1) here, but runc splits the two tests into two rules (OR), so
+    // the profile means EPERM for every fd below 2^32.
+    let split = import(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":0,"op":"SCMP_CMP_LT"},{"index":0,"value":4294967296,"op":"SCMP_CMP_LT"}]}]}"#,
+    );
+    assert_eq!(decide(&split.policy, x86, "read", args(1, 0)), eperm());
+    assert_eq!(
+        decide(&split.policy, x86, "read", args(1 << 32, 0)),
+        Action::ALLOW
+    );
+
+    // The same conditions with two actions: libseccomp refuses the rule (EEXIST), so runc refuses.
+    let err = LinuxSeccomp::from_json(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
+    )
+    .unwrap()
+    .to_policy(x86)
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("syscalls[1].names[0]: read: the same conditions as syscalls[0].names[0]"),
+        "{err}"
+    );
+
+    // An unconditional rule after conditional ones replaces them; a conditional one after it is dropped.
+    let replaced = import(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["read"], "action": "SCMP_ACT_LOG"},
+            {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]}"#,
+    );
+    assert_eq!(decide(&replaced.policy, x86, "read", args(1, 0)), Action::LOG);
+    assert_eq!(decide(&replaced.policy, x86, "read", args(2, 0)), Action::LOG);
+    assert_eq!(replaced.warnings.len(), 2, "{:?}", replaced.warnings);
+}
+
+#[test]
+fn the_enosys_stub_is_reported_with_runcs_ceilings() {
+    let seccomp = LinuxSeccomp::from_json(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"], "syscalls": [
+            {"names": ["read", "openat2", "no_such"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
+    let stub = seccomp.to_policy(Arch::X86_64).unwrap().enosys.unwrap();
+    assert_eq!(stub.native, 437);
+    assert_eq!(stub.x32, Some(0x4000_0000 | 437));
+    assert!(stub.catches(438) && !stub.catches(437) && stub.catches(u32::MAX) && stub.catches(0x8000_0000));
+    assert!(!stub.catches(0x4000_0000 | 437) && stub.catches(0x4000_0000 | 438));
+    // No stub when the default action allows.
+    let allow = LinuxSeccomp::from_json(r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL"}]}"#).unwrap();
+    assert_eq!(allow.to_policy(Arch::X86_64).unwrap().enosys, None);
 }
