@@ -449,7 +449,7 @@ fn chains_of(rule: &SyscallRule) -> Vec<Vec<Cmp>> {
 }
 
 /// The most alternatives one imported rule may get from [`first_match_alternatives`].
-const MAX_ALTERNATIVES: usize = 64;
+const MAX_ALTERNATIVES: usize = 128;
 
 /// The condition under which rule `index` of a first-match list decides, expressed for the policy model
 /// (where the least permissive matching rule decides and ties go to the rule added first): the rule's own

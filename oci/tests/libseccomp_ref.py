@@ -2,6 +2,8 @@
 """Reference filter for the differential test: build a profile's filter with libseccomp the way runc does.
 
 Usage: libseccomp_ref.py ARCH < linux-seccomp.json > filter.bpf
+       libseccomp_ref.py --unknown ARCH < linux-seccomp.json   (the names libseccomp cannot resolve on ARCH,
+                                                                  one per line)
 
 ARCH is a libseccomp architecture name (x86_64, aarch64, ...). The input is a runtime-spec `linux.seccomp`
 object (Docker's includes/excludes already resolved by the caller). The output is libseccomp's
@@ -74,11 +76,22 @@ def arch_of(scmp_name):
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in ARCHES:
-        print("usage: libseccomp_ref.py {x86_64|aarch64|...} < profile.json > filter.bpf", file=sys.stderr)
+    argv = sys.argv[1:]
+    unknown_mode = argv[:1] == ["--unknown"]
+    if unknown_mode:
+        argv = argv[1:]
+    if len(argv) != 1 or argv[0] not in ARCHES:
+        print("usage: libseccomp_ref.py [--unknown] {x86_64|aarch64|...} < profile.json", file=sys.stderr)
         return 2
-    target = ARCHES[sys.argv[1]]
+    target = ARCHES[argv[0]]
     profile = json.load(sys.stdin)
+
+    if unknown_mode:
+        names = {name for entry in profile.get("syscalls") or [] for name in entry["names"]}
+        for name in sorted(names):
+            if seccomp.resolve_syscall(target, name) < 0:
+                print(name)
+        return 0
 
     default = action(profile["defaultAction"], profile.get("defaultErrnoRet"))
     filt = seccomp.SyscallFilter(defaction=default)

@@ -6,12 +6,24 @@
 use crate::util::{cargo, exec};
 use std::process::Command;
 
-/// Debian packages the tests need, each with a binary that shows it is installed. Tests that need one
-/// skip visibly without it, so CI installs them to run those tests for real.
-const TEST_PACKAGES: [(&str, &str); 3] = [
+/// Debian packages the tests need, each with a binary on PATH (or an absolute path of a file it ships)
+/// that shows it is installed. Tests that need one skip visibly without it, so CI installs them to run
+/// those tests for real.
+const TEST_PACKAGES: [(&str, &str); 6] = [
     ("strace", "strace"),
     ("runc", "runc"),
     ("busybox-static", "busybox"),
+    // The libseccomp reference of oci/tests/libseccomp_diff.rs (tests only, never a build dependency).
+    ("python3-seccomp", "/usr/share/doc/python3-seccomp/copyright"),
+    // Docker's default profile and Podman's, the profiles that test compares.
+    (
+        "golang-github-docker-docker-dev",
+        "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json",
+    ),
+    (
+        "golang-github-containers-common",
+        "/usr/share/containers/seccomp.json",
+    ),
 ];
 
 /// Which of the slow steps to run.
@@ -27,7 +39,10 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     exec(Command::new("rustup").args(["target", "add", "x86_64-unknown-none"]))?;
     exec(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
 
-    step("Debian packages the tests use: strace (trace lets it attach), runc + busybox-static (agent)");
+    step(
+        "Debian packages the tests use: strace (trace lets it attach), runc + busybox-static (agent), \
+         python3-seccomp + Docker's and Podman's profiles (the libseccomp differential test)",
+    );
     for (package, binary) in TEST_PACKAGES {
         crate::util::ensure_debian_package(package, binary)?;
     }

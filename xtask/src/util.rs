@@ -40,11 +40,19 @@ pub fn describe(command: &Command) -> String {
     text
 }
 
-/// Installs the Debian package `package` (without recommends) unless `binary` is already on `PATH`, and
-/// checks that it then is. `apt-get update` runs only when the first install attempt fails (stale or
-/// missing package lists).
+/// Installs the Debian package `package` (without recommends) unless `binary` is already on `PATH` (or,
+/// for an absolute path, exists), and checks that it then is. `apt-get update` runs only when the first
+/// install attempt fails (stale or missing package lists).
 pub fn ensure_debian_package(package: &str, binary: &str) -> Result<(), String> {
-    if on_path(binary) {
+    // An absolute path names a file the package ships (a library, a data file) instead of a binary.
+    let installed = || {
+        if binary.starts_with('/') {
+            Path::new(binary).exists()
+        } else {
+            on_path(binary)
+        }
+    };
+    if installed() {
         return Ok(());
     }
     eprintln!("xtask: installing {package} (provides {binary})");
@@ -68,10 +76,10 @@ pub fn ensure_debian_package(package: &str, binary: &str) -> Result<(), String> 
         exec(Command::new("apt-get").args(["update", "-qq"]))?;
         install()?;
     }
-    if on_path(binary) {
+    if installed() {
         Ok(())
     } else {
-        Err(format!("{package} installed but {binary} is still not on PATH"))
+        Err(format!("{package} installed but {binary} is still missing"))
     }
 }
 

@@ -1,0 +1,693 @@
+//! The differential test against libseccomp: a profile compiled by us and by libseccomp the way runc builds
+//! it (`tests/libseccomp_ref.py`, through Debian's python3-seccomp) must decide the same on every probe.
+//!
+//! Both programs run in core's emulator, so no kernel and no particular host architecture is needed. The
+//! probes: every arch value (native, compat, foreign, 0, ~0), every nr 0..1023, x32 numbers, the odd numbers
+//! (-1, INT_MIN, 0x3fffffff, 0x80000000.., ...) and, for syscalls with conditions, argument values at every
+//! boundary the profile names. Known gaps that need the multi-ABI and compiler work are counted apart and
+//! each is checked to be exactly that gap (docs/oci.md, "Differential test").
+//!
+//! python3-seccomp is a test-only dependency that `cargo xtask ci` installs; without it the tests print
+//! SKIP and pass.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use seccomp_core::abi::{self, SeccompData, SockFilter};
+use seccomp_core::action::Action;
+use seccomp_core::arch::Arch;
+use seccomp_core::bpf::{Validated, emulate::emulate, raw, validate::validate};
+use seccomp_core::policy::{Policy, Rng, compile, verify};
+use seccomp_oci::{DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, ScmpArch, ScmpCompare};
+
+const PYTHON: &str = "/usr/bin/python3";
+const HELPER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/libseccomp_ref.py");
+/// Docker's default profile (Debian's golang-github-docker-docker-dev).
+const DOCKER_PROFILE: &str = "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
+/// Podman's (Debian's golang-github-containers-common).
+const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
+/// Podman's 11 default capabilities (containers.conf `default_capabilities`).
+const PODMAN_CAPS: [&str; 11] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
+
+/// Whether python3-seccomp can be used; prints SKIP when not.
+fn libseccomp_available(test: &str) -> bool {
+    let ok = Command::new(PYTHON)
+        .args(["-c", "import seccomp"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !ok {
+        println!("SKIP {test}: {PYTHON} cannot import seccomp (apt-get install python3-seccomp)");
+    }
+    ok
+}
+
+/// What [`run_helper`] returns when libseccomp did not finish.
+const HUNG: &str = "libseccomp did not finish within 10 s";
+
+/// Runs the helper; `Err` carries its stderr when libseccomp refuses the profile (status 3).
+fn run_helper(args: &[&str], profile_json: &str) -> Result<Vec<u8>, String> {
+    let mut child = Command::new(PYTHON)
+        .arg(HELPER)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the libseccomp helper");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(profile_json.as_bytes())
+        .expect("write the profile");
+    // libseccomp 2.5.4 loops forever on some rule pairs: give it 10 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().expect("wait for the helper").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(HUNG.to_owned());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().expect("helper output");
+    match output.status.code() {
+        Some(0) => Ok(output.stdout),
+        Some(3) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        _ => panic!(
+            "libseccomp helper failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
+fn helper_arch(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "x86_64",
+        Arch::Aarch64 => "aarch64",
+        Arch::I386 => "x86",
+        Arch::X32 => "x32",
+        other => panic!("no libseccomp name for {other}"),
+    }
+}
+
+/// libseccomp's program for a runtime-spec profile, or its refusal.
+fn reference(seccomp: &LinuxSeccomp, arch: Arch) -> Result<Vec<SockFilter>, String> {
+    let bytes = run_helper(&[helper_arch(arch)], &seccomp.to_json_pretty())?;
+    let mut out = vec![SockFilter::default(); abi::BPF_MAXINSNS];
+    let insns = raw::decode(&bytes, &mut out).expect("libseccomp's export decodes");
+    Ok(insns.to_vec())
+}
+
+/// The names of the profile that libseccomp cannot resolve on `arch`.
+fn unknown_to_libseccomp(seccomp: &LinuxSeccomp, arch: Arch) -> BTreeSet<String> {
+    let out = run_helper(&["--unknown", helper_arch(arch)], &seccomp.to_json_pretty()).expect("names");
+    String::from_utf8_lossy(&out).lines().map(str::to_owned).collect()
+}
+
+/// The profile without the names in `drop`.
+fn without_names(seccomp: &LinuxSeccomp, drop: &BTreeSet<String>) -> LinuxSeccomp {
+    let mut out = seccomp.clone();
+    for rule in &mut out.syscalls {
+        rule.names.retain(|name| !drop.contains(name));
+    }
+    out.syscalls.retain(|rule| !rule.names.is_empty());
+    out
+}
+
+/// Argument values at every boundary the profile names, per argument index.
+fn boundary_values(seccomp: &LinuxSeccomp) -> [Vec<u64>; 6] {
+    let mut sets: [BTreeSet<u64>; 6] = Default::default();
+    for set in &mut sets {
+        set.extend([0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 1 << 32, u64::MAX]);
+    }
+    for rule in &seccomp.syscalls {
+        for arg in &rule.args {
+            let set = &mut sets[usize::from(arg.index) % 6];
+            let mut add = |v: u64| {
+                for w in [v, v.wrapping_sub(1), v.wrapping_add(1)] {
+                    set.extend([
+                        w,
+                        w & 0xffff_ffff,
+                        (w & 0xffff_ffff) | (1 << 32),
+                        w | (0xffff_ffff << 32),
+                    ]);
+                }
+            };
+            add(arg.value);
+            if arg.op == ScmpCompare::MaskedEq {
+                let (mask, datum) = (arg.value, arg.value_two & arg.value);
+                add(datum);
+                add(arg.value_two);
+                add(datum | !mask);
+                add(!mask);
+                let low_bit = mask & mask.wrapping_neg();
+                add(datum ^ low_bit);
+            }
+        }
+    }
+    sets.map(|set| set.into_iter().collect())
+}
+
+/// The argument vectors probed for a syscall with conditions.
+fn arg_vectors(seccomp: &LinuxSeccomp, values: &[Vec<u64>; 6], rng: &mut Rng) -> Vec<[u64; 6]> {
+    let mut vectors = vec![[0u64; 6]];
+    for (index, set) in values.iter().enumerate() {
+        for &value in set {
+            let mut args = [0u64; 6];
+            args[index] = value;
+            vectors.push(args);
+        }
+    }
+    // Pairs of arguments that one rule compares together.
+    let mut pairs = BTreeSet::new();
+    for rule in &seccomp.syscalls {
+        for a in &rule.args {
+            for b in &rule.args {
+                if a.index < b.index {
+                    pairs.insert((usize::from(a.index), usize::from(b.index)));
+                }
+            }
+        }
+    }
+    for (i, j) in pairs {
+        for &x in values[i].iter().take(40) {
+            for &y in values[j].iter().take(40) {
+                let mut args = [0u64; 6];
+                args[i] = x;
+                args[j] = y;
+                vectors.push(args);
+            }
+        }
+    }
+    for _ in 0..200 {
+        let mut args = [0u64; 6];
+        for (index, slot) in args.iter_mut().enumerate() {
+            let set = &values[index];
+            *slot = set[rng.below(set.len() as u64) as usize];
+        }
+        vectors.push(args);
+    }
+    vectors
+}
+
+/// What one comparison found.
+#[derive(Default, Debug)]
+struct Tally {
+    probes: usize,
+    /// Decisions that differ outside the known gaps.
+    mismatches: Vec<(SeccompData, Action, Action)>,
+    /// Compat-ABI syscalls (i386 under x86_64, arm under aarch64) that libseccomp decides by the profile and
+    /// a one-ABI policy gives the bad-arch action: the multi-ABI work.
+    compat_pending: usize,
+    /// x32 syscalls whose arguments have a nonzero high word: libseccomp compares only the low words on
+    /// x32 (a 32-bit ABI), our x32-by-name rules compare 64 bits; with the high words cleared both agree.
+    x32_width_pending: usize,
+    /// x86_64 filters without x32: nr -1 (libseccomp: default action) and 0x80000000..0xbfffffff
+    /// (libseccomp: bad-arch), which the compiler's x32 check decides the other way round.
+    odd_nr_pending: usize,
+}
+
+fn run(program: &Validated<'_>, data: &SeccompData) -> (Action, usize) {
+    let outcome = emulate(program, data);
+    (outcome.action, outcome.executed)
+}
+
+/// Which syscall numbers and arch values a comparison probes.
+struct Probes {
+    nrs: Vec<u32>,
+    all_arches: bool,
+}
+
+impl Probes {
+    /// Every nr 0..1023, the x32 numbers (x86_64) and the odd numbers, on every arch value.
+    fn full(arch: Arch) -> Probes {
+        let mut nrs: Vec<u32> = (0..1024).collect();
+        nrs.extend(ODD_NRS);
+        nrs.extend((0x8000_0000..0x8000_0010).chain(0xbfff_fff0..0xc000_0010));
+        if arch == Arch::X86_64 {
+            nrs.extend((0..1024).map(|n| 0x4000_0000 | n));
+        }
+        Probes {
+            nrs,
+            all_arches: true,
+        }
+    }
+
+    /// The numbers of `names` and their neighbours, the odd numbers, the native arch and one foreign one.
+    fn around(arch: Arch, names: &[&str]) -> Probes {
+        let mut nrs: BTreeSet<u32> = ODD_NRS.into_iter().collect();
+        for nr in names.iter().filter_map(|name| arch.syscall_nr(name)) {
+            nrs.extend([nr.wrapping_sub(1), nr, nr + 1, nr | abi::X32_SYSCALL_BIT]);
+        }
+        Probes {
+            nrs: nrs.into_iter().collect(),
+            all_arches: false,
+        }
+    }
+}
+
+/// -1, INT_MIN and the edges of the x32 half of the number space.
+const ODD_NRS: [u32; 7] = [
+    u32::MAX,
+    0x8000_0000,
+    0x3fff_ffff,
+    0x7fff_ffff,
+    0xbfff_ffff,
+    0xc000_0000,
+    0xffff_fffe,
+];
+
+/// Compares our program with libseccomp's over the probe space.
+fn compare(
+    seccomp: &LinuxSeccomp,
+    policy: &Policy,
+    ours: &[SockFilter],
+    theirs: &[SockFilter],
+    probes: &Probes,
+) -> Tally {
+    let ours = &validate(ours).expect("our program validates");
+    let theirs = &validate(theirs).expect("libseccomp's program validates");
+    let arch = policy.arch();
+    let native = arch.audit();
+    let (compat, foreign) = match arch {
+        Arch::X86_64 => (abi::AUDIT_ARCH_I386, abi::AUDIT_ARCH_AARCH64),
+        _ => (abi::AUDIT_ARCH_ARM, abi::AUDIT_ARCH_X86_64),
+    };
+    let compat_listed = seccomp
+        .architectures
+        .iter()
+        .any(|a| matches!(a, ScmpArch::X86 | ScmpArch::Arm));
+    let x32_listed = seccomp.architectures.contains(&ScmpArch::X32);
+    let conditional: BTreeSet<u32> = policy
+        .rules()
+        .filter(|rule| rule.is_conditional())
+        .map(|rule| rule.nr())
+        .collect();
+    let values = boundary_values(seccomp);
+    let mut rng = Rng::new(0x05ec_c0c7);
+    let vectors = arg_vectors(seccomp, &values, &mut rng);
+
+    let arch_values: &[u32] = if probes.all_arches {
+        &[native, compat, foreign, 0, u32::MAX]
+    } else {
+        &[native, foreign]
+    };
+    let mut tally = Tally::default();
+    for &arch_value in arch_values {
+        for &nr in &probes.nrs {
+            let key = policy.rule_key(nr).ok();
+            let probe_args = arch_value == native && key.is_some_and(|key| conditional.contains(&key));
+            let zero = [[0u64; 6]];
+            let vectors: &[[u64; 6]] = if probe_args { &vectors } else { &zero };
+            for args in vectors {
+                let data = SeccompData {
+                    nr: nr as i32,
+                    arch: arch_value,
+                    instruction_pointer: 0,
+                    args: *args,
+                };
+                tally.probes += 1;
+                let (mine, _) = run(ours, &data);
+                let (libseccomp, _) = run(theirs, &data);
+                if mine == libseccomp {
+                    continue;
+                }
+                if arch_value == compat && compat_listed && mine == policy.bad_arch_action() {
+                    tally.compat_pending += 1;
+                    continue;
+                }
+                if arch == Arch::X86_64
+                    && arch_value == native
+                    && nr & abi::X32_SYSCALL_BIT != 0
+                    && x32_listed
+                {
+                    let low = SeccompData {
+                        args: args.map(|a| a & 0xffff_ffff),
+                        ..data
+                    };
+                    if args.iter().any(|a| a >> 32 != 0) && run(ours, &low).0 == run(theirs, &low).0 {
+                        tally.x32_width_pending += 1;
+                        continue;
+                    }
+                }
+                if arch == Arch::X86_64
+                    && arch_value == native
+                    && !x32_listed
+                    && (nr == u32::MAX || (0x8000_0000..0xc000_0000).contains(&nr))
+                {
+                    tally.odd_nr_pending += 1;
+                    continue;
+                }
+                tally.mismatches.push((data, mine, libseccomp));
+            }
+        }
+    }
+    tally
+}
+
+/// Mean instructions executed over the arch's syscall table (native arch, zero arguments).
+fn mean_executed(program: &[SockFilter], arch: Arch) -> f64 {
+    let program = &validate(program).expect("valid");
+    let table: Vec<u32> = arch.syscalls().iter().map(|(_, nr)| nr).collect();
+    let total: usize = table
+        .iter()
+        .map(|&nr| {
+            let data = SeccompData {
+                nr: nr as i32,
+                arch: arch.audit(),
+                instruction_pointer: 0,
+                args: [0; 6],
+            };
+            run(program, &data).1
+        })
+        .sum();
+    total as f64 / table.len() as f64
+}
+
+/// Compiles our policy and returns the program; `check` also verifies it against the policy
+/// (`policy::verify`, thorough but slow in a debug build).
+fn ours(policy: &Policy, check: bool) -> Vec<SockFilter> {
+    let mut buf = vec![SockFilter::default(); abi::BPF_MAXINSNS];
+    let compiled = compile(policy, &mut buf).expect("compiles");
+    let program = compiled.program();
+    if check {
+        verify(policy, &program).expect("the program decides as the policy");
+    }
+    program.insns().to_vec()
+}
+
+fn real_profile(path: &str, test: &str) -> Option<DockerProfile> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(DockerProfile::from_json(bytes).expect("the packaged profile parses")),
+        Err(err) => {
+            println!("SKIP {test}: {path}: {err} (CI installs the Debian package that ships it)");
+            None
+        }
+    }
+}
+
+#[test]
+fn docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc() {
+    let test = "docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc";
+    if !libseccomp_available(test) {
+        return;
+    }
+    let kernel = KernelVersion::new(6, 8);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (label, path) in [("docker", DOCKER_PROFILE), ("podman", PODMAN_PROFILE)] {
+        let Some(profile) = real_profile(path, test) else {
+            continue;
+        };
+        for scmp_arch in [ScmpArch::X86_64, ScmpArch::Aarch64] {
+            let targets = [
+                ("docker caps", DockerTarget::docker_default(scmp_arch, kernel)),
+                (
+                    "podman caps",
+                    DockerTarget::new(scmp_arch, kernel).with_caps(PODMAN_CAPS),
+                ),
+            ];
+            for (caps, target) in targets {
+                let arch = scmp_arch.to_arch().expect("table");
+                let resolved = profile.resolve(&target).seccomp;
+                // Names newer than this libseccomp: runc with it skips them; we know the kernel's table.
+                let newer: BTreeSet<String> = unknown_to_libseccomp(&resolved, arch)
+                    .into_iter()
+                    .filter(|name| arch.syscall_nr(name).is_some())
+                    .collect();
+                let seccomp = without_names(&resolved, &newer);
+                let imported = seccomp.to_policy(arch).expect("imports");
+                let program = ours(&imported.policy, true);
+                let theirs = reference(&seccomp, arch).expect("libseccomp accepts the profile");
+                let tally = compare(&seccomp, &imported.policy, &program, &theirs, &Probes::full(arch));
+                let (mine_mean, their_mean) = (mean_executed(&program, arch), mean_executed(&theirs, arch));
+                println!(
+                    "{label} {} {caps}: {} probes, {} mismatches; known gaps: compat ABI {}, x32 arg width {}, \
+                     odd nr {}; names newer than libseccomp {}: {newer:?}; contradictions {}; mean executed \
+                     ours {mine_mean:.2} vs libseccomp {their_mean:.2} ({:.2}x), length {} vs {}",
+                    arch.name(),
+                    tally.probes,
+                    tally.mismatches.len(),
+                    tally.compat_pending,
+                    tally.x32_width_pending,
+                    tally.odd_nr_pending,
+                    newer.len(),
+                    imported.warnings.len(),
+                    mine_mean / their_mean,
+                    program.len(),
+                    theirs.len(),
+                );
+                checked += 1;
+                if let Some((data, mine, libseccomp)) = tally.mismatches.first() {
+                    failures.push(format!(
+                        "{label} {} {caps}: {} mismatches, first nr {:#x} arch {:#x} args {:x?}: ours {mine}, \
+                         libseccomp {libseccomp}",
+                        arch.name(),
+                        tally.mismatches.len(),
+                        data.nr,
+                        data.arch,
+                        data.args
+                    ));
+                }
+                // The target is 0.6x; on aarch64 (no x32 check to save) the compiler is not there yet
+                // (docs/oci.md, "Performance"), so this guards against regressions at its current level.
+                let bound = if arch == Arch::X86_64 { 0.6 } else { 0.75 };
+                if mine_mean > bound * their_mean {
+                    failures.push(format!(
+                        "{label} {} {caps}: mean executed {mine_mean:.2} is above {bound}x libseccomp's \
+                         {their_mean:.2}",
+                        arch.name()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    if checked == 0 {
+        println!("SKIP {test}: neither packaged profile is installed");
+    }
+}
+
+/// A random profile: a few rules over a few syscalls, every operator, 64-bit boundary values, several
+/// rules per syscall and several comparisons of one argument.
+fn random_profile(rng: &mut Rng) -> serde_json::Value {
+    use serde_json::json;
+    const NAMES: [&str; 4] = ["read", "write", "close", "openat"];
+    const OPS: [&str; 7] = [
+        "SCMP_CMP_NE",
+        "SCMP_CMP_LT",
+        "SCMP_CMP_LE",
+        "SCMP_CMP_EQ",
+        "SCMP_CMP_GE",
+        "SCMP_CMP_GT",
+        "SCMP_CMP_MASKED_EQ",
+    ];
+    const VALUES: [u64; 12] = [
+        0,
+        1,
+        2,
+        0xff,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        1 << 32,
+        (1 << 32) + 1,
+        0xffff_ffff_0000_0000,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+    let pick = |rng: &mut Rng| VALUES[rng.below(VALUES.len() as u64) as usize];
+    let action = |rng: &mut Rng| match rng.below(6) {
+        0 => json!({"action": "SCMP_ACT_ALLOW"}),
+        1 => json!({"action": "SCMP_ACT_ERRNO", "errnoRet": 1 + rng.below(3)}),
+        2 => json!({"action": "SCMP_ACT_KILL"}),
+        3 => json!({"action": "SCMP_ACT_TRAP"}),
+        4 => json!({"action": "SCMP_ACT_LOG"}),
+        _ => json!({"action": "SCMP_ACT_ERRNO", "errnoRet": 1}),
+    };
+    let default = action(rng);
+    let mut profile = json!({"defaultAction": default["action"]});
+    if let Some(errno) = default.get("errnoRet") {
+        profile["defaultErrnoRet"] = errno.clone();
+    }
+    let mut syscalls = Vec::new();
+    for _ in 0..1 + rng.below(5) {
+        let mut rule = action(rng);
+        let names: Vec<&str> = (0..1 + rng.below(2))
+            .map(|_| {
+                let spread = 2 + rng.below(3);
+                NAMES[rng.below(spread) as usize]
+            })
+            .collect();
+        rule["names"] = json!(names);
+        let args: Vec<serde_json::Value> = (0..rng.below(4))
+            .map(|_| {
+                let op = OPS[rng.below(OPS.len() as u64) as usize];
+                json!({"index": rng.below(3), "value": pick(rng), "valueTwo": pick(rng), "op": op})
+            })
+            .collect();
+        if !args.is_empty() {
+            rule["args"] = json!(args);
+        }
+        syscalls.push(rule);
+    }
+    profile["syscalls"] = json!(syscalls);
+    profile
+}
+
+/// Whether a mismatch is in the shape where libseccomp 2.5.4's generated BPF is wrong: one syscall with
+/// two or more 64-bit comparisons of one argument other than `==` / masked `==` across its rules (a failed
+/// low-word test jumps to the next rule's high-word test without reloading the high word).
+fn libseccomp_bug_shape(seccomp: &LinuxSeccomp, name: &str) -> bool {
+    let mut seen = [0usize; 6];
+    for rule in seccomp
+        .syscalls
+        .iter()
+        .filter(|r| r.names.iter().any(|n| n == name))
+    {
+        for arg in &rule.args {
+            if !matches!(arg.op, ScmpCompare::Eq | ScmpCompare::MaskedEq) {
+                seen[usize::from(arg.index) % 6] += 1;
+            }
+        }
+    }
+    // A range or != test sharing its argument with any other comparison of the syscall.
+    seccomp
+        .syscalls
+        .iter()
+        .filter(|r| r.names.iter().any(|n| n == name))
+        .any(|rule| {
+            rule.args.iter().any(|arg| {
+                seen[usize::from(arg.index) % 6] >= 1
+                    && seccomp
+                        .syscalls
+                        .iter()
+                        .filter(|r| r.names.iter().any(|n| n == name))
+                        .flat_map(|r| r.args.iter())
+                        .filter(|other| other.index == arg.index)
+                        .count()
+                        >= 2
+            })
+        })
+}
+
+/// Whether a profile has the shape in which libseccomp 2.5.4 refuses rules (EEXIST) that mean something:
+/// one syscall with two ordered comparisons (`<`, `<=`, `>`, `>=`) of one argument across its rules, whose
+/// 64-bit tests share their high-word node.
+fn libseccomp_refusal_shape(seccomp: &LinuxSeccomp) -> bool {
+    let ordered = |op: ScmpCompare| {
+        matches!(
+            op,
+            ScmpCompare::Lt | ScmpCompare::Le | ScmpCompare::Gt | ScmpCompare::Ge
+        )
+    };
+    let mut seen: BTreeSet<(&str, u8)> = BTreeSet::new();
+    for rule in &seccomp.syscalls {
+        for name in &rule.names {
+            for arg in rule.args.iter().filter(|arg| ordered(arg.op)) {
+                if !seen.insert((name.as_str(), arg.index)) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
+    let test = "random_profiles_decide_as_libseccomp_where_libseccomp_is_right";
+    if !libseccomp_available(test) {
+        return;
+    }
+    let mut rng = Rng::new(13);
+    let (mut compared, mut both_refuse, mut bug_shape, mut lib_refuses, mut lib_hangs, mut too_complex) =
+        (0, 0, 0, 0, 0, 0);
+    let mut failures = Vec::new();
+    let started = std::time::Instant::now();
+    let probes = Probes::around(Arch::X86_64, &["read", "write", "close", "openat"]);
+    for case in 0..400 {
+        let json = random_profile(&mut rng).to_string();
+        let seccomp = LinuxSeccomp::from_json(&json).expect("generated profiles parse");
+        let ours_result = seccomp.to_policy(Arch::X86_64);
+        let theirs = reference(&seccomp, Arch::X86_64);
+        let (imported, theirs) = match (ours_result, theirs) {
+            (Ok(imported), Ok(theirs)) => (imported, theirs),
+            (Err(_), Err(_)) => {
+                both_refuse += 1;
+                continue;
+            }
+            (Ok(_), Err(refusal)) if refusal == HUNG => {
+                lib_hangs += 1;
+                continue;
+            }
+            (Ok(_), Err(_)) if libseccomp_refusal_shape(&seccomp) => {
+                lib_refuses += 1;
+                continue;
+            }
+            (Ok(_), Err(refusal)) => {
+                failures.push(format!(
+                    "case {case}: libseccomp refuses ({refusal}), we accept: {json}"
+                ));
+                continue;
+            }
+            (Err(err), Ok(_)) if err.to_string().contains("more permissive rules in more than") => {
+                too_complex += 1;
+                continue;
+            }
+            (Err(err), Ok(_)) => {
+                failures.push(format!(
+                    "case {case}: we refuse ({err}), libseccomp accepts: {json}"
+                ));
+                continue;
+            }
+        };
+        let program = ours(&imported.policy, false);
+        let tally = compare(&seccomp, &imported.policy, &program, &theirs, &probes);
+        compared += 1;
+        if tally.mismatches.is_empty() {
+            continue;
+        }
+        let names: BTreeSet<&str> = tally
+            .mismatches
+            .iter()
+            .filter_map(|(data, _, _)| Arch::X86_64.syscall_name(data.nr as u32))
+            .collect();
+        if names.iter().all(|name| libseccomp_bug_shape(&seccomp, name)) {
+            bug_shape += 1;
+            continue;
+        }
+        let (data, mine, libseccomp) = tally.mismatches[0];
+        failures.push(format!(
+            "case {case}: {} mismatches, first nr {} args {:x?}: ours {mine}, libseccomp {libseccomp}: {json}",
+            tally.mismatches.len(),
+            data.nr,
+            data.args
+        ));
+    }
+    println!(
+        "random profiles: {compared} compared with 0 unexplained mismatches expected; {bug_shape} differ only in \
+         libseccomp's wrong-BPF shape (two range tests on one argument); refused by both (EEXIST) \
+         {both_refuse}; refused by libseccomp only (EEXIST on range tests sharing a high word) {lib_refuses}; \
+         libseccomp hangs {lib_hangs}; too complex for the model (we refuse) {too_complex}; other {} ({:.1} s)",
+        failures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
