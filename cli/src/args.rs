@@ -105,6 +105,32 @@ pub struct PolicySource {
     pub oci: Option<PathBuf>,
 }
 
+/// How an OCI profile is imported: Docker's conditions, strictness and what is said about it. Ignored for
+/// native policies.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OciOptions {
+    /// The container's capabilities for a Docker profile's includes/excludes: `docker` (Docker's 14
+    /// default capabilities, the default), `podman` (Podman's 11), `none`, `all`, or a comma-separated
+    /// list (`CAP_SYS_ADMIN,net_raw`).
+    #[arg(long, value_name = "CAPS")]
+    pub caps: Option<String>,
+    /// Add capabilities to --caps (comma-separated; `all` adds every one), as `docker run --cap-add`.
+    #[arg(long, value_name = "CAPS", value_delimiter = ',')]
+    pub cap_add: Vec<String>,
+    /// Remove capabilities from --caps (comma-separated; `all` removes every one), as `--cap-drop`.
+    #[arg(long, value_name = "CAPS", value_delimiter = ',')]
+    pub cap_drop: Vec<String>,
+    /// The kernel version for a Docker profile's minKernel (`6.8`); default: the running kernel.
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<String>,
+    /// Refuse a profile that names syscalls the target lacks or contradicts itself, instead of warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// Say more about the profile import: how many names the target lacks, the kernel version used.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
 /// How the supervisor answers a notification that no more specific rule answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotifyAnswer {
@@ -122,6 +148,9 @@ pub struct RunArgs {
     /// The policy.
     #[command(flatten)]
     pub source: PolicySource,
+    /// How --oci profiles are imported.
+    #[command(flatten)]
+    pub oci_options: OciOptions,
     /// A native policy evaluated against each notification to choose its answer: `allow`/`log` continue the
     /// syscall, `errno(N)` fails it, `kill-process`/`kill-thread` kill the caller, `notify` falls back to
     /// `--on-notify`.
@@ -139,7 +168,7 @@ pub struct RunArgs {
     /// Write the notification log to FILE instead of stderr.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Do not log notifications.
+    /// Do not log notifications, nor warn about the --oci profile.
     #[arg(short, long)]
     pub quiet: bool,
     /// The command and its arguments.
@@ -227,6 +256,12 @@ pub struct CompileArgs {
     /// An OCI seccomp profile instead of a native policy.
     #[arg(long, value_name = "PROFILE")]
     pub oci: Option<PathBuf>,
+    /// How --oci profiles are imported.
+    #[command(flatten)]
+    pub oci_options: OciOptions,
+    /// Do not warn about the --oci profile.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// The target architecture (x86_64, aarch64, i386, x32); defaults to the policy's or the host's.
     #[arg(long, value_name = "ARCH")]
     pub arch: Option<String>,

@@ -3,11 +3,13 @@
 //! Every error names the file and, where the format allows it, the byte offset, `line:column` or JSON path
 //! of the problem. Input sizes are bounded so that a hostile file cannot make the tool read without limit.
 
+use crate::args::OciOptions;
 use crate::error::CliError;
 use seccomp_core::abi::SockFilter;
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::raw;
 use seccomp_core::policy::Policy;
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
@@ -100,12 +102,26 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// A policy loaded for compilation, with the warnings its import produced (OCI names skipped, ...).
+/// A policy loaded for compilation, with what its import has to say.
 pub struct PolicyInput {
     /// The policy.
     pub policy: Box<Policy>,
-    /// Warnings to show on stderr, each naming the file.
+    /// Warnings to show on stderr, each naming the file (none under `-q`).
     pub warnings: Vec<String>,
+    /// Details shown only under `-v` (the kernel version used, how many names the target lacks).
+    pub notes: Vec<String>,
+}
+
+impl PolicyInput {
+    /// Prints the warnings and notes on stderr.
+    pub fn report(&self) {
+        for warning in &self.warnings {
+            eprintln!("seccompctl: warning: {warning}");
+        }
+        for note in &self.notes {
+            eprintln!("seccompctl: {note}");
+        }
+    }
 }
 
 /// Parses native policy text read from `path`. `arch` is the target unless the text has an `arch` line.
@@ -130,6 +146,8 @@ pub fn load_policy_source(
     oci: Option<&Path>,
     arch: Arch,
     arch_given: bool,
+    options: &OciOptions,
+    quiet: bool,
 ) -> Result<PolicyInput, CliError> {
     match (policy, oci) {
         (Some(path), _) => {
@@ -144,40 +162,125 @@ pub fn load_policy_source(
             Ok(PolicyInput {
                 policy,
                 warnings: Vec::new(),
+                notes: Vec::new(),
             })
         }
-        (None, Some(path)) => load_oci(path, arch),
+        (None, Some(path)) => load_oci(path, arch, options, quiet),
         (None, None) => Err(CliError::usage("a POLICY file or --oci PROFILE is needed")),
     }
 }
 
 /// Imports an OCI profile for `arch`: a runtime-spec `linux.seccomp` object, a whole `config.json`, or a
-/// Docker profile file. Docker's conditional rules are resolved for `arch`, the running kernel's version and
-/// Docker's default capability set (what `docker run` grants without `--cap-add`), so the result does not
-/// depend on who runs the tool. Names unknown on `arch` are skipped with a warning, as runc does.
-pub fn load_oci(path: &Path, arch: Arch) -> Result<PolicyInput, CliError> {
+/// Docker profile file, with the decisions runc's filter makes (docs/oci.md). Docker's conditional rules
+/// are resolved for `arch`, the capabilities of `--caps`/`--cap-add`/`--cap-drop` (Docker's default set
+/// unless given) and `--kernel` (the running kernel unless given), so `compile --oci` can be made
+/// independent of the machine. Names the target lacks are counted under `-v`; `--strict` refuses them and
+/// contradictions; `-q` drops the warnings.
+pub fn load_oci(path: &Path, arch: Arch, options: &OciOptions, quiet: bool) -> Result<PolicyInput, CliError> {
     let name = path.display();
     let bytes = read_bounded(path, MAX_TEXT_BYTES)?;
     let profile = seccomp_oci::DockerProfile::from_any_json(&bytes)
         .map_err(|error| CliError::bad_input(format!("{name}: {error}")))?;
     let scmp_arch = seccomp_oci::ScmpArch::from_arch(arch)
         .ok_or_else(|| CliError::usage(format!("{arch} has no OCI architecture name")))?;
-    let release = seccomp_sys::probe::kernel_release();
-    let kernel = seccomp_oci::KernelVersion::from_release(release.as_str()).ok_or_else(|| {
-        CliError::system(format!(
-            "cannot read a kernel version from the release `{release}`"
-        ))
-    })?;
-    let target = seccomp_oci::DockerTarget::docker_default(scmp_arch, kernel);
+    let mut notes = Vec::new();
+    let kernel = match &options.kernel {
+        Some(text) => seccomp_oci::KernelVersion::from_release(text)
+            .ok_or_else(|| CliError::usage(format!("--kernel {text}: expected a version such as 6.8")))?,
+        None => {
+            let release = seccomp_sys::probe::kernel_release();
+            let kernel = seccomp_oci::KernelVersion::from_release(release.as_str()).ok_or_else(|| {
+                CliError::system(format!(
+                    "cannot read a kernel version from the release `{release}`"
+                ))
+            })?;
+            notes.push(format!(
+                "{name}: minKernel is compared with the running kernel, {}.{} (set --kernel to choose)",
+                kernel.kernel, kernel.major
+            ));
+            kernel
+        }
+    };
+    let caps = capability_set(options)?;
+    let mut target = seccomp_oci::DockerTarget::new(scmp_arch, kernel);
+    target.caps = caps;
     let imported = profile
         .to_policy(&target)
         .map_err(|error| CliError::bad_input(format!("{name}: {error}")))?;
-    Ok(PolicyInput {
-        policy: Box::new(imported.policy),
-        warnings: imported
+    if options.strict {
+        imported
+            .check_strict()
+            .map_err(|error| CliError::bad_input(format!("{name}: {error}")))?;
+    }
+    if !imported.unknown_names.is_empty() {
+        notes.push(format!(
+            "{name}: {} syscall names do not exist on {arch} and are skipped, as runc skips them",
+            imported.unknown_names.len()
+        ));
+    }
+    if let Some(stub) = imported.enosys {
+        notes.push(format!(
+            "{name}: runc would also return ENOSYS for syscall numbers above {} (its patchbpf stub); this \
+             filter gives them the default action",
+            stub.native
+        ));
+    }
+    let warnings = if quiet {
+        Vec::new()
+    } else {
+        imported
             .warnings
             .iter()
             .map(|warning| format!("{name}: {warning}"))
-            .collect(),
+            .collect()
+    };
+    Ok(PolicyInput {
+        policy: Box::new(imported.policy),
+        warnings,
+        notes: if options.verbose && !quiet {
+            notes
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// The capability set of `--caps`, `--cap-add` and `--cap-drop` (Docker's default set without `--caps`).
+fn capability_set(options: &OciOptions) -> Result<BTreeSet<String>, CliError> {
+    let names = |list: &[String], flag: &str| -> Result<Vec<&'static str>, CliError> {
+        let mut names = Vec::new();
+        for item in list
+            .iter()
+            .map(|item| item.trim())
+            .filter(|item| !item.is_empty())
+        {
+            if item.eq_ignore_ascii_case("all") {
+                names.extend(seccomp_oci::CAPABILITIES);
+            } else {
+                names.push(
+                    seccomp_oci::capability(item)
+                        .ok_or_else(|| CliError::usage(format!("{flag} {item}: unknown capability")))?,
+                );
+            }
+        }
+        Ok(names)
+    };
+    let mut caps: BTreeSet<String> = match options.caps.as_deref().map(str::trim) {
+        None | Some("docker") => seccomp_oci::DOCKER_DEFAULT_CAPS.map(String::from).into(),
+        Some("podman") => seccomp_oci::PODMAN_DEFAULT_CAPS.map(String::from).into(),
+        Some("none") => BTreeSet::new(),
+        Some(list) => {
+            let list: Vec<String> = list.split(',').map(String::from).collect();
+            names(&list, "--caps")?.into_iter().map(String::from).collect()
+        }
+    };
+    caps.extend(
+        names(&options.cap_add, "--cap-add")?
+            .into_iter()
+            .map(String::from),
+    );
+    for cap in names(&options.cap_drop, "--cap-drop")? {
+        caps.remove(cap);
+    }
+    Ok(caps)
 }

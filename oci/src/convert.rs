@@ -36,7 +36,7 @@
 //! when OCI can say it exactly (`==` and masked `==`, as `SCMP_CMP_MASKED_EQ` with a 32-bit mask); an
 //! alternative that compares one argument twice cannot be exported, because runc would OR the two
 //! comparisons. Trap data, unknown actions and syscall numbers without a name are errors. A bad-arch action
-//! other than `kill-thread` is dropped with a [`WarningKind::BadArchActionDropped`] (OCI has no such
+//! other than `kill-thread` or `kill-process` is dropped with a [`WarningKind::BadArchActionDropped`] (OCI has no such
 //! setting). Export errors name the policy rule as `rules[i]`.
 
 use seccomp_core::action::Action;
@@ -563,7 +563,12 @@ fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -
     if policy.x32() == X32::ByName {
         architectures.push(ScmpArch::X32);
     }
-    if policy.bad_arch_action() != Action::KILL_THREAD {
+    // Runtimes give foreign architectures libseccomp's kill-thread; a policy's kill-process is close enough
+    // to say nothing (both kill), any other action is lost and said so.
+    if !matches!(
+        policy.bad_arch_action(),
+        Action::KILL_THREAD | Action::KILL_PROCESS
+    ) {
         warnings.push(Warning::new(
             JsonPath::root(),
             WarningKind::BadArchActionDropped {

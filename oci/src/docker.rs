@@ -46,6 +46,33 @@ pub const DOCKER_DEFAULT_CAPS: [&str; 14] = [
     "CAP_AUDIT_WRITE",
 ];
 
+/// The capabilities Podman grants a container by default (containers.conf `default_capabilities`).
+pub const PODMAN_DEFAULT_CAPS: [&str; 11] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
+
+/// The capability a user wrote, as Docker's `--cap-add` accepts it: case-insensitive, with or without the
+/// `CAP_` prefix (`sys_admin`, `CAP_SYS_ADMIN`). `None` for a name [`CAPABILITIES`] lacks.
+pub fn capability(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    CAPABILITIES.into_iter().find(|cap| *cap == full)
+}
+
 /// The Linux capability names by number (`CAP_CHOWN` is 0, `CAP_CHECKPOINT_RESTORE` is 40), as
 /// `linux/capability.h` defines them and as masks such as `/proc/PID/status`'s `CapBnd` number them.
 pub const CAPABILITIES: [&str; 41] = [
@@ -91,6 +118,17 @@ pub const CAPABILITIES: [&str; 41] = [
     "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 ];
+
+#[cfg(test)]
+mod capability_tests {
+    #[test]
+    fn capability_names_are_read_as_docker_reads_them() {
+        assert_eq!(super::capability("sys_admin"), Some("CAP_SYS_ADMIN"));
+        assert_eq!(super::capability("CAP_NET_RAW"), Some("CAP_NET_RAW"));
+        assert_eq!(super::capability("Cap_Bpf"), Some("CAP_BPF"));
+        assert_eq!(super::capability("CAP_NOPE"), None);
+    }
+}
 
 /// The names of the capabilities set in `mask` (bit N is capability N); bits without a known name
 /// (41 and up) are ignored, since no profile can name them.

@@ -51,7 +51,7 @@ mod walk;
 pub use convert::{EnosysStub, Exported, Imported};
 pub use docker::{
     ArchMapEntry, CAPABILITIES, Condition, DOCKER_DEFAULT_CAPS, DockerProfile, DockerRule, DockerTarget,
-    KernelVersion, Resolved, capability_names,
+    KernelVersion, PODMAN_DEFAULT_CAPS, Resolved, capability, capability_names,
 };
 pub use error::{Error, ErrorKind, Warning, WarningKind};
 pub use names::{FilterFlag, ScmpAction, ScmpArch, ScmpCompare};

@@ -19,7 +19,9 @@ use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::{Validated, emulate::emulate, raw, validate::validate};
 use seccomp_core::policy::{Policy, Rng, compile, verify};
-use seccomp_oci::{DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, ScmpArch, ScmpCompare};
+use seccomp_oci::{
+    DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, PODMAN_DEFAULT_CAPS, ScmpArch, ScmpCompare,
+};
 
 const PYTHON: &str = "/usr/bin/python3";
 const HELPER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/libseccomp_ref.py");
@@ -27,20 +29,6 @@ const HELPER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/libseccomp_ref.
 const DOCKER_PROFILE: &str = "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
 /// Podman's (Debian's golang-github-containers-common).
 const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
-/// Podman's 11 default capabilities (containers.conf `default_capabilities`).
-const PODMAN_CAPS: [&str; 11] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SETFCAP",
-    "CAP_SETGID",
-    "CAP_SETPCAP",
-    "CAP_SETUID",
-    "CAP_SYS_CHROOT",
-];
 
 /// Whether python3-seccomp can be used; prints SKIP when not.
 fn libseccomp_available(test: &str) -> bool {
@@ -420,7 +408,7 @@ fn docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc() {
                 ("docker caps", DockerTarget::docker_default(scmp_arch, kernel)),
                 (
                     "podman caps",
-                    DockerTarget::new(scmp_arch, kernel).with_caps(PODMAN_CAPS),
+                    DockerTarget::new(scmp_arch, kernel).with_caps(PODMAN_DEFAULT_CAPS),
                 ),
             ];
             for (caps, target) in targets {

@@ -30,15 +30,15 @@ pub fn run(args: &CompileArgs) -> CliResult {
         args.oci.as_deref(),
         arch,
         args.arch.is_some(),
+        &args.oci_options,
+        args.quiet,
     )?;
     let source = args
         .policy
         .as_deref()
         .or(args.oci.as_deref())
         .ok_or_else(|| CliError::usage("a POLICY file or --oci PROFILE is needed"))?;
-    for warning in &loaded.warnings {
-        eprintln!("seccompctl: warning: {warning}");
-    }
+    loaded.report();
     let mut out = vec![SockFilter::default(); seccomp_core::abi::BPF_MAXINSNS];
     let compiled = compile_policy(source, &loaded.policy, &mut out)?;
     let program = compiled.program();

@@ -56,10 +56,10 @@ pub fn run(args: &RunArgs) -> CliResult {
         args.source.oci.as_deref(),
         native,
         false,
+        &args.oci_options,
+        args.quiet,
     )?;
-    for warning in &loaded.warnings {
-        eprintln!("seccompctl: warning: {warning}");
-    }
+    loaded.report();
     let policy = loaded.policy;
     require_arch(source, &policy, native)?;
     let handlers = match &args.handlers {
