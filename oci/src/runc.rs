@@ -92,19 +92,53 @@ impl Cmp {
         }
     }
 
-    /// `_db_chain_lt(self, other)`: siblings of a level are kept in descending order of this relation, so a
-    /// node that is "less" is tested later. Higher argument first, then `==`-like before `<`-like before
-    /// `>`-like, then larger datums first (smaller first for `<` and `<=`): the narrower test first.
-    fn less_than(&self, other: &Cmp) -> bool {
+    /// The operator of the comparison's first (high-word) node in a 64-bit ABI (`_db_rule_gen_64`): `>`
+    /// for the ordered tests, `==` for `==`/`!=`, masked `==` for masked `==`.
+    fn high_node_op(&self) -> ScmpCompare {
+        match self.op {
+            ScmpCompare::Gt | ScmpCompare::Ge | ScmpCompare::Le | ScmpCompare::Lt => ScmpCompare::Gt,
+            ScmpCompare::Eq | ScmpCompare::Ne => ScmpCompare::Eq,
+            ScmpCompare::MaskedEq => ScmpCompare::MaskedEq,
+        }
+    }
+
+    /// Orders two 32-bit datums as `_db_chain_lt` does for this comparison's operator: `Less` when `a`'s
+    /// node is tested after `b`'s (smaller datums later, larger later for `<` and `<=`).
+    fn datum_order(&self, a: u64, b: u64) -> core::cmp::Ordering {
+        match self.op {
+            ScmpCompare::Le | ScmpCompare::Lt => b.cmp(&a),
+            _ => a.cmp(&b),
+        }
+    }
+
+    /// `_db_chain_lt` applied level by level to the two comparisons' nodes: siblings of a level are kept in
+    /// descending order, so a comparison that is "less" is tested later. Higher argument first, then
+    /// `==`-like before `<`-like before `>`-like, then the high words' datums (larger first, smaller first
+    /// for `<` and `<=`); when the high-word nodes are one node, the low words' datums the same way.
+    /// `None` when libseccomp keeps them in the order they were added.
+    fn tested_after(&self, other: &Cmp) -> Option<bool> {
         if self.arg != other.arg {
-            return self.arg < other.arg;
+            return Some(self.arg < other.arg);
         }
         if self.op_priority() != other.op_priority() {
-            return self.op_priority() < other.op_priority();
+            return Some(self.op_priority() < other.op_priority());
         }
-        match self.op {
-            ScmpCompare::Le | ScmpCompare::Lt => self.datum > other.datum,
-            _ => self.datum < other.datum,
+        let (a_hi, b_hi) = ((self.datum & self.mask) >> 32, (other.datum & other.mask) >> 32);
+        match self.datum_order(a_hi, b_hi) {
+            core::cmp::Ordering::Less => return Some(true),
+            core::cmp::Ordering::Greater => return Some(false),
+            core::cmp::Ordering::Equal => {}
+        }
+        let same_high_node =
+            self.high_node_op() == other.high_node_op() && self.mask >> 32 == other.mask >> 32;
+        if !same_high_node {
+            return None;
+        }
+        let low = |cmp: &Cmp| cmp.datum & cmp.mask & 0xffff_ffff;
+        match self.datum_order(low(self), low(other)) {
+            core::cmp::Ordering::Less => Some(true),
+            core::cmp::Ordering::Greater => Some(false),
+            core::cmp::Ordering::Equal => None,
         }
     }
 
@@ -377,7 +411,7 @@ fn relation(existing: &[Cmp], new: &[Cmp]) -> Relation {
                 }
                 // `_db_tree_add`: walk the level while the existing node is not less than the new one,
                 // insert before the first that is.
-                return if x.less_than(n) {
+                return if x.tested_after(n) == Some(true) {
                     Relation::Before
                 } else {
                     Relation::After

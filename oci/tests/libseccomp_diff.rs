@@ -472,6 +472,189 @@ fn docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc() {
     }
 }
 
+/// libseccomp's pseudo filter code (`seccomp_export_pfc`): a tree of `if`/`else` blocks over `$arch`,
+/// `$syscall` and 32-bit argument halves, where a block that ends without an action falls through to the
+/// statement after it. It is the third opinion where libseccomp's BPF and ours differ: libseccomp prints
+/// it from the same rule database, without the BPF generator's jump bookkeeping.
+#[derive(Debug)]
+enum Pfc {
+    If {
+        cond: PfcCond,
+        then: Vec<Pfc>,
+        otherwise: Vec<Pfc>,
+    },
+    Action(Action),
+}
+
+#[derive(Debug)]
+enum PfcCond {
+    Arch(u32),
+    Syscall(u32),
+    /// `$aN.hi32` (`high`) or `.lo32`, an optional mask, the operator and the value.
+    Arg {
+        index: usize,
+        high: bool,
+        mask: Option<u32>,
+        op: &'static str,
+        value: u32,
+    },
+}
+
+fn pfc_number(text: &str) -> u32 {
+    let text = text.trim();
+    match text.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    }
+    .unwrap_or_else(|_| panic!("PFC number {text:?}"))
+}
+
+fn pfc_action(text: &str) -> Action {
+    let text = text.trim().trim_end_matches(';');
+    let data = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .map(pfc_number)
+    };
+    match text {
+        "KILL" => Action::KILL_THREAD,
+        "KILL_PROCESS" => Action::KILL_PROCESS,
+        "ALLOW" => Action::ALLOW,
+        "LOG" => Action::LOG,
+        "NOTIFY" => Action::NOTIFY,
+        "TRAP" => Action::TRAP,
+        _ => {
+            if let Some(errno) = data("ERRNO(") {
+                Action::errno(errno).expect("errno")
+            } else if let Some(trace) = data("TRACE(") {
+                Action::trace(trace as u16)
+            } else {
+                panic!("PFC action {text:?}")
+            }
+        }
+    }
+}
+
+fn pfc_cond(text: &str) -> PfcCond {
+    let inner = text.trim().trim_start_matches("if (").trim_end_matches(')');
+    let (lhs, rest) = inner.split_once(' ').expect("PFC condition");
+    if lhs == "$arch" {
+        return PfcCond::Arch(pfc_number(rest.trim_start_matches("== ")));
+    }
+    if lhs == "$syscall" {
+        return PfcCond::Syscall(pfc_number(rest.trim_start_matches("== ")));
+    }
+    let arg = lhs.strip_prefix("$a").expect("PFC argument");
+    let (index, half) = arg.split_once('.').expect("PFC half");
+    let (mask, rest) = match rest.strip_prefix("& ") {
+        Some(masked) => {
+            let (mask, rest) = masked.split_once(' ').expect("PFC mask");
+            (Some(pfc_number(mask)), rest)
+        }
+        None => (None, rest),
+    };
+    let (op, value) = rest.split_once(' ').expect("PFC operator");
+    let op = match op {
+        "==" => "==",
+        ">" => ">",
+        ">=" => ">=",
+        other => panic!("PFC operator {other:?}"),
+    };
+    PfcCond::Arg {
+        index: index.parse().expect("index"),
+        high: half == "hi32",
+        mask,
+        op,
+        value: pfc_number(value),
+    }
+}
+
+/// Parses the statements indented by `indent` from `lines[*at..]`.
+fn pfc_block(lines: &[(usize, &str)], at: &mut usize, indent: usize) -> Vec<Pfc> {
+    let mut block = Vec::new();
+    while let Some(&(depth, text)) = lines.get(*at) {
+        if depth < indent {
+            break;
+        }
+        *at += 1;
+        if let Some(action) = text.strip_prefix("action ") {
+            block.push(Pfc::Action(pfc_action(action)));
+        } else if text.starts_with("if (") {
+            let cond = pfc_cond(text);
+            let then = pfc_block(lines, at, indent + 1);
+            let otherwise = match lines.get(*at) {
+                Some(&(depth, "else")) if depth == indent => {
+                    *at += 1;
+                    pfc_block(lines, at, indent + 1)
+                }
+                _ => Vec::new(),
+            };
+            block.push(Pfc::If {
+                cond,
+                then,
+                otherwise,
+            });
+        } else {
+            panic!("PFC line {text:?}");
+        }
+    }
+    block
+}
+
+fn parse_pfc(text: &str) -> Vec<Pfc> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#') && !line.trim().is_empty())
+        .map(|line| ((line.len() - line.trim_start().len()) / 2, line.trim()))
+        .collect();
+    pfc_block(&lines, &mut 0, 0)
+}
+
+fn pfc_run(block: &[Pfc], data: &SeccompData) -> Option<Action> {
+    for statement in block {
+        match statement {
+            Pfc::Action(action) => return Some(*action),
+            Pfc::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let holds = match *cond {
+                    PfcCond::Arch(arch) => data.arch == arch,
+                    PfcCond::Syscall(nr) => data.nr as u32 == nr,
+                    PfcCond::Arg {
+                        index,
+                        high,
+                        mask,
+                        op,
+                        value,
+                    } => {
+                        let arg = data.args[index];
+                        let word = if high { (arg >> 32) as u32 } else { arg as u32 };
+                        let word = mask.map_or(word, |mask| word & mask);
+                        match op {
+                            "==" => word == value,
+                            ">" => word > value,
+                            _ => word >= value,
+                        }
+                    }
+                };
+                let branch = if holds { then } else { otherwise };
+                if let Some(action) = pfc_run(branch, data) {
+                    return Some(action);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// libseccomp's PFC of the profile.
+fn reference_pfc(seccomp: &LinuxSeccomp, arch: Arch) -> Vec<Pfc> {
+    let text = run_helper(&["--pfc", helper_arch(arch)], &seccomp.to_json_pretty()).expect("PFC");
+    parse_pfc(&String::from_utf8_lossy(&text))
+}
+
 /// A random profile: a few rules over a few syscalls, every operator, 64-bit boundary values, several
 /// rules per syscall and several comparisons of one argument.
 fn random_profile(rng: &mut Rng) -> serde_json::Value {
@@ -598,15 +781,53 @@ fn libseccomp_refusal_shape(seccomp: &LinuxSeccomp) -> bool {
     false
 }
 
+/// Whether two rules of the syscall compare one argument with different tests whose first (high-word) node
+/// in libseccomp's 64-bit tree is the same node: the same high-node operator (`>` for every ordered test,
+/// `==` for `==`/`!=`, masked `==`), the same high word of the masked datum and of the mask. libseccomp's
+/// `_db_tree_add` then merges them and, where one rule's action sits on that node, drops the other rule
+/// ("existing tree is shorter") or lets the first decide, although the 64-bit tests differ.
+fn high_word_collision(seccomp: &LinuxSeccomp, name: &str) -> bool {
+    let high_op = |op: ScmpCompare| match op {
+        ScmpCompare::Eq | ScmpCompare::Ne => 0,
+        ScmpCompare::MaskedEq => 1,
+        _ => 2,
+    };
+    let key = |arg: &seccomp_oci::ArgRule| {
+        let (mask, datum) = match arg.op {
+            ScmpCompare::MaskedEq => (arg.value, arg.value_two & arg.value),
+            _ => (u64::MAX, arg.value),
+        };
+        (arg.index, high_op(arg.op), mask >> 32, datum >> 32)
+    };
+    let args: Vec<(usize, &seccomp_oci::ArgRule)> = seccomp
+        .syscalls
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| rule.names.iter().any(|n| n == name))
+        .flat_map(|(index, rule)| rule.args.iter().map(move |arg| (index, arg)))
+        .collect();
+    args.iter().any(|(i, a)| {
+        args.iter().any(|(j, b)| {
+            i != j && key(a) == key(b) && (a.op, a.value, a.value_two) != (b.op, b.value, b.value_two)
+        })
+    })
+}
+
 #[test]
 fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
     let test = "random_profiles_decide_as_libseccomp_where_libseccomp_is_right";
     if !libseccomp_available(test) {
         return;
     }
-    let mut rng = Rng::new(13);
+    let mut rng = Rng::new(
+        std::env::var("OCI_DIFF_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(13),
+    );
     let (mut compared, mut both_refuse, mut bug_shape, mut lib_refuses, mut lib_hangs, mut too_complex) =
         (0, 0, 0, 0, 0, 0);
+    let (mut pfc_confirmed, mut high_word_merges, mut open_merges) = (0, 0, 0);
     let mut failures = Vec::new();
     let started = std::time::Instant::now();
     let probes = Probes::around(Arch::X86_64, &["read", "write", "close", "openat"]);
@@ -635,7 +856,11 @@ fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
                 ));
                 continue;
             }
-            (Err(err), Ok(_)) if err.to_string().contains("more permissive rules in more than") => {
+            (Err(err), Ok(_))
+                if ["more permissive rules in more than", "too many comparisons"]
+                    .iter()
+                    .any(|limit| err.to_string().contains(limit)) =>
+            {
                 too_complex += 1;
                 continue;
             }
@@ -658,7 +883,30 @@ fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
             .filter_map(|(data, _, _)| Arch::X86_64.syscall_name(data.nr as u32))
             .collect();
         if names.iter().all(|name| libseccomp_bug_shape(&seccomp, name)) {
+            // libseccomp's own PFC of the same database must then agree with us on every such probe.
+            let pfc = reference_pfc(&seccomp, Arch::X86_64);
+            let ours_validated = validate(&program).expect("valid");
+            let disagree = tally.mismatches.iter().find(|(data, _, _)| {
+                data.nr as u32 & abi::X32_SYSCALL_BIT == 0
+                    && pfc_run(&pfc, data) != Some(run(&ours_validated, data).0)
+            });
+            if disagree.is_some() && names.iter().all(|name| high_word_collision(&seccomp, name)) {
+                high_word_merges += 1;
+                continue;
+            }
+            if let Some((data, mine, libseccomp)) = disagree {
+                // Not yet mirrored (docs/oci.md, "Open"): libseccomp's database merges tests of one
+                // argument from different rules into one tree, and both its BPF and its PFC then decide
+                // otherwise than the first-match order of whole 64-bit tests. Listed, within this shape only.
+                println!(
+                    "open: case {case}: nr {} args {:x?}: ours {mine}, libseccomp {libseccomp} (BPF and PFC): {json}",
+                    data.nr, data.args
+                );
+                open_merges += 1;
+                continue;
+            }
             bug_shape += 1;
+            pfc_confirmed += tally.mismatches.len();
             continue;
         }
         let (data, mine, libseccomp) = tally.mismatches[0];
@@ -671,7 +919,11 @@ fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
     }
     println!(
         "random profiles: {compared} compared with 0 unexplained mismatches expected; {bug_shape} differ only in \
-         libseccomp's wrong-BPF shape (two range tests on one argument); refused by both (EEXIST) \
+         libseccomp's wrong-BPF shape (two range tests on one argument), where libseccomp's own PFC agrees \
+         with us on all {pfc_confirmed} differing probes; {high_word_merges} where libseccomp's database \
+         itself merges two different tests of one argument through their shared high-word node (and drops or \
+         reorders a rule the profile means); {open_merges} other merges of one argument's tests across rules \
+         (open); refused by both (EEXIST) \
          {both_refuse}; refused by libseccomp only (EEXIST on range tests sharing a high word) {lib_refuses}; \
          libseccomp hangs {lib_hangs}; too complex for the model (we refuse) {too_complex}; other {} ({:.1} s)",
         failures.len(),

@@ -4,6 +4,8 @@
 Usage: libseccomp_ref.py ARCH < linux-seccomp.json > filter.bpf
        libseccomp_ref.py --unknown ARCH < linux-seccomp.json   (the names libseccomp cannot resolve on ARCH,
                                                                   one per line)
+       libseccomp_ref.py --pfc ARCH < linux-seccomp.json > filter.pfc   (libseccomp's pseudo filter code of
+                                                                          the same filter, `export_pfc`)
 
 ARCH is a libseccomp architecture name (x86_64, aarch64, ...). The input is a runtime-spec `linux.seccomp`
 object (Docker's includes/excludes already resolved by the caller). The output is libseccomp's
@@ -78,7 +80,8 @@ def arch_of(scmp_name):
 def main():
     argv = sys.argv[1:]
     unknown_mode = argv[:1] == ["--unknown"]
-    if unknown_mode:
+    pfc_mode = argv[:1] == ["--pfc"]
+    if unknown_mode or pfc_mode:
         argv = argv[1:]
     if len(argv) != 1 or argv[0] not in ARCHES:
         print("usage: libseccomp_ref.py [--unknown] {x86_64|aarch64|...} < profile.json", file=sys.stderr)
@@ -135,7 +138,10 @@ def main():
             return 3
 
     out = os.fdopen(sys.stdout.fileno(), "wb", closefd=False)
-    filt.export_bpf(out)
+    if pfc_mode:
+        filt.export_pfc(out)
+    else:
+        filt.export_bpf(out)
     out.flush()
     return 0
 
