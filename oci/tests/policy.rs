@@ -508,6 +508,16 @@ fn runc_resolution_rules_on_the_cases_that_used_to_differ() {
         Action::ALLOW
     );
 
+    // ERRNO(4095), the kernel's largest errno, which libseccomp 2.5.4 refuses (EINVAL), is the profile's
+    // meaning and imported as such.
+    let max = import(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":4095}]}"#,
+    );
+    assert_eq!(
+        decide(&max.policy, x86, "read", [0; 6]),
+        Action::errno(4095).unwrap()
+    );
+
     // The same conditions with two actions: libseccomp refuses the rule (EEXIST), so runc refuses.
     let err = LinuxSeccomp::from_json(
         r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
