@@ -102,6 +102,14 @@ impl Cmp {
         }
     }
 
+    /// Whether the two comparisons' first (high-word) nodes are one node of libseccomp's 64-bit tree.
+    fn same_high_node(&self, other: &Cmp) -> bool {
+        self.arg == other.arg
+            && self.high_node_op() == other.high_node_op()
+            && self.mask >> 32 == other.mask >> 32
+            && (self.datum & self.mask) >> 32 == (other.datum & other.mask) >> 32
+    }
+
     /// Orders two 32-bit datums as `_db_chain_lt` does for this comparison's operator: `Less` when `a`'s
     /// node is tested after `b`'s (smaller datums later, larger later for `<` and `<=`).
     fn datum_order(&self, a: u64, b: u64) -> core::cmp::Ordering {
@@ -129,9 +137,7 @@ impl Cmp {
             core::cmp::Ordering::Greater => return Some(false),
             core::cmp::Ordering::Equal => {}
         }
-        let same_high_node =
-            self.high_node_op() == other.high_node_op() && self.mask >> 32 == other.mask >> 32;
-        if !same_high_node {
+        if !self.same_high_node(other) {
             return None;
         }
         let low = |cmp: &Cmp| cmp.datum & cmp.mask & 0xffff_ffff;
@@ -224,6 +230,8 @@ pub(crate) struct Chain {
     pub cmps: Vec<Cmp>,
     pub action: Action,
     pub source: Source,
+    /// When the rule was added (tree nodes keep the operator of the rule that created them).
+    seq: usize,
 }
 
 /// What decides one syscall.
@@ -280,6 +288,8 @@ pub(crate) struct Database {
     /// Calls runc skipped because their action is the default action: checked for conflicts at the end.
     skipped: Vec<(u32, Source, Action)>,
     pub conflicts: Vec<Conflict>,
+    /// How many rules were added (the next rule's `Chain::seq`).
+    added: usize,
 }
 
 impl Database {
@@ -298,12 +308,19 @@ impl Database {
             self.skipped.push((nr, source, action));
             return Ok(());
         }
+        let seq = self.added;
+        self.added += 1;
         let Some(decision) = self.decisions.get_mut(&nr) else {
             self.order.push(nr);
             let decision = if cmps.is_empty() {
                 Decision::Always { action, source }
             } else {
-                Decision::FirstMatch(vec![Chain { cmps, action, source }])
+                Decision::FirstMatch(vec![Chain {
+                    cmps,
+                    action,
+                    source,
+                    seq,
+                }])
             };
             self.decisions.insert(nr, decision);
             return Ok(());
@@ -342,7 +359,13 @@ impl Database {
                 *decision = Decision::Always { action, source };
             }
             Decision::FirstMatch(chains) => {
-                if let Some(kept) = insert(chains, Chain { cmps, action, source })? {
+                let chain = Chain {
+                    cmps,
+                    action,
+                    source,
+                    seq,
+                };
+                if let Some(kept) = insert(chains, chain)? {
                     self.conflicts
                         .push(conflict(kept.source, kept.action, ConflictKind::ShorterKept));
                 }
@@ -396,7 +419,8 @@ enum Relation {
     After,
 }
 
-fn relation(existing: &[Cmp], new: &[Cmp]) -> Relation {
+fn relation(chains: &[Chain], at: usize, new: &[Cmp]) -> Relation {
+    let existing = &chains[at].cmps;
     for index in 0.. {
         match (existing.get(index), new.get(index)) {
             (None, None) => return Relation::Equal,
@@ -410,8 +434,15 @@ fn relation(existing: &[Cmp], new: &[Cmp]) -> Relation {
                     return Relation::After;
                 }
                 // `_db_tree_add`: walk the level while the existing node is not less than the new one,
-                // insert before the first that is.
-                return if x.tested_after(n) == Some(true) {
+                // insert before the first that is. The existing high-word node is ordered by the rule
+                // that created it.
+                let node = node_representative(chains, at, index);
+                let after = if node.same_high_node(n) {
+                    x.tested_after(n)
+                } else {
+                    node.tested_after(n)
+                };
+                return if after == Some(true) {
                     Relation::Before
                 } else {
                     Relation::After
@@ -422,13 +453,33 @@ fn relation(existing: &[Cmp], new: &[Cmp]) -> Relation {
     Relation::After
 }
 
+/// The comparison that created the high-word node of `chains[at].cmps[level]`: the one of the earliest
+/// added rule that follows the same nodes up to `level` and shares that high-word node. libseccomp keeps a
+/// merged node's original operator (`op_orig`), which orders the node among its siblings.
+fn node_representative(chains: &[Chain], at: usize, level: usize) -> Cmp {
+    let target = &chains[at].cmps;
+    let own = target[level];
+    chains
+        .iter()
+        .filter(|chain| {
+            chain.cmps.len() > level
+                && chain.cmps[..level]
+                    .iter()
+                    .zip(&target[..level])
+                    .all(|(a, b)| a.same_node(b) && a.true_branch() == b.true_branch())
+                && chain.cmps[level].same_high_node(&own)
+        })
+        .min_by_key(|chain| chain.seq)
+        .map_or(own, |chain| chain.cmps[level])
+}
+
 /// Inserts a conditional rule into a syscall's ordered rules as `_db_tree_prune` + `_db_tree_add` do.
 /// Returns the existing rule that made libseccomp drop the new one (when their actions differ).
 fn insert(chains: &mut Vec<Chain>, new: Chain) -> Result<Option<Chain>, Refusal> {
     let mut position = None;
     let mut longer = Vec::new();
     for (index, existing) in chains.iter().enumerate() {
-        match relation(&existing.cmps, &new.cmps) {
+        match relation(chains, index, &new.cmps) {
             Relation::Equal if existing.action == new.action => return Ok(None),
             Relation::Equal => {
                 return Err(Refusal {
