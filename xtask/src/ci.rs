@@ -41,6 +41,13 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     step("cargo test");
     exec(cargo().args(["test", "--workspace"]))?;
 
+    step("cargo doc --workspace --no-deps without warnings (RUSTDOCFLAGS=-D warnings)");
+    exec(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+
     step("core builds for x86_64-unknown-none (no_std, no allocator)");
     exec(cargo().args(["build", "-p", "seccomp-core", "--target", "x86_64-unknown-none"]))?;
 
@@ -52,7 +59,7 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     );
     crate::launcher::run(&[])?;
 
-    step("fuzz smoke: every cargo-fuzz target for 30 s (cargo xtask fuzz)");
+    step("fuzz smoke: every cargo-fuzz target for 25 s (cargo xtask fuzz)");
     crate::fuzz::ci_smoke()?;
 
     if steps.vm {
