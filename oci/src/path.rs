@@ -1,6 +1,6 @@
 //! JSON paths for error messages, and the cheap borrowed form the parsers carry while they walk a document.
 //!
-//! A parser walking a `serde_json::Value` tree keeps an [`At`] for the node it is looking at: a stack-allocated
+//! A parser walking a `serde_json::Value` tree keeps an `At` for the node it is looking at: a stack-allocated
 //! linked list of path segments that costs nothing until an error is reported. Only then is it turned into an
 //! owned [`JsonPath`], which prints as `syscalls[3].args[0].op`.
 
