@@ -287,14 +287,12 @@ fn count_signal_and_return(signal: u32, shared: &Shared) -> Result<usize, Errno>
     // SAFETY: rt_sigaction reads one struct sigaction from a live local (null old action, sigsetsize 8 on
     // both architectures). The handler only touches an atomic and returns through rt_sigreturn.
     unsafe {
-        seccomp_sys::raw::syscall6(
+        seccomp_sys::raw::syscall4(
             nr::__NR_rt_sigaction,
             signal as usize,
             (&raw const action) as usize,
             0,
             8,
-            0,
-            0,
         )
     }
 }
