@@ -583,7 +583,7 @@ mod tests {
             let Contents::Inline(bytes) = &file.contents else {
                 panic!("{} is not inline", file.name)
             };
-            let value = crate::vm::json::parse(std::str::from_utf8(bytes).unwrap()).unwrap();
+            let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
             assert_eq!(
                 value.get("defaultAction").and_then(|v| v.as_str()),
                 Some("SCMP_ACT_ALLOW")

@@ -7,12 +7,11 @@
 //! - [`cpio`]: writes the initramfs (newc cpio);
 //! - [`qemu`]: boots the guest and captures the serial console;
 //! - [`summary`]: parses the console into a verdict;
-//! - [`arch`]: what differs between aarch64 and x86_64; [`json`]: a small reader for cargo's messages.
+//! - [`arch`]: what differs between aarch64 and x86_64.
 
 pub mod arch;
 pub mod build;
 pub mod cpio;
-pub mod json;
 pub mod kernel;
 pub mod plan;
 pub mod qemu;
