@@ -10,11 +10,10 @@
 
 use crate::util::workspace_root;
 use crate::vm::arch::{Arch, KernelChoice, Suite};
+use crate::vm::initramfs::{self, Contents, GuestFile};
 use crate::vm::summary::Report;
-use crate::vm::{build, cpio, kernel, plan, qemu, setup};
+use crate::vm::{build, kernel, plan, qemu, setup};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -257,31 +256,6 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
     })
 }
 
-/// A file to put into the initramfs: its path inside (without the leading `/`), mode and contents.
-struct GuestFile {
-    name: String,
-    mode: u32,
-    contents: Contents,
-}
-
-/// Where a guest file's bytes come from.
-enum Contents {
-    /// A file on the host (an executable cargo built).
-    Host(PathBuf),
-    /// Bytes written by vm-test itself (policies for the smoke test).
-    Inline(Vec<u8>),
-}
-
-impl GuestFile {
-    fn program(name: &str, source: PathBuf) -> Self {
-        Self {
-            name: name.to_owned(),
-            mode: 0o755,
-            contents: Contents::Host(source),
-        }
-    }
-}
-
 /// Builds the init, the test executables and (if present) the CLI for `arch`, and the plan that runs them.
 fn build_guest_programs(
     arch: Arch,
@@ -434,31 +408,13 @@ fn step_name(artifact: &build::Artifact) -> String {
     }
 }
 
+/// The directories of the vm-test image: the mount points, `/t` (the test executables), `/bin` and the
+/// smoke test's policies under `/etc/vm-smoke`.
+const IMAGE_DIRS: [&str; 7] = ["dev", "proc", "sys", "t", "bin", "etc", "etc/vm-smoke"];
+
 /// Writes the initramfs: the standard mount points, `/init`, `/vm-plan` and the guest files.
 fn write_initramfs(path: &Path, files: &[GuestFile], steps: &[plan::Step]) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let file = File::create(path).map_err(io)?;
-    let mut writer = cpio::Writer::new(BufWriter::new(file));
-    for dir in ["dev", "proc", "sys", "t", "bin", "etc", "etc/vm-smoke"] {
-        writer.dir(dir, 0o755).map_err(io)?;
-    }
-    writer.dir("tmp", 0o1777).map_err(io)?;
-    // The init doubles as cat(1), for tests that exec a well-known program.
-    writer.symlink("bin/cat", "/init").map_err(io)?;
-    writer
-        .file("vm-plan", 0o644, plan::render(steps)?.as_bytes())
-        .map_err(io)?;
-    for file in files {
-        let data = match &file.contents {
-            Contents::Host(source) => {
-                std::fs::read(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?
-            }
-            Contents::Inline(bytes) => bytes.clone(),
-        };
-        writer.file(&file.name, file.mode, &data).map_err(io)?;
-    }
-    writer.finish().map_err(io)?;
-    Ok(())
+    initramfs::write(path, &IMAGE_DIRS, files, steps)
 }
 
 fn print_outcome(options: &Options, outcome: &Outcome) {
