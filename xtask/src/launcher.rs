@@ -35,17 +35,21 @@ const VM_TIMEOUT: Duration = Duration::from_secs(300);
 /// Each step of the plan.
 const STEP_TIMEOUT: u64 = 60;
 
+/// The task's flags.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask launcher",
+    about = "Static no-libc seccomp-launcher for x86_64 and aarch64 in target/dist, checked and tested."
+)]
+struct LauncherOptions {
+    /// Also run the launcher on real kernels under qemu-system.
+    #[arg(long)]
+    vm: bool,
+}
+
 /// Entry point from `main`.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let vm = match args {
-        [] => false,
-        [flag] if flag == "--vm" => true,
-        [other, ..] => {
-            return Err(format!(
-                "launcher: unexpected argument `{other}` (the only option is --vm)"
-            ));
-        }
-    };
+    let LauncherOptions { vm } = crate::util::parse_task_args("launcher", args)?;
     exec(cargo().args([
         "clippy",
         "--package",
