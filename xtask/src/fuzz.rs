@@ -317,9 +317,6 @@ fn fuzz(options: &Options) -> Result<(), String> {
         let _ = std::io::stderr().flush();
         let campaign = options.long.then_some(options.jobs);
         let outcome = run_target(&root, toolchain, target, options.seconds(), campaign, &log_dir)?;
-        if campaign.is_some() && outcome.failure.is_none() {
-            merge_corpus_down(&root, toolchain, target)?;
-        }
         match &outcome.failure {
             None => eprintln!(
                 "ok: {} runs, {} exec/s, cov {}",
@@ -339,6 +336,9 @@ fn fuzz(options: &Options) -> Result<(), String> {
                     eprintln!("    reproduce: {}", describe(&replay));
                 }
             }
+        }
+        if campaign.is_some() && outcome.failure.is_none() {
+            merge_corpus_down(&root, toolchain, target)?;
         }
         outcomes.push(outcome);
     }
