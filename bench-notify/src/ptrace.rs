@@ -74,14 +74,12 @@ impl SyscallInfo {
 unsafe fn ptrace(request: u32, pid: i32, addr: usize, data: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded from the caller; ptrace touches our memory only through addr/data.
     unsafe {
-        raw::syscall6(
+        raw::syscall4(
             linux_raw_sys::general::__NR_ptrace,
             request as usize,
             pid as usize,
             addr,
             data,
-            0,
-            0,
         )
     }
 }

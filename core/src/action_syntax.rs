@@ -80,15 +80,10 @@ impl fmt::Display for ActionParseError {
 
 impl core::error::Error for ActionParseError {}
 
-/// Parses an unsigned number in decimal or `0x` hexadecimal.
+/// Parses an unsigned number (surrounding spaces allowed) with the crate's one number reader
+/// (`crate::number`): decimal or `0x` hexadecimal, `_` between digits.
 pub(crate) fn parse_number(text: &str) -> Option<u64> {
-    let text = text.trim();
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) if !hex.is_empty() => u64::from_str_radix(hex, 16).ok(),
-        Some(_) => None,
-        None if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text.parse().ok(),
-        None => None,
-    }
+    crate::number::parse(text.trim()).ok()
 }
 
 /// Looks an errno name up ignoring ASCII case (`eperm` and `EPERM` both give 1), without allocating.

@@ -18,5 +18,6 @@ pub use action_syntax::{
 pub mod arch;
 pub mod bpf;
 pub mod errno;
+mod number;
 pub mod policy;
 mod syscalls;

@@ -5,7 +5,8 @@
 //! numbers from the arch's table and their neighbours, x32 and out-of-table numbers, several rules per
 //! syscall, conditional and unconditional rules mixed, every operator and width, boundary constants, and
 //! unknown raw actions. Properties (any violation is a crash): the compiler either produces a program or
-//! says the policy is too big; the program agrees with the policy on the verifier's generated inputs and on
+//! says the policy is too big; the program agrees with the policy on probes chosen from the policy's own numbers and constants
+//! (`seccomp_fuzz::probes`) and on
 //! `seccomp_data` values taken from the fuzz input.
 #![no_main]
 
@@ -15,7 +16,7 @@ use seccomp_core::abi::{self, SeccompData};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width, X32};
-use seccomp_fuzz::compile_checked;
+use seccomp_fuzz::{compile_checked, seed};
 
 /// Constants where comparisons change their answer.
 const EDGES: [u64; 12] = [
@@ -157,5 +158,5 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let extra = probes(&mut u, &policy).unwrap_or_default();
-    compile_checked(&policy, &extra, "generated policy");
+    compile_checked(&policy, &extra, seed(input), "generated policy");
 });

@@ -5,7 +5,8 @@
 //!   `ContainerProcessState::from_json`);
 //! - what a reader accepts serializes (`to_json_pretty`) to JSON that reads back equal;
 //! - a profile imported for x86_64 or aarch64 (Docker's default target, kernel 6.8) compiles, unless it is
-//!   too big, to a program that agrees with the imported policy (`policy::verify`);
+//!   too big, to a program that agrees with the imported policy on probes chosen from its numbers and
+//!   constants (`seccomp_fuzz::probes`);
 //! - exporting that policy back to OCI (`LinuxSeccomp::from_policy`) and importing the export again gives
 //!   a policy the same program implements (the documented OCI -> policy -> OCI -> policy round trip),
 //!   whenever the export reports no loss.
@@ -13,7 +14,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use seccomp_core::arch::Arch;
-use seccomp_fuzz::{check_program, compile_checked};
+use seccomp_fuzz::{check_program, compile_checked, seed};
 use seccomp_oci::{
     ContainerProcessState, DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, ScmpArch,
 };
@@ -48,7 +49,7 @@ fuzz_target!(|input: &[u8]| {
             continue;
         };
         let policy = &imported.policy;
-        let Some(program) = compile_checked(policy, &[], "imported profile") else {
+        let Some(program) = compile_checked(policy, &[], seed(input), "imported profile") else {
             continue;
         };
         // Only a lossless export must round trip; warnings list what OCI cannot hold.
@@ -68,6 +69,7 @@ fuzz_target!(|input: &[u8]| {
             &reimported.policy,
             &program,
             &[],
+            seed(input),
             "policy re-imported from its OCI export, against the original's program",
         );
     }

@@ -2,9 +2,9 @@
 //!
 //! The checks panic on any violated property: libFuzzer reports the panic as a crash and keeps the input.
 
-use seccomp_core::abi::{SeccompData, SockFilter};
+use seccomp_core::abi::{self, SeccompData, SockFilter};
 use seccomp_core::bpf::{emulate, validate};
-use seccomp_core::policy::{CompileError, Compiler, Policy, verify};
+use seccomp_core::policy::{Comparison, CompileError, Compiler, Op, Policy, Rng, Width};
 
 /// The most instructions a program can have (`BPF_MAXINSNS`).
 pub const MAX_INSNS: usize = 4096;
@@ -24,12 +24,14 @@ pub fn seccomp_data(bytes: &[u8]) -> SeccompData {
     }
 }
 
-/// Compiles `policy`, checks the program against the policy (see [`check_program`]) and returns its
+/// Compiles `policy`, checks the program against the policy on probes chosen with `seed` (see
+/// [`check_program`]) and returns its
 /// instructions; `None` when the policy is too big to compile. A compile error other than "too big" is a
 /// crash.
 pub fn compile_checked<const R: usize, const C: usize>(
     policy: &Policy<R, C>,
     extra: &[SeccompData],
+    seed: u64,
     what: &str,
 ) -> Option<Vec<SockFilter>> {
     let mut out = vec![SockFilter::default(); MAX_INSNS];
@@ -51,49 +53,196 @@ pub fn compile_checked<const R: usize, const C: usize>(
         Err(error) => panic!("{what}: compile failed: {error}\npolicy:\n{policy}"),
     };
     out.truncate(len);
-    check_program(policy, &out, extra, what);
+    check_program(policy, &out, extra, seed, what);
     Some(out)
 }
 
-/// Above this many conditional rules, [`check_program`] replaces the full `policy::verify` (whose cost
-/// grows with conditional syscalls times rules: about 0.5 s in release, and over 8 s under the address
-/// sanitizer, for a Docker-sized profile with 266 conditional rules) by a cheaper sweep, so such inputs do
-/// not trip libFuzzer's per-input timeout.
-pub const FULL_VERIFY_MAX_CONDITIONAL: usize = 32;
+/// The most probes [`check_program`] runs per call. The full `policy::verify` (every table number, 0 to
+/// 1023, the x32 space, and argument boundaries of every conditional syscall: thousands of emulations,
+/// each also evaluating the policy) made the policy targets run at 3 to 500 inputs per second; the full
+/// check stays in the property tests (`core/tests/policy_compile.rs` on random policies, `oci/tests/policy.rs`
+/// on the Docker profile), and the fuzz targets check a
+/// bounded sample chosen from the input's own numbers and constants, so an input can still steer the
+/// check to any number or boundary it names.
+pub const MAX_PROBES: usize = 384;
 
-/// Checks that `insns` validates and decides like `policy`'s reference semantics: on the verifier's
-/// generated inputs (or, for a policy with more than [`FULL_VERIFY_MAX_CONDITIONAL`] conditional rules, on
-/// every table number and every rule's number with all-zero and all-one arguments) and on each of `extra`.
-/// Any disagreement is a crash that shows the input and the policy.
-pub fn check_program<const R: usize, const C: usize>(
-    policy: &Policy<R, C>,
-    insns: &[SockFilter],
-    extra: &[SeccompData],
-    what: &str,
-) {
-    let program = validate(insns)
-        .unwrap_or_else(|e| panic!("{what}: the compiled program does not validate: {e}\npolicy:\n{policy}"));
-    let conditional = policy.rules().filter(|rule| rule.is_conditional()).count();
-    let mut sweep = Vec::new();
-    if conditional <= FULL_VERIFY_MAX_CONDITIONAL {
-        if let Err(mismatch) = verify(policy, &program) {
-            panic!("{what}: program disagrees with the policy: {mismatch}\npolicy:\n{policy}");
-        }
-    } else {
-        let arch = policy.arch();
-        let numbers = arch.syscalls().iter().map(|(_, nr)| nr);
-        for nr in numbers.chain(policy.rules().map(|rule| rule.nr())) {
-            for args in [[0; 6], [u64::MAX; 6]] {
-                sweep.push(SeccompData {
-                    nr: nr as i32,
-                    arch: arch.audit(),
-                    instruction_pointer: 0,
-                    args,
+/// How many rules [`probes`] looks at in depth (numbers, neighbours and argument boundaries); the others
+/// are covered by the sampled numbers. Which rules is chosen per input.
+pub const RULES_IN_DEPTH: usize = 12;
+
+/// A seed for [`probes`] from the fuzz input, so the sample differs between inputs and a crash replays.
+pub fn seed(input: &[u8]) -> u64 {
+    // FNV-1a: enough to spread inputs over the sample space.
+    input.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Argument values at the edges of the 32-bit halves.
+const EDGES: [u64; 8] = [
+    0,
+    1,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0x8000_0000_0000_0000,
+    u64::MAX,
+];
+
+/// Boundary values around one comparison's constant and mask (the verifier's `derived`, trimmed).
+fn boundaries(comparison: &Comparison) -> [u64; 8] {
+    let v = comparison.value();
+    let mask = match comparison.op() {
+        Op::MaskedEq(mask) => mask,
+        _ => match comparison.width() {
+            Width::Full => u64::MAX,
+            Width::Low => 0xffff_ffff,
+        },
+    };
+    let low = v & 0xffff_ffff;
+    [
+        v,
+        v.wrapping_add(1),
+        v.wrapping_sub(1),
+        low | 0xffff_ffff_0000_0000,
+        v ^ 0x1_0000_0000,
+        !mask,
+        v | !mask,
+        v ^ (mask & mask.wrapping_neg()),
+    ]
+}
+
+/// A value of argument `comparison.arg()` that satisfies `comparison`, as far as one guess can.
+fn satisfying(comparison: &Comparison) -> u64 {
+    let v = comparison.value();
+    match comparison.op() {
+        Op::Eq | Op::Le | Op::Ge | Op::MaskedEq(_) => v,
+        Op::Ne => v ^ 1,
+        Op::Lt => v.wrapping_sub(1),
+        Op::Gt => v.wrapping_add(1),
+    }
+}
+
+/// Up to [`MAX_PROBES`] `seccomp_data` values where `policy` and a program compiled from it are most
+/// likely to disagree, chosen with `seed`: foreign architectures; the x32 edges; a sample of table
+/// numbers and of numbers below 1024; for up to [`RULES_IN_DEPTH`] rules, their number and neighbours with
+/// all-zero and all-one arguments and, for conditional rules, a vector satisfying each alternative and
+/// its single-argument variations over the boundary values of the rule's constants; and mixtures of the
+/// policy's constants.
+pub fn probes<const R: usize, const C: usize>(policy: &Policy<R, C>, seed: u64) -> Vec<SeccompData> {
+    let mut rng = Rng::new(seed);
+    let arch = policy.arch();
+    let audit = arch.audit();
+    let mut out = Vec::with_capacity(MAX_PROBES);
+    let call = |nr: u32, args: [u64; 6]| SeccompData {
+        nr: nr as i32,
+        arch: audit,
+        instruction_pointer: 0,
+        args,
+    };
+    let first_rule = policy.rule(0).map_or(0, |rule| rule.nr());
+    for foreign in [
+        0,
+        audit ^ 1,
+        audit ^ 0x8000_0000,
+        abi::AUDIT_ARCH_I386,
+        abi::AUDIT_ARCH_AARCH64,
+    ] {
+        if foreign != audit {
+            for nr in [0, first_rule] {
+                out.push(SeccompData {
+                    arch: foreign,
+                    ..call(nr, [0; 6])
                 });
             }
         }
     }
-    for data in sweep.iter().chain(extra) {
+    for nr in [
+        0x3fff_ffff,
+        0x4000_0000,
+        0x4000_0001,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+    ] {
+        out.push(call(nr, [0; 6]));
+    }
+    let table = arch.syscalls();
+    let table_len = table.iter().count() as u64;
+    for _ in 0..24 {
+        let index = rng.below(table_len) as usize;
+        if let Some((_, nr)) = table.iter().nth(index) {
+            out.push(call(nr, [0; 6]));
+            out.push(call(nr, [u64::MAX; 6]));
+            if rng.below(4) == 0 {
+                out.push(call(nr | abi::X32_SYSCALL_BIT, [0; 6]));
+            }
+        }
+        out.push(call(rng.below(1024) as u32, [0; 6]));
+    }
+
+    // The rules looked at in depth: all of them when few, else a window chosen by the seed.
+    let rules = policy.len();
+    let offset = if rules > RULES_IN_DEPTH {
+        rng.below(rules as u64) as usize
+    } else {
+        0
+    };
+    let mut constants: Vec<u64> = EDGES.to_vec();
+    for index in (0..rules.min(RULES_IN_DEPTH)).map(|i| (offset + i) % rules.max(1)) {
+        let Some(rule) = policy.rule(index) else { continue };
+        let nr = rule.nr();
+        for probe_nr in [nr, nr.wrapping_sub(1), nr.wrapping_add(1)] {
+            out.push(call(probe_nr, [0; 6]));
+            out.push(call(probe_nr, [u64::MAX; 6]));
+        }
+        for conjunction in rule.alternatives().take(3) {
+            let mut base = [0u64; 6];
+            for comparison in conjunction {
+                base[usize::from(comparison.arg())] = satisfying(comparison);
+            }
+            out.push(call(nr, base));
+            for comparison in conjunction.iter().take(3) {
+                let arg = usize::from(comparison.arg());
+                for value in boundaries(comparison) {
+                    constants.push(value);
+                    let mut args = base;
+                    args[arg] = value;
+                    out.push(call(nr, args));
+                }
+            }
+        }
+    }
+    // Mixtures of the constants on the rules' numbers (and on a table number when there are no rules).
+    let mixtures_end = (out.len() + 32).min(MAX_PROBES);
+    while out.len() < mixtures_end {
+        let nr = match policy.rule(rng.below(rules as u64) as usize) {
+            Some(rule) => rule.nr(),
+            None => 0,
+        };
+        let mut args = [0u64; 6];
+        for arg in &mut args {
+            *arg = constants[rng.below(constants.len() as u64) as usize];
+        }
+        out.push(call(nr, args));
+    }
+    out.truncate(MAX_PROBES);
+    out
+}
+
+/// Checks that `insns` validates and decides like `policy`'s reference semantics on [`probes`] chosen
+/// with `seed` and on each of `extra`. Any disagreement is a crash that shows the input and the policy.
+pub fn check_program<const R: usize, const C: usize>(
+    policy: &Policy<R, C>,
+    insns: &[SockFilter],
+    extra: &[SeccompData],
+    seed: u64,
+    what: &str,
+) {
+    let program = validate(insns)
+        .unwrap_or_else(|e| panic!("{what}: the compiled program does not validate: {e}\npolicy:\n{policy}"));
+    for data in probes(policy, seed).iter().chain(extra) {
         let expected = policy.evaluate(data);
         let actual = emulate(&program, data).action;
         assert_eq!(

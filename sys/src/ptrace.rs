@@ -8,7 +8,7 @@
 //!
 //! # Safety
 //!
-//! The one raw call is `ptrace(2)` in [`ptrace`]. Its requests here either take no pointer
+//! The one raw call is `ptrace(2)` in `ptrace`. Its requests here either take no pointer
 //! (`SEIZE`, `INTERRUPT`, `DETACH` with a signal number) or, for `PTRACE_SECCOMP_GET_FILTER`, a pointer to a
 //! buffer of [`BPF_MAXINSNS`] instructions: the kernel writes one filter there, and no filter is longer than
 //! that (the kernel refuses longer ones at installation), so the write always fits.

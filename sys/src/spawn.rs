@@ -34,6 +34,24 @@
 //!
 //! Works since Linux 5.0 (the listener); needs nothing newer. The child is async-signal-safe: it makes raw
 //! syscalls only, touches only memory prepared before the fork, and never allocates or unwinds.
+//!
+//! # Safety
+//!
+//! The module's `unsafe` is of four kinds, each argued where it is used:
+//! - **The fork** (`clone(CLONE_FILES | SIGCHLD)`, which rustix does not offer): the child runs on a copy of
+//!   the address space with the parent's fd table, so it may only run `child_main`, which makes raw
+//!   syscalls on memory prepared before the clone (the shared page, the borrowed [`Exec`] and
+//!   [`Confinement`]), never allocates, locks or unwinds, closes no fd it did not create, and ends in
+//!   `execve` or `exit_group`.
+//! - **The shared page**: rustix's `mmap_anonymous` of one `MAP_SHARED` page that aliases nothing, read
+//!   as a `Shared` of atomics (all-zero is valid for each) for as long as the owning `SharedPage` lives, and
+//!   unmapped exactly once in its `Drop`.
+//! - **Raw syscalls rustix lacks**: `rt_sigaction` (from `struct sigaction` values that live across the
+//!   call, installing only `SIG_DFL`, `SIG_IGN` or a disposition the kernel handed back, so no foreign code
+//!   can run), `execve` (from `CStr`s and `CStrArray`s, null-terminated by construction) and
+//!   `exit_group`/`exit` (no pointers).
+//! - **The listener fd** the child published: a number in the shared table that the child forgot without
+//!   closing, so the parent's `OwnedFd` becomes its only owner.
 #![allow(unsafe_code)]
 
 use crate::flags::FilterFlags;
@@ -254,21 +272,19 @@ struct SharedPage {
 
 impl SharedPage {
     fn new() -> Result<SharedPage, Errno> {
+        use rustix::mm::{MapFlags, ProtFlags};
         // SAFETY: an anonymous mapping at a kernel-chosen address changes no existing memory; the result is
         // a fresh zero-filled page owned by this value and unmapped once in Drop.
         let addr = unsafe {
-            raw::syscall6(
-                uapi::__NR_mmap,
-                0,
+            rustix::mm::mmap_anonymous(
+                ptr::null_mut(),
                 SHARED_LEN,
-                (uapi::PROT_READ | uapi::PROT_WRITE) as usize,
-                (uapi::MAP_SHARED | uapi::MAP_ANONYMOUS) as usize,
-                usize::MAX, // fd -1
-                0,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED,
             )
         }?;
         Ok(SharedPage {
-            addr: addr as *mut Shared,
+            addr: addr.cast::<Shared>(),
         })
     }
 
@@ -283,7 +299,7 @@ impl SharedPage {
 impl Drop for SharedPage {
     fn drop(&mut self) {
         // SAFETY: the mapping was created by `new` with this length and nothing borrows it any more.
-        let _ = unsafe { raw::syscall3(uapi::__NR_munmap, self.addr as usize, SHARED_LEN, 0) };
+        let _ = unsafe { rustix::mm::munmap(self.addr.cast(), SHARED_LEN) };
     }
 }
 
@@ -316,14 +332,12 @@ fn sigaction(signal: u32, new: &KernelSigaction, old: Option<&mut KernelSigactio
     // is null); both are live for the call, and the mask size is the kernel's 64-bit sigset. Installing
     // SIG_DFL, SIG_IGN or a disposition read back from the kernel cannot run foreign code.
     unsafe {
-        raw::syscall6(
+        raw::syscall4(
             uapi::__NR_rt_sigaction,
             signal as usize,
             ptr::from_ref(new) as usize,
             old as usize,
             8,
-            0,
-            0,
         )
     }
     .map(drop)

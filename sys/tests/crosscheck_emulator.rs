@@ -180,7 +180,7 @@ extern "C" fn probe_thread(arg: usize) {
         let [a0, a1, a2, a3, a4, a5] = probe.args.map(|arg| arg as usize);
         // SAFETY: the probed syscalls (getppid, getuid, numbers no kernel defines) take no pointers and
         // change nothing, whatever their arguments.
-        let result = unsafe { seccomp_sys::raw::syscall6(probe.nr, a0, a1, a2, a3, a4, a5) };
+        let result = unsafe { common::raw::syscall6(probe.nr, a0, a1, a2, a3, a4, a5) };
         shared.set(RESULTS + index, common::encode(result));
         shared.set(DONE, index as i64 + 1);
     }

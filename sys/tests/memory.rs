@@ -37,13 +37,11 @@ fn openat_child_with_hole(
         for (index, &path) in paths.iter().enumerate() {
             // SAFETY: openat only reads the path (the supervisor answers it; it never really runs).
             let result = unsafe {
-                seccomp_sys::raw::syscall6(
+                seccomp_sys::raw::syscall4(
                     nr::__NR_openat,
                     nr::AT_FDCWD as usize,
                     path,
                     nr::O_RDONLY as usize,
-                    0,
-                    0,
                     0,
                 )
             };

@@ -25,9 +25,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask bench-notify [--iterations N] [--round N] [--warmup N] \
-                     [--timeout SECS] [--only NAME,...] [--json FILE] [--svg FILE]";
-
 /// The machine facts printed with the table and written to the JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Machine {
@@ -84,49 +81,38 @@ fn processor_count(cpuinfo: &str) -> usize {
         .count()
 }
 
+/// The task's flags.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask bench-notify",
+    about = "Notification round-trip benchmark vs ptrace and a futex lower bound (runs bench-notify/ in release)."
+)]
 struct Options {
+    /// Timed calls per configuration, over all its rounds.
+    #[arg(long, value_name = "N", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     iterations: u64,
+    /// Timed calls per round (the configurations are interleaved round by round).
+    #[arg(long, value_name = "N", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
     round: u64,
+    /// Untimed calls before the timed ones of each round.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     warmup: u64,
+    /// Seconds one configuration may take.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// Only these configurations (comma-separated names).
+    #[arg(long, value_name = "NAME,...")]
     only: Option<String>,
+    /// Also write the results as JSON.
+    #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also draw the results as an SVG chart.
+    #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        iterations: 20_000,
-        round: 2_000,
-        warmup: 200,
-        timeout: 60,
-        only: None,
-        json: None,
-        svg: None,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
-        let mut number = || {
-            let text = value()?;
-            text.parse::<u64>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("{arg} {text}: expected a positive whole number"))
-        };
-        match arg.as_str() {
-            "--iterations" => options.iterations = number()?,
-            "--round" => options.round = number()?,
-            "--warmup" => options.warmup = number()?,
-            "--timeout" => options.timeout = number()?,
-            "--only" => options.only = Some(value()?.clone()),
-            "--json" => options.json = Some(value()?.into()),
-            "--svg" => options.svg = Some(value()?.into()),
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
-        }
-    }
-    Ok(options)
+    util::parse_task_args("bench-notify", args)
 }
 
 fn target_dir() -> PathBuf {

@@ -27,6 +27,18 @@ const TEST_PACKAGES: [(&str, &str); 6] = [
 ];
 
 /// Which of the slow steps to run.
+#[derive(Clone, Copy, Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask ci",
+    about = "Every check CI runs, in order, stopping at the first failure (.ci/run calls exactly this)."
+)]
+struct Options {
+    /// Skip the real-kernel runs under qemu-system (a quicker local pass; says visibly what it skipped).
+    #[arg(long)]
+    no_vm: bool,
+}
+
+/// Which of the slow steps to run.
 #[derive(Clone, Copy, Debug)]
 struct Steps {
     /// The real-kernel runs under qemu-system (aarch64 6.1 and 6.12, x86_64 6.1).
@@ -56,6 +68,13 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     step("cargo test");
     exec(cargo().args(["test", "--workspace"]))?;
 
+    step("cargo doc --workspace --no-deps without warnings (RUSTDOCFLAGS=-D warnings)");
+    exec(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+
     step("core builds for x86_64-unknown-none (no_std, no allocator)");
     exec(cargo().args(["build", "-p", "seccomp-core", "--target", "x86_64-unknown-none"]))?;
 
@@ -67,7 +86,7 @@ fn run_ci(steps: Steps) -> Result<(), String> {
     );
     crate::launcher::run(&[])?;
 
-    step("fuzz smoke: every cargo-fuzz target for 30 s (cargo xtask fuzz)");
+    step("fuzz smoke: every cargo-fuzz target for 25 s (cargo xtask fuzz)");
     crate::fuzz::ci_smoke()?;
 
     if steps.vm {
@@ -82,14 +101,8 @@ fn run_ci(steps: Steps) -> Result<(), String> {
 /// Entry point from `main`: `cargo xtask ci [--no-vm]`. CI runs everything; `--no-vm` is for a quicker
 /// local pass and says visibly what it skipped.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let mut steps = Steps { vm: true };
-    for arg in args {
-        match arg.as_str() {
-            "--no-vm" => steps.vm = false,
-            other => return Err(format!("ci: unexpected argument `{other}` (expected --no-vm)")),
-        }
-    }
-    run_ci(steps)
+    let options: Options = crate::util::parse_task_args("ci", args)?;
+    run_ci(Steps { vm: !options.no_vm })
 }
 
 fn step(what: &str) {

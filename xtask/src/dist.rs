@@ -19,11 +19,17 @@ use std::process::Command;
 /// The size budget for each binary.
 const MAX_BYTES: u64 = 1024 * 1024;
 
+/// The task takes no flags (clap still gives it `--help` and a clear error for anything else).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask dist",
+    about = "Static musl seccompctl binaries for x86_64 and aarch64 in target/dist (at most 1 MiB each)."
+)]
+struct DistOptions {}
+
 /// Builds every target and copies the binaries to `target/dist/seccompctl-<arch>`.
 pub fn run(args: &[String]) -> Result<(), String> {
-    if let Some(arg) = args.first() {
-        return Err(format!("dist: unexpected argument `{arg}`"));
-    }
+    let DistOptions {} = crate::util::parse_task_args("dist", args)?;
     let out_dir = workspace_root().join("target/dist");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     for arch in [Arch::X86_64, Arch::Aarch64] {

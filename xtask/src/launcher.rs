@@ -18,10 +18,9 @@
 
 use crate::util::{cargo, exec, workspace_root};
 use crate::vm::arch::{Arch, Suite};
+use crate::vm::initramfs::{self, GuestFile};
 use crate::vm::summary::Report;
-use crate::vm::{build, cpio, kernel, plan, qemu, setup};
-use std::fs::File;
-use std::io::BufWriter;
+use crate::vm::{build, kernel, plan, qemu, setup};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,17 +35,21 @@ const VM_TIMEOUT: Duration = Duration::from_secs(300);
 /// Each step of the plan.
 const STEP_TIMEOUT: u64 = 60;
 
+/// The task's flags.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask launcher",
+    about = "Static no-libc seccomp-launcher for x86_64 and aarch64 in target/dist, checked and tested."
+)]
+struct LauncherOptions {
+    /// Also run the launcher on real kernels under qemu-system.
+    #[arg(long)]
+    vm: bool,
+}
+
 /// Entry point from `main`.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let vm = match args {
-        [] => false,
-        [flag] if flag == "--vm" => true,
-        [other, ..] => {
-            return Err(format!(
-                "launcher: unexpected argument `{other}` (the only option is --vm)"
-            ));
-        }
-    };
+    let LauncherOptions { vm } = crate::util::parse_task_args("launcher", args)?;
     exec(cargo().args([
         "clippy",
         "--package",
@@ -256,25 +259,13 @@ fn run_in_vm(arch: Arch, launcher: &Path) -> Result<(), String> {
 }
 
 /// Writes the guest's initramfs: mount points, `/bin/cat -> /init`, the plan and `files` (guest path
-/// without the leading `/`, host file).
+/// without the leading `/`, host file), with the one initramfs writer vm-test uses.
 fn write_initramfs(path: &Path, files: &[(&str, PathBuf)], steps: &[plan::Step]) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let file = File::create(path).map_err(io)?;
-    let mut writer = cpio::Writer::new(BufWriter::new(file));
-    for dir in ["dev", "proc", "sys", "bin"] {
-        writer.dir(dir, 0o755).map_err(io)?;
-    }
-    writer.dir("tmp", 0o1777).map_err(io)?;
-    writer.symlink("bin/cat", "/init").map_err(io)?;
-    writer
-        .file("vm-plan", 0o644, plan::render(steps)?.as_bytes())
-        .map_err(io)?;
-    for (name, source) in files {
-        let data = std::fs::read(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
-        writer.file(name, 0o755, &data).map_err(io)?;
-    }
-    writer.finish().map_err(io)?;
-    Ok(())
+    let files: Vec<GuestFile> = files
+        .iter()
+        .map(|(name, source)| GuestFile::program(name, source.clone()))
+        .collect();
+    initramfs::write(path, &["dev", "proc", "sys", "bin"], &files, steps)
 }
 
 #[cfg(test)]

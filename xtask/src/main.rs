@@ -29,7 +29,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "fuzz",
-        "run the cargo-fuzz targets [--seconds N (30)] [--target T] [--no-sanitizer]; runs, exec/s, coverage",
+        "run the cargo-fuzz targets [--seconds N (30)] [--target T] [--no-sanitizer] [--long [--jobs J]] [--coverage]",
     ),
     (
         "launcher",

@@ -94,3 +94,16 @@ fn is_executable(path: &Path) -> bool {
     path.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
+
+/// Parses a task's arguments with its clap definition. `--help` prints the task's help and exits 0; any
+/// other problem is the error message clap would print (usage included), for `main` to report.
+pub fn parse_task_args<T: clap::Parser>(task: &str, args: &[String]) -> Result<T, String> {
+    let argv = std::iter::once(format!("cargo xtask {task}")).chain(args.iter().cloned());
+    T::try_parse_from(argv).map_err(|error| match error.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            std::process::exit(0)
+        }
+        _ => error.render().to_string().trim_end().to_owned(),
+    })
+}

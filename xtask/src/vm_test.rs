@@ -10,11 +10,10 @@
 
 use crate::util::workspace_root;
 use crate::vm::arch::{Arch, KernelChoice, Suite};
+use crate::vm::initramfs::{self, Contents, GuestFile};
 use crate::vm::summary::Report;
-use crate::vm::{build, cpio, kernel, plan, qemu, setup};
+use crate::vm::{build, kernel, plan, qemu, setup};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -60,16 +59,11 @@ struct Outcome {
 
 /// Entry point from `main`: parses the options and runs one configuration (or, with `--all`, the CI set).
 pub fn run(args: &[String]) -> Result<(), String> {
-    if args.iter().any(|a| a == "--all") {
-        return match args {
-            [_] => run_all_for_ci(),
-            [a, b] if (a == "--all" && b == "--no-cli") || (a == "--no-cli" && b == "--all") => {
-                run_all(false)
-            }
-            _ => Err("vm-test: --all takes no other option than --no-cli".to_owned()),
-        };
+    let flags: Flags = crate::util::parse_task_args("vm-test", args)?;
+    if flags.all {
+        return run_all(cli_present() && !flags.no_cli);
     }
-    let options = parse_args(args, &default_packages(&workspace_root()), cli_present())?;
+    let options = options_from(flags, &default_packages(&workspace_root()), cli_present())?;
     let outcome = run_one(&options)?;
     print_outcome(&options, &outcome);
     verdict(&options, &outcome)
@@ -135,61 +129,61 @@ fn cli_present() -> bool {
     workspace_root().join("cli/Cargo.toml").is_file()
 }
 
-/// Parses `--arch A [--kernel K] [--package P]... [--timeout SECS] [--no-cli]`; `cli` is the default
-/// for `--no-cli`'s absence.
-pub fn parse_args(args: &[String], default_packages: &[String], cli: bool) -> Result<Options, String> {
-    let mut arch = None;
-    let mut kernel = KernelChoice::Debian(Suite::Bookworm);
-    let mut packages = Vec::new();
-    let mut timeout = DEFAULT_TIMEOUT;
-    let mut cli = cli;
-    let mut iter = args.iter();
-    while let Some(flag) = iter.next() {
-        let (name, inline) = match flag.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (flag.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
-                .ok_or(format!("vm-test: {name} needs a value"))
-        };
-        match name {
-            "--arch" => arch = Some(Arch::parse(&value()?)?),
-            "--kernel" => kernel = KernelChoice::parse(&value()?)?,
-            "--package" | "-p" => packages.push(value()?),
-            "--no-cli" if inline.is_none() => cli = false,
-            "--timeout" => {
-                let text = value()?;
-                match text.parse::<u64>() {
-                    Ok(secs) if secs >= 30 => timeout = Duration::from_secs(secs),
-                    _ => {
-                        return Err(format!(
-                            "vm-test: --timeout `{text}` is not a number of seconds >= 30"
-                        ));
-                    }
-                }
-            }
-            other => {
-                return Err(format!(
-                    "vm-test: unexpected argument `{other}`; usage: cargo xtask vm-test --arch aarch64|x86_64 \
-                     [--kernel bookworm|trixie|PATH] [--package P]... [--timeout SECS] [--no-cli] | --all [--no-cli]"
-                ));
-            }
-        }
-    }
-    let arch = arch.ok_or("vm-test: --arch aarch64|x86_64 is required (or --all)")?;
-    if packages.is_empty() {
-        packages = default_packages.to_vec();
-    }
+/// The task's flags.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask vm-test",
+    about = "Runs the test binaries on real Linux kernels under qemu-system."
+)]
+pub struct Flags {
+    /// The guest architecture: aarch64 (arm64) or x86_64 (amd64).
+    #[arg(long, value_name = "A", value_parser = Arch::parse, required_unless_present = "all")]
+    arch: Option<Arch>,
+    /// The kernel: a Debian suite (bookworm: 6.1, trixie: 6.12) or the path of a kernel image.
+    #[arg(long, value_name = "K", value_parser = KernelChoice::parse, conflicts_with = "all")]
+    kernel: Option<KernelChoice>,
+    /// A package whose test executables run in the guest (repeatable; default: seccomp-sys).
+    #[arg(long = "package", short = 'p', value_name = "P", conflicts_with = "all")]
+    packages: Vec<String>,
+    /// The limit for the whole boot in seconds (at least 30); each step gets two thirds of it.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(30..),
+          conflicts_with = "all")]
+    timeout: Option<u64>,
+    /// Skip the CLI build and its smoke steps.
+    #[arg(long)]
+    no_cli: bool,
+    /// The configurations CI runs: aarch64 6.1 and 6.12, x86_64 6.1.
+    #[arg(long, conflicts_with = "arch")]
+    all: bool,
+}
+
+/// The options of one run from the flags; `cli` is the default for `--no-cli`'s absence.
+fn options_from(flags: Flags, default_packages: &[String], cli: bool) -> Result<Options, String> {
+    let arch = flags
+        .arch
+        .ok_or("vm-test: --arch aarch64|x86_64 is required (or --all)")?;
+    let packages = if flags.packages.is_empty() {
+        default_packages.to_vec()
+    } else {
+        flags.packages
+    };
     Ok(Options {
         arch,
-        kernel,
+        kernel: flags.kernel.unwrap_or(KernelChoice::Debian(Suite::Bookworm)),
         packages,
-        timeout,
-        cli,
+        timeout: flags.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        cli: cli && !flags.no_cli,
     })
+}
+
+/// Parses `--arch A [--kernel K] [--package P]... [--timeout SECS] [--no-cli]` into one run's options.
+#[cfg(test)]
+fn parse_args(args: &[String], default_packages: &[String], cli: bool) -> Result<Options, String> {
+    let flags: Flags = crate::util::parse_task_args("vm-test", args)?;
+    if flags.all {
+        return Err("vm-test: --all runs several configurations, not one".to_owned());
+    }
+    options_from(flags, default_packages, cli)
 }
 
 /// Where vm-test keeps kernels, initramfs images and console logs.
@@ -255,31 +249,6 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
         downloaded,
         timings,
     })
-}
-
-/// A file to put into the initramfs: its path inside (without the leading `/`), mode and contents.
-struct GuestFile {
-    name: String,
-    mode: u32,
-    contents: Contents,
-}
-
-/// Where a guest file's bytes come from.
-enum Contents {
-    /// A file on the host (an executable cargo built).
-    Host(PathBuf),
-    /// Bytes written by vm-test itself (policies for the smoke test).
-    Inline(Vec<u8>),
-}
-
-impl GuestFile {
-    fn program(name: &str, source: PathBuf) -> Self {
-        Self {
-            name: name.to_owned(),
-            mode: 0o755,
-            contents: Contents::Host(source),
-        }
-    }
 }
 
 /// Builds the init, the test executables and (if present) the CLI for `arch`, and the plan that runs them.
@@ -434,31 +403,13 @@ fn step_name(artifact: &build::Artifact) -> String {
     }
 }
 
+/// The directories of the vm-test image: the mount points, `/t` (the test executables), `/bin` and the
+/// smoke test's policies under `/etc/vm-smoke`.
+const IMAGE_DIRS: [&str; 7] = ["dev", "proc", "sys", "t", "bin", "etc", "etc/vm-smoke"];
+
 /// Writes the initramfs: the standard mount points, `/init`, `/vm-plan` and the guest files.
 fn write_initramfs(path: &Path, files: &[GuestFile], steps: &[plan::Step]) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let file = File::create(path).map_err(io)?;
-    let mut writer = cpio::Writer::new(BufWriter::new(file));
-    for dir in ["dev", "proc", "sys", "t", "bin", "etc", "etc/vm-smoke"] {
-        writer.dir(dir, 0o755).map_err(io)?;
-    }
-    writer.dir("tmp", 0o1777).map_err(io)?;
-    // The init doubles as cat(1), for tests that exec a well-known program.
-    writer.symlink("bin/cat", "/init").map_err(io)?;
-    writer
-        .file("vm-plan", 0o644, plan::render(steps)?.as_bytes())
-        .map_err(io)?;
-    for file in files {
-        let data = match &file.contents {
-            Contents::Host(source) => {
-                std::fs::read(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?
-            }
-            Contents::Inline(bytes) => bytes.clone(),
-        };
-        writer.file(&file.name, file.mode, &data).map_err(io)?;
-    }
-    writer.finish().map_err(io)?;
-    Ok(())
+    initramfs::write(path, &IMAGE_DIRS, files, steps)
 }
 
 fn print_outcome(options: &Options, outcome: &Outcome) {
@@ -583,7 +534,7 @@ mod tests {
             let Contents::Inline(bytes) = &file.contents else {
                 panic!("{} is not inline", file.name)
             };
-            let value = crate::vm::json::parse(std::str::from_utf8(bytes).unwrap()).unwrap();
+            let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
             assert_eq!(
                 value.get("defaultAction").and_then(|v| v.as_str()),
                 Some("SCMP_ACT_ALLOW")
@@ -604,11 +555,8 @@ mod tests {
     fn rejects_missing_arch_bad_values_and_unknown_flags() {
         let defaults = args(&["x"]);
         assert!(parse_args(&[], &defaults, true).unwrap_err().contains("--arch"));
-        assert!(
-            parse_args(&args(&["--arch"]), &defaults, true)
-                .unwrap_err()
-                .contains("needs a value")
-        );
+        assert!(parse_args(&args(&["--arch"]), &defaults, true).is_err());
+        assert!(parse_args(&args(&["--all", "--arch", "x86_64"]), &defaults, true).is_err());
         assert!(parse_args(&args(&["--arch", "aarch64", "--timeout", "5"]), &defaults, true).is_err());
         assert!(parse_args(&args(&["--arch", "aarch64", "--kernel", "sid"]), &defaults, true).is_err());
         assert!(

@@ -283,32 +283,22 @@ impl<'s> Line<'s> {
         Some((rest.get(..len).unwrap_or_default(), start))
     }
 
-    /// A decimal or `0x` number no larger than `max`.
+    /// A number no larger than `max`, read by the crate's one number reader (`crate::number`: decimal or
+    /// `0x` hexadecimal, `_` between digits).
     fn number(&mut self, max: u64, what: &'static str) -> Result<u64, AsmError> {
+        use crate::number::{self, NumberError};
         self.skip_ws();
         let start = self.pos;
         let rest = self.rest();
-        let (digits, radix, skip) = match rest.get(..2) {
-            Some(prefix) if prefix.eq_ignore_ascii_case("0x") => (rest.get(2..).unwrap_or_default(), 16, 2),
-            _ => (rest, 10, 0),
+        let len = number::word_len(rest);
+        let value = match number::parse(rest.get(..len).unwrap_or_default()) {
+            Ok(value) if value <= max => value,
+            Ok(_) | Err(NumberError::Overflow) => {
+                return Err(self.error_at(start, AsmErrorKind::NumberTooLarge { max }));
+            }
+            Err(NumberError::Invalid) => return Err(self.expected(what)),
         };
-        let len = digits
-            .bytes()
-            .position(|c| !(c as char).is_digit(radix))
-            .unwrap_or(digits.len());
-        if len == 0 {
-            return Err(self.expected(what));
-        }
-        let mut value: u64 = 0;
-        for c in digits.bytes().take(len) {
-            let digit = (c as char).to_digit(radix).unwrap_or(0) as u64;
-            value = value
-                .checked_mul(radix as u64)
-                .and_then(|v| v.checked_add(digit))
-                .filter(|v| *v <= max)
-                .ok_or(self.error_at(start, AsmErrorKind::NumberTooLarge { max }))?;
-        }
-        self.pos += skip + len;
+        self.pos += len;
         if self.peek().is_some_and(is_ident) {
             return Err(self.expected(what));
         }

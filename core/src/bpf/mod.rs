@@ -6,7 +6,8 @@
 //!
 //! The stages, one module each: [`builder`] (emit code with labels) → [`validate`](mod@validate) (the kernel's checks) →
 //! [`emulate`](mod@emulate) (run it) and [`cache`] (what the kernel's action cache makes free); [`raw`] reads and writes
-//! the binary form, [`disasm`] and [`asm`] the text form; [`generate`] makes test programs.
+//! the binary form, [`disasm`] and [`asm`] the text form; `generate` (behind the `generate` feature, for tests,
+//! fuzzing and the xtask) makes test programs.
 
 pub mod asm;
 pub mod budget;
@@ -14,6 +15,7 @@ pub mod builder;
 pub mod cache;
 pub mod disasm;
 pub mod emulate;
+#[cfg(feature = "generate")]
 pub mod generate;
 pub mod insn;
 mod program;

@@ -19,7 +19,7 @@
 //! that order, and the instruction where it trips. It runs in linear time and needs no allocation (the
 //! scratch-memory pass keeps 8 KiB of masks on the stack).
 //!
-//! [`validate_stack_budget`] models the other install-time limit, `MAX_INSNS_PER_PATH` (`ENOMEM`).
+//! [`check_stack_budget`](super::check_stack_budget) models the other install-time limit, `MAX_INSNS_PER_PATH` (`ENOMEM`).
 
 use super::Validated;
 use super::insn::*;

@@ -714,11 +714,3 @@ impl<'p> DoubleEndedIterator for Alternatives<'p> {
 }
 
 impl ExactSizeIterator for Alternatives<'_> {}
-
-/// `policy.evaluate(data)`: the action the policy decides for a syscall, the reference semantics.
-pub fn evaluate<const RULES: usize, const CMPS: usize>(
-    policy: &Policy<RULES, CMPS>,
-    data: &SeccompData,
-) -> Action {
-    policy.evaluate(data)
-}

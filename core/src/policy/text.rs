@@ -243,26 +243,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Parses an unsigned number word: decimal or `0x` hexadecimal, `_` allowed between digits.
+/// Parses an unsigned number word with the crate's one number reader (`crate::number`).
 fn parse_unsigned(word: &str) -> Option<u64> {
-    let (digits, radix) = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
-        Some(hex) => (hex, 16),
-        None => (word, 10),
-    };
-    if !digits.bytes().next().is_some_and(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut value: u64 = 0;
-    for byte in digits.bytes() {
-        if byte == b'_' {
-            continue;
-        }
-        let digit = char::from(byte).to_digit(radix)?;
-        value = value
-            .checked_mul(u64::from(radix))?
-            .checked_add(u64::from(digit))?;
-    }
-    Some(value)
+    crate::number::parse(word).ok()
 }
 
 /// Parses a constant of a comparison at the cursor: an optional `-` and an unsigned number, giving the

@@ -76,14 +76,27 @@ pub unsafe fn syscall3(nr: u32, a0: usize, a1: usize, a2: usize) -> Result<usize
     check(unsafe { arch::syscall3(nr as usize, a0, a1, a2) })
 }
 
-/// Makes system call `nr` with six arguments (unused ones should be 0).
+/// Makes system call `nr` with four arguments (unused ones should be 0): enough for `rt_sigaction(2)`,
+/// `ptrace(2)`, `openat(2)` and the other calls tests and tools make by hand.
+///
+/// # Safety
+///
+/// As for [`syscall0`]; in addition every pointer argument must be valid for the access the call makes.
+#[inline]
+pub unsafe fn syscall4(nr: u32, a0: usize, a1: usize, a2: usize, a3: usize) -> Result<usize, Errno> {
+    // SAFETY: forwarded from the caller; the two unused argument registers are 0.
+    check(unsafe { arch::syscall6(nr as usize, a0, a1, a2, a3, 0, 0) })
+}
+
+/// Makes system call `nr` with six arguments, for the typed wrappers of this crate (`process_vm_readv`,
+/// `clone`, `ptrace`); not public: callers outside the crate get the typed calls or [`syscall4`].
 ///
 /// # Safety
 ///
 /// As for [`syscall0`]; in addition every pointer argument must be valid for the access the call makes.
 #[inline]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn syscall6(
+pub(crate) unsafe fn syscall6(
     nr: u32,
     a0: usize,
     a1: usize,

@@ -106,7 +106,7 @@ pub fn crash() -> ! {
 /// errno does not leave the child running on, it ends it through [`crash`].
 pub fn die(code: i32) -> ! {
     // SAFETY: exit_group ends the process or, when a filter refuses it, changes nothing.
-    let _ = unsafe { seccomp_sys::raw::syscall6(nr::__NR_exit_group, code as usize, 0, 0, 0, 0, 0) };
+    let _ = unsafe { seccomp_sys::raw::syscall3(nr::__NR_exit_group, code as usize, 0, 0) };
     crash()
 }
 
@@ -115,7 +115,7 @@ pub fn die(code: i32) -> ! {
 pub fn end_thread() -> ! {
     // SAFETY: exit ends the calling raw thread (its stack is owned by the creator, who only reuses it after
     // the join) or, when a filter refuses it, changes nothing.
-    let _ = unsafe { seccomp_sys::raw::syscall6(nr::__NR_exit, 0, 0, 0, 0, 0, 0) };
+    let _ = unsafe { seccomp_sys::raw::syscall3(nr::__NR_exit, 0, 0, 0) };
     crash()
 }
 
@@ -191,14 +191,12 @@ pub fn record_traps(shared: &Shared) -> Result<usize, rustix::io::Errno> {
     // SAFETY: rt_sigaction reads one struct sigaction from a live local and writes nothing (null old
     // action); sigsetsize is 8 on both architectures. The handler never returns into interrupted code.
     unsafe {
-        seccomp_sys::raw::syscall6(
+        seccomp_sys::raw::syscall4(
             nr::__NR_rt_sigaction,
             nr::SIGSYS as usize,
             (&raw const action) as usize,
             0,
             8,
-            0,
-            0,
         )
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod crosscheck;
 pub mod filters;
+pub mod raw;
 pub mod signals;
 pub mod thread;
 

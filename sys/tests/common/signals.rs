@@ -76,14 +76,12 @@ fn sigaction(signal: u32, handler: usize, flags: u64) -> Result<usize, rustix::i
     // SAFETY: rt_sigaction reads one struct sigaction from a live local and writes nothing (null old
     // action); sigsetsize is 8 on both architectures. The handlers never return into interrupted code.
     unsafe {
-        seccomp_sys::raw::syscall6(
+        seccomp_sys::raw::syscall4(
             nr::__NR_rt_sigaction,
             signal as usize,
             (&raw const action) as usize,
             0,
             8,
-            0,
-            0,
         )
     }
 }

@@ -1,4 +1,4 @@
-//! The `--json FILE` output, written by hand in one stable shape:
+//! The `--json FILE` output, in one stable shape:
 //!
 //! ```text
 //! {"machine": {"cpu": ..., "cores": ..., "kernel": ...},
@@ -7,64 +7,87 @@
 //!               "median_ns": ..., "p90_ns": ..., "p99_ns": ..., "max_ns": ...}]}
 //! ```
 //!
+//! serde_json writes every value (and escapes every string); this module only lays the document out: the
+//! machine on one line and one result per line, each object compact with a space after `:` and `,`.
 //! Only configurations that produced timings appear; failed ones are reported on the terminal.
 
 use super::Machine;
 use super::mechanisms::Config;
 use super::stats::Summary;
-use std::fmt::Write;
+use serde::Serialize;
+use std::io;
+
+/// The `machine` member.
+#[derive(Serialize)]
+struct MachineJson<'a> {
+    cpu: &'a str,
+    cores: usize,
+    kernel: &'a str,
+}
+
+/// One member of `results`, in the documented key order.
+#[derive(Serialize)]
+struct ResultJson<'a> {
+    name: String,
+    mechanism: &'a str,
+    cpu: &'a str,
+    sync_wakeup: bool,
+    #[serde(rename = "continue")]
+    continue_syscall: bool,
+    iterations: usize,
+    median_ns: u64,
+    p90_ns: u64,
+    p99_ns: u64,
+    max_ns: u64,
+}
+
+/// serde_json's compact layout with a space after every `:` and `,` of an object.
+struct Spaced;
+
+impl serde_json::ser::Formatter for Spaced {
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first { Ok(()) } else { writer.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
+/// One value on one line, laid out by [`Spaced`].
+fn line<T: Serialize>(value: &T) -> String {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, Spaced);
+    // Serializing these plain structs into memory cannot fail, and serde_json writes UTF-8.
+    let _ = value.serialize(&mut serializer);
+    String::from_utf8(bytes).unwrap_or_default()
+}
 
 /// The JSON document for `machine` and `results`, one result per line, ending with a newline.
 pub fn render(machine: &Machine, results: &[(Config, Summary)]) -> String {
-    let mut out = String::new();
-    // Writing to a String cannot fail.
-    let _ = writeln!(
-        out,
-        "{{\n  \"machine\": {{\"cpu\": {}, \"cores\": {}, \"kernel\": {}}},\n  \"results\": [",
-        string(&machine.cpu),
-        machine.cores,
-        string(&machine.kernel)
-    );
+    let machine = MachineJson {
+        cpu: &machine.cpu,
+        cores: machine.cores,
+        kernel: &machine.kernel,
+    };
+    let mut out = format!("{{\n  \"machine\": {},\n  \"results\": [\n", line(&machine));
     for (index, (config, summary)) in results.iter().enumerate() {
+        let result = ResultJson {
+            name: config.name(),
+            mechanism: config.mechanism.name(),
+            cpu: config.placement.name(),
+            sync_wakeup: config.sync_wakeup,
+            continue_syscall: config.continue_syscall,
+            iterations: summary.iterations,
+            median_ns: summary.median,
+            p90_ns: summary.p90,
+            p99_ns: summary.p99,
+            max_ns: summary.max,
+        };
         let comma = if index + 1 < results.len() { "," } else { "" };
-        let _ = writeln!(
-            out,
-            "    {{\"name\": {}, \"mechanism\": {}, \"cpu\": {}, \"sync_wakeup\": {}, \"continue\": {}, \
-             \"iterations\": {}, \"median_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"max_ns\": {}}}{comma}",
-            string(&config.name()),
-            string(config.mechanism.name()),
-            string(config.placement.name()),
-            config.sync_wakeup,
-            config.continue_syscall,
-            summary.iterations,
-            summary.median,
-            summary.p90,
-            summary.p99,
-            summary.max,
-        );
+        out.push_str(&format!("    {}{comma}\n", line(&result)));
     }
     out.push_str("  ]\n}\n");
-    out
-}
-
-/// `text` as a JSON string literal.
-fn string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 
@@ -164,7 +187,30 @@ mod tests {
     }
 
     #[test]
+    fn the_layout_is_byte_for_byte_the_one_the_hand_written_writer_produced() {
+        // The text the writer before serde_json produced for these inputs.
+        let expected = concat!(
+            "{\n",
+            "  \"machine\": {\"cpu\": \"AMD \\\"EPYC\\\"\\t7B13\\\\\", \"cores\": 2, \"kernel\": \"6.18.0\"},\n",
+            "  \"results\": [\n",
+            "    {\"name\": \"notify+sync/same\", \"mechanism\": \"notify\", \"cpu\": \"same\", \"sync_wakeup\": true, ",
+            "\"continue\": false, \"iterations\": 2000, \"median_ns\": 1700, \"p90_ns\": 1701, \"p99_ns\": 1702, ",
+            "\"max_ns\": 17000},\n",
+            "    {\"name\": \"futex/diff\", \"mechanism\": \"futex\", \"cpu\": \"diff\", \"sync_wakeup\": false, ",
+            "\"continue\": false, \"iterations\": 2000, \"median_ns\": 1600, \"p90_ns\": 1601, \"p99_ns\": 1602, ",
+            "\"max_ns\": 16000}\n",
+            "  ]\n",
+            "}\n",
+        );
+        assert_eq!(render(&machine(), &results()), expected);
+    }
+
+    #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(string("a\u{1}b\nc"), "\"a\\u0001b\\nc\"");
+        let machine = Machine {
+            cpu: "a\u{1}b\nc".to_owned(),
+            ..machine()
+        };
+        assert!(render(&machine, &[]).contains("\"cpu\": \"a\\u0001b\\nc\""));
     }
 }

@@ -5,8 +5,8 @@
 //! same target directory keep their flags. Executables are found from `--message-format=json`.
 
 use super::arch::Arch;
-use super::json::{self, Value};
 use crate::util::{cargo, describe};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -68,7 +68,8 @@ pub fn build(arch: Arch, args: &[&str]) -> Result<Vec<Artifact>, String> {
 pub fn artifacts(messages: &str) -> Result<Vec<Artifact>, String> {
     let mut found = Vec::new();
     for (index, line) in messages.lines().enumerate().filter(|(_, l)| l.starts_with('{')) {
-        let message = json::parse(line).map_err(|e| format!("cargo message line {}: {e}", index + 1))?;
+        let message: Value =
+            serde_json::from_str(line).map_err(|e| format!("cargo message line {}: {e}", index + 1))?;
         if message.get("reason").and_then(Value::as_str) != Some("compiler-artifact") {
             continue;
         }
@@ -127,7 +128,9 @@ pub fn package_name(id: &str) -> Option<String> {
 fn compiler_errors(messages: &str) -> String {
     let mut text = String::new();
     for line in messages.lines().filter(|l| l.starts_with('{')) {
-        let Ok(message) = json::parse(line) else { continue };
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         if message.get("reason").and_then(Value::as_str) != Some("compiler-message") {
             continue;
         }

@@ -4,15 +4,16 @@
 //! - [`kernel`]: fetches and caches Debian's kernel image through a private apt state;
 //! - [`build`]: builds static musl test executables, the init and the CLI, found from cargo's JSON;
 //! - [`plan`]: writes `/vm-plan`, the programs the guest init runs;
-//! - [`cpio`]: writes the initramfs (newc cpio);
+//! - [`cpio`]: the newc cpio format; [`initramfs`]: the guest image written with it (one writer for
+//!   vm-test and the launcher's VM run);
 //! - [`qemu`]: boots the guest and captures the serial console;
 //! - [`summary`]: parses the console into a verdict;
-//! - [`arch`]: what differs between aarch64 and x86_64; [`json`]: a small reader for cargo's messages.
+//! - [`arch`]: what differs between aarch64 and x86_64.
 
 pub mod arch;
 pub mod build;
 pub mod cpio;
-pub mod json;
+pub mod initramfs;
 pub mod kernel;
 pub mod plan;
 pub mod qemu;
