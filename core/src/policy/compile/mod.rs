@@ -38,10 +38,10 @@
 //!
 //! # Stages, one module each, in program order
 //!
-//! 1. [`normalize`]: rules sorted by syscall, each syscall's rules reduced to a group;
-//! 2. [`ranges`]: the number space cut into ranges of one outcome, weighed;
-//! 3. [`plan`]: comparisons planned as 32-bit word steps;
-//! 4. [`lower`]: the program written backwards through [`crate::bpf::Writer`].
+//! 1. `normalize`: rules sorted by syscall, each syscall's rules reduced to a group;
+//! 2. `ranges`: the number space cut into ranges of one outcome, weighed;
+//! 3. `plan`: comparisons planned as 32-bit word steps;
+//! 4. `lower`: the program written backwards through [`crate::bpf::Writer`].
 
 mod lower;
 mod normalize;
