@@ -1,5 +1,5 @@
 //! A forward program builder with typed labels, over caller storage: the front of the one
-//! [`Writer`](super::writer::Writer).
+//! [`Writer`].
 //!
 //! Code is recorded in order; jumps name a [`Label`] (or [`Target::Next`]) instead of an offset, and labels
 //! are bound to the position of the next recorded instruction. Classic BPF jumps only forward, so a jump to a
