@@ -1,4 +1,4 @@
-//! The builder: label resolution, trampolines for far branches (checked against a direct interpretation of
+//! The builder (the forward front of the writer): label resolution, trampolines for far branches (checked against a direct interpretation of
 //! the symbolic program, which has no offset limits), and its errors.
 
 use seccomp_core::abi::{self, SeccompData, SockFilter};
@@ -153,18 +153,20 @@ fn one_way(gap: usize) -> Vec<Op> {
     ops
 }
 
+/// The writer uses a target directly only when it stays in reach with two trampolines in between (at most
+/// 253 away), so that no decision is ever revised.
 #[test]
-fn branch_255_away_is_encoded_directly() {
-    let program = check_against_reference(&one_way(255), &[nr(1), nr(2)]);
-    assert_eq!(program.len(), 258);
-    assert_eq!(program[1], SockFilter::jump(JEQ, 1, 255, 0));
+fn branch_253_away_is_encoded_directly() {
+    let program = check_against_reference(&one_way(253), &[nr(1), nr(2)]);
+    assert_eq!(program.len(), 256);
+    assert_eq!(program[1], SockFilter::jump(JEQ, 1, 253, 0));
     assert!(program.iter().all(|insn| insn.code != JA), "no trampoline");
 }
 
 #[test]
-fn branch_256_away_gets_a_trampoline_right_after_it() {
-    let program = check_against_reference(&one_way(256), &[nr(1), nr(2)]);
-    assert_eq!(program.len(), 260);
+fn branch_254_away_gets_a_trampoline_right_after_it() {
+    let program = check_against_reference(&one_way(254), &[nr(1), nr(2)]);
+    assert_eq!(program.len(), 258);
     assert_eq!(
         program[1],
         SockFilter::jump(JEQ, 1, 0, 1),
@@ -172,8 +174,8 @@ fn branch_256_away_gets_a_trampoline_right_after_it() {
     );
     assert_eq!(
         program[2],
-        SockFilter::stmt(JA, 256),
-        "the trampoline reaches the target at 259"
+        SockFilter::stmt(JA, 254),
+        "the trampoline reaches the target at 257"
     );
     assert_eq!(program[3], SockFilter::ret(abi::RET_ERRNO | 1));
 }
@@ -185,8 +187,8 @@ fn branch_far_beyond_255_uses_the_32_bit_ja() {
 }
 
 #[test]
-fn a_trampoline_for_one_target_can_push_the_other_out_of_reach() {
-    // jt = 255 and jf = 256: the else trampoline moves the then target to 256, which needs one too.
+fn two_far_targets_get_one_trampoline_each_the_else_one_first() {
+    // jt = 255 and jf = 256: both out of reach, so both get a trampoline.
     let mut ops = vec![
         Op::Insn(SockFilter::load_data(0)),
         Op::Branch(JEQ, 1, Tgt::Label(0), Tgt::Label(1)),
@@ -197,16 +199,17 @@ fn a_trampoline_for_one_target_can_push_the_other_out_of_reach() {
     ops.push(Op::Bind(1));
     ops.push(Op::Insn(SockFilter::ret(abi::RET_ERRNO | 1)));
     let program = check_against_reference(&ops, &[nr(1), nr(2)]);
-    assert_eq!(program[1], SockFilter::jump(JEQ, 1, 0, 1));
-    assert_eq!(program[2], SockFilter::stmt(JA, 256), "to the ALLOW at 259");
-    assert_eq!(program[3], SockFilter::stmt(JA, 256), "to the ERRNO at 260");
+    assert_eq!(program[1], SockFilter::jump(JEQ, 1, 1, 0));
+    assert_eq!(program[2], SockFilter::stmt(JA, 257), "to the ERRNO at 260");
+    assert_eq!(program[3], SockFilter::stmt(JA, 255), "to the ALLOW at 259");
     assert_eq!(program.len(), 261);
 }
 
 #[test]
 fn a_later_trampoline_can_push_an_earlier_branch_out_of_reach() {
     // A's target starts exactly 255 away; B, between A and that target, needs a trampoline, which moves
-    // A's target to 256: the layout must run again and give A a trampoline too.
+    // A's target to 256. Written backwards, B and its trampoline exist when A is written, so A's distance
+    // is known and A gets its trampoline at once.
     let mut ops = vec![
         Op::Insn(SockFilter::load_data(0)),
         Op::Branch(JEQ, 1, Tgt::Label(0), Tgt::Next),

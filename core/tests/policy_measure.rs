@@ -6,7 +6,7 @@
 use seccomp_core::abi::{SeccompData, SockFilter};
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::{Validated, emulate, raw, validate};
-use seccomp_core::policy::{Compiler, Policy, verify_with};
+use seccomp_core::policy::{Compiler, Policy, Stats, verify_with};
 use std::time::Instant;
 
 const CONTAINER: &str = include_str!("../src/policy/testdata/container.policy");
@@ -61,7 +61,7 @@ fn container_profile_figures() {
         per_compile = per_compile.min(start.elapsed() / 100);
     }
     let compiled = compiler.compile(&policy, &mut buf).expect("compiles");
-    let stats = compiled.stats();
+    let stats = Stats::measure(&compiled.program(), compiled.arch());
     let (mean, max) = (stats.executed_mean(), stats.executed_max);
     let bound = (compiled.ranges() as f64).log2().ceil() + 3.0;
     println!(
@@ -75,8 +75,8 @@ fn container_profile_figures() {
          {} of {} syscalls cacheable",
         policy.len(),
         stats.len,
-        stats.ranges,
-        stats.arg_blocks,
+        compiled.ranges(),
+        compiled.arg_blocks(),
         stats.cacheable,
         stats.syscalls
     );

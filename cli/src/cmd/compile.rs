@@ -8,7 +8,7 @@ use crate::input;
 use crate::output::{self, emit};
 use seccomp_core::abi::SockFilter;
 use seccomp_core::bpf::{Listing, raw};
-use seccomp_core::policy::{Compiled, Policy, compile};
+use seccomp_core::policy::{Compiled, Policy, Stats, compile};
 use serde_json::json;
 use std::path::Path;
 
@@ -74,13 +74,13 @@ pub fn run(args: &CompileArgs) -> CliResult {
             output::write_output(output, text.as_bytes(), false)?;
         }
         Emit::Stats => {
-            let stats = compiled.stats();
+            let stats = Stats::measure(&compiled.program(), compiled.arch());
             let value = json!({
                 "source": source_name,
                 "arch": compiled.arch().name(),
                 "length": stats.len,
-                "ranges": stats.ranges,
-                "arg_blocks": stats.arg_blocks,
+                "ranges": compiled.ranges(),
+                "arg_blocks": compiled.arg_blocks(),
                 "syscalls": stats.syscalls,
                 "executed": {
                     "mean": stats.executed_mean(),

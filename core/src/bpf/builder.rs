@@ -1,28 +1,27 @@
-//! A program builder with typed labels and automatic long-jump trampolines, writing into caller storage.
+//! A forward program builder with typed labels, over caller storage: the front of the one
+//! [`Writer`].
 //!
-//! Code is emitted in order; jumps name a [`Label`] (or [`Target::Next`]) instead of an offset, and labels
-//! are bound to the position of the next emitted instruction. Classic BPF jumps only forward, so a jump to a
+//! Code is recorded in order; jumps name a [`Label`] (or [`Target::Next`]) instead of an offset, and labels
+//! are bound to the position of the next recorded instruction. Classic BPF jumps only forward, so a jump to a
 //! label that is already bound is refused at once ([`BuildError::BackwardJump`]).
 //!
-//! [`Builder::finish`] lays the program out. A conditional jump's offsets are 8-bit; when a target lies more
-//! than 255 instructions past the next instruction, the builder places a `ja` trampoline right after the
-//! branch (`JA` offsets are 32-bit) and points the branch at it:
+//! [`Builder::finish`] replays the recording backwards through the writer: every instruction a jump can
+//! reach is already written when the jump is, so its distance is known and there is no relayout. A
+//! conditional jump's offsets are 8-bit; when a target is out of reach (the writer's rule: more than 253
+//! instructions past the jump, leaving room for two trampolines), a `ja` trampoline (`JA` offsets are
+//! 32-bit) goes right after the branch, the else-trampoline first:
 //!
 //! ```text
-//! jeq #k, far_then, far_else   becomes   jeq #k, +0, +1
-//!                                        ja far_then
+//! jeq #k, far_then, far_else   becomes   jeq #k, +1, +0
 //!                                        ja far_else
+//!                                        ja far_then
 //! ```
 //!
-//! Inserting a trampoline moves everything after it, which can push other branches over the limit, so the
-//! layout is repeated until no branch needs a new trampoline. A branch never loses a trampoline it was given,
-//! so this converges; each round is linear, and there are at most two rounds per branch (in practice two or
-//! three in all).
-//!
-//! No heap: the builder works on three caller slices (pending items, labels, output), or on a [`Storage`]
+//! No heap: the builder works on three caller slices (recorded items, labels, output), or on a [`Storage`]
 //! that holds all three with capacities in its type.
 
 use super::insn::*;
+use super::writer::{self, Full, Writer};
 use crate::abi::{BPF_MAXINSNS, SockFilter};
 use crate::action::Action;
 use core::fmt;
@@ -59,34 +58,26 @@ impl From<Label> for Target {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
     kind: Kind,
-    /// Trampoline flags of a branch: [`TRAMP_THEN`] and [`TRAMP_ELSE`].
-    tramps: u8,
     code: u16,
     k: u32,
     /// jt for a plain instruction; the target for a jump; the then-target for a branch.
     then: u32,
     /// jf for a plain instruction; the else-target for a branch.
     otherwise: u32,
-    /// The address of the item's first instruction, during layout.
-    addr: u32,
+    /// The writer's label of the item's instruction, once replayed.
+    written: Option<writer::Label>,
 }
 
 impl Slot {
     /// An unused slot.
     pub const EMPTY: Slot = Slot {
         kind: Kind::Plain,
-        tramps: 0,
         code: 0,
         k: 0,
         then: 0,
         otherwise: 0,
-        addr: 0,
+        written: None,
     };
-
-    /// The number of instructions the item occupies in the current layout.
-    const fn size(&self) -> u32 {
-        1 + (self.tramps & TRAMP_THEN != 0) as u32 + (self.tramps & TRAMP_ELSE != 0) as u32
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,8 +87,6 @@ enum Kind {
     Branch,
 }
 
-const TRAMP_THEN: u8 = 1;
-const TRAMP_ELSE: u8 = 2;
 /// The encoding of [`Target::Next`] in a branch slot.
 const NEXT: u32 = u32::MAX;
 
@@ -350,7 +339,7 @@ impl<'s> Builder<'s> {
         })
     }
 
-    /// Lays the program out and returns it: labels resolved, trampolines inserted. Validate it before use;
+    /// Writes the program and returns it: labels resolved, trampolines inserted. Validate it before use;
     /// the builder does not check that the program ends with a return.
     pub fn finish(self) -> Result<&'s [SockFilter], BuildError> {
         let Builder {
@@ -362,51 +351,61 @@ impl<'s> Builder<'s> {
         } = self;
         let items = items.get_mut(..len).unwrap_or_default();
         let labels = labels.get(..label_count).unwrap_or_default();
-        let capacity = out.len();
-        let total = layout(items, labels, capacity)?;
-        for (index, item) in items.iter().enumerate() {
-            let addr = item.addr as usize;
-            let resolve = |target: u32| resolve_from(items, labels, index, target);
-            // Offsets are relative to the instruction after the jump; targets lie ahead of it.
-            let offset = |target: u32, from: usize| target.wrapping_sub(from as u32 + 1);
+        // Every jump must resolve before anything is written, so that label errors win over length ones.
+        for index in 0..items.len() {
+            let Some(item) = items.get(index).copied() else {
+                break;
+            };
             match item.kind {
-                Kind::Plain => {
-                    put(
-                        out,
-                        addr,
-                        SockFilter::jump(item.code, item.k, item.then as u8, item.otherwise as u8),
-                    );
-                }
+                Kind::Plain => {}
                 Kind::Jump => {
-                    let target = resolve(item.then)?;
-                    put(out, addr, SockFilter::stmt(item.code, offset(target, addr)));
+                    position(items, labels, index, item.then)?;
                 }
                 Kind::Branch => {
-                    let then = resolve(item.then)?;
-                    let otherwise = resolve(item.otherwise)?;
-                    let mut next = addr + 1;
-                    let jt = if item.tramps & TRAMP_THEN != 0 {
-                        put(out, next, SockFilter::stmt(BPF_JMP | BPF_JA, offset(then, next)));
-                        next += 1;
-                        0
-                    } else {
-                        offset(then, addr)
-                    };
-                    let jf = if item.tramps & TRAMP_ELSE != 0 {
-                        put(
-                            out,
-                            next,
-                            SockFilter::stmt(BPF_JMP | BPF_JA, offset(otherwise, next)),
-                        );
-                        (next - addr - 1) as u32
-                    } else {
-                        offset(otherwise, addr)
-                    };
-                    put(out, addr, SockFilter::jump(item.code, item.k, jt as u8, jf as u8));
+                    position(items, labels, index, item.then)?;
+                    position(items, labels, index, item.otherwise)?;
                 }
             }
         }
-        Ok(out.get(..total).unwrap_or_default())
+        let capacity = out.len();
+        let mut writer = Writer::new(out, BPF_MAXINSNS);
+        for index in (0..items.len()).rev() {
+            let Some(item) = items.get(index).copied() else {
+                break;
+            };
+            let at = |target: u32| resolve(items, labels, index, target).map(writer::Target::At);
+            let written = match item.kind {
+                Kind::Plain => writer.stmt(SockFilter::jump(
+                    item.code,
+                    item.k,
+                    item.then as u8,
+                    item.otherwise as u8,
+                )),
+                Kind::Jump => {
+                    let writer::Target::At(target) = at(item.then)? else {
+                        break;
+                    };
+                    writer.ja(target)
+                }
+                Kind::Branch => {
+                    let (then, otherwise) = (at(item.then)?, at(item.otherwise)?);
+                    writer.jump(item.code, item.k, then, otherwise)
+                }
+            };
+            let written = written.map_err(|Full| {
+                // What is written, the instruction that did not fit, and at least one per item before it.
+                let needed = writer.len() + 1 + index;
+                if capacity >= BPF_MAXINSNS {
+                    BuildError::ProgramTooLong { len: needed }
+                } else {
+                    BuildError::OutputTooSmall { needed, capacity }
+                }
+            })?;
+            if let Some(slot) = items.get_mut(index) {
+                slot.written = Some(written);
+            }
+        }
+        Ok(writer.finish())
     }
 
     fn push(&mut self, slot: Slot) -> Result<(), BuildError> {
@@ -450,89 +449,43 @@ const fn is_branch(code: u16) -> bool {
     matches!(code, 0x15 | 0x1d | 0x25 | 0x2d | 0x35 | 0x3d | 0x45 | 0x4d)
 }
 
-fn put(out: &mut [SockFilter], at: usize, insn: SockFilter) {
-    if let Some(slot) = out.get_mut(at) {
-        *slot = insn;
+/// The item a jump of item `index` goes to (`NEXT` means the item after `index`), checked to exist.
+fn position(items: &[Slot], labels: &[LabelSlot], index: usize, target: u32) -> Result<usize, BuildError> {
+    let position = if target == NEXT {
+        index + 1
+    } else {
+        let LabelSlot(position) = *labels
+            .get(target as usize)
+            .ok_or(BuildError::UnknownLabel { label: target })?;
+        if position == LabelSlot::UNBOUND.0 {
+            return Err(BuildError::UnboundLabel { label: target });
+        }
+        position as usize
+    };
+    if position < items.len() {
+        Ok(position)
+    } else {
+        Err(BuildError::JumpPastEnd {
+            label: (target != NEXT).then_some(target),
+        })
     }
 }
 
-/// The address a label resolves to in the current layout.
-fn resolve(items: &[Slot], labels: &[LabelSlot], target: u32) -> Result<u32, BuildError> {
-    let label = target;
-    let LabelSlot(index) = *labels
-        .get(label as usize)
-        .ok_or(BuildError::UnknownLabel { label })?;
-    if index == LabelSlot::UNBOUND.0 {
-        return Err(BuildError::UnboundLabel { label });
-    }
+/// The writer's label of the item a jump of item `index` goes to. Jumps go forward, so during the
+/// backward replay that item is already written.
+fn resolve(
+    items: &[Slot],
+    labels: &[LabelSlot],
+    index: usize,
+    target: u32,
+) -> Result<writer::Label, BuildError> {
+    let position = position(items, labels, index, target)?;
     items
-        .get(index as usize)
-        .map(|item| item.addr)
-        .ok_or(BuildError::JumpPastEnd { label: Some(label) })
-}
-
-/// Like [`resolve`], with `NEXT` meaning the item after `index`.
-fn resolve_from(items: &[Slot], labels: &[LabelSlot], index: usize, target: u32) -> Result<u32, BuildError> {
-    if target == NEXT {
-        return items
-            .get(index + 1)
-            .map(|item| item.addr)
-            .ok_or(BuildError::JumpPastEnd { label: None });
-    }
-    resolve(items, labels, target)
-}
-
-/// Assigns addresses and trampolines until no branch needs a new one; returns the program's length.
-fn layout(items: &mut [Slot], labels: &[LabelSlot], capacity: usize) -> Result<usize, BuildError> {
-    loop {
-        let mut addr: u32 = 0;
-        for item in items.iter_mut() {
-            item.addr = addr;
-            addr += item.size();
-        }
-        let total = addr as usize;
-        if total > BPF_MAXINSNS {
-            return Err(BuildError::ProgramTooLong { len: total });
-        }
-        if total > capacity {
-            return Err(BuildError::OutputTooSmall {
-                needed: total,
-                capacity,
-            });
-        }
-        let mut changed = false;
-        for index in 0..items.len() {
-            let Some(item) = items.get(index).copied() else {
-                break;
-            };
-            match item.kind {
-                Kind::Plain => {}
-                Kind::Jump => {
-                    resolve(items, labels, item.then)?;
-                }
-                Kind::Branch => {
-                    let then = resolve_from(items, labels, index, item.then)?;
-                    let otherwise = resolve_from(items, labels, index, item.otherwise)?;
-                    let mut tramps = item.tramps;
-                    if then.saturating_sub(item.addr + 1) > 255 {
-                        tramps |= TRAMP_THEN;
-                    }
-                    if otherwise.saturating_sub(item.addr + 1) > 255 {
-                        tramps |= TRAMP_ELSE;
-                    }
-                    if tramps != item.tramps {
-                        changed = true;
-                        if let Some(slot) = items.get_mut(index) {
-                            slot.tramps = tramps;
-                        }
-                    }
-                }
-            }
-        }
-        if !changed {
-            return Ok(total);
-        }
-    }
+        .get(position)
+        .and_then(|item| item.written)
+        .ok_or(BuildError::JumpPastEnd {
+            label: (target != NEXT).then_some(target),
+        })
 }
 
 /// A [`Builder`]'s storage with its capacities in the type: `INSNS` items and output instructions, `LABELS`

@@ -4,14 +4,13 @@
 //! - [`model`]: [`Policy`], the rules and their reference semantics ([`Policy::evaluate`]).
 //! - [`text`]: the line-oriented text format ([`Policy::parse`], and `Display` back to text).
 //! - [`compile`](mod@compile): the optimizing compiler to a validated program ([`compile()`], [`Compiler`]);
-//!   [`stats`] measures the result ([`Stats`]: executed instructions, kernel-cacheable syscalls).
+//!   [`stats`] measures a program for an arch ([`Stats`]: executed instructions, kernel-cacheable syscalls).
 //! - [`verify`](mod@verify): differential checking of a program against [`Policy::evaluate`] ([`verify()`],
 //!   [`verify_with`]).
 //!
 //! Everything works without allocation: capacities are const generics of [`Policy`].
 
 pub mod compile;
-mod emit;
 pub mod model;
 pub mod stats;
 pub mod text;

@@ -1,19 +1,18 @@
-//! Figures of a compiled program: its length, the instructions it executes per syscall of its arch's table
-//! (run in the emulator) and how many syscalls the kernel's action cache will serve without running it.
+//! Figures of a program: its length, the instructions it executes per syscall of an arch's table (run in
+//! the emulator) and how many syscalls the kernel's action cache will serve without running it.
+//!
+//! It measures any validated program (a compiled policy, another compiler's output) for an arch; it does
+//! not know the compiler.
 
-use super::compile::Compiled;
 use crate::abi::SeccompData;
-use crate::bpf::{cache, emulate};
+use crate::arch::Arch;
+use crate::bpf::{Validated, cache, emulate};
 
-/// Figures of a compiled program over its arch's syscall table (arguments all zero).
+/// Figures of a program over an arch's syscall table (arguments all zero).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stats {
     /// Instructions in the program.
     pub len: usize,
-    /// `nr` ranges the search tree distinguishes.
-    pub ranges: usize,
-    /// Distinct argument blocks.
-    pub arg_blocks: usize,
     /// Syscalls in the arch's table (the population of the figures below).
     pub syscalls: usize,
     /// Instructions executed, summed over the table.
@@ -26,14 +25,10 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Measures a compiled program over its arch's table.
-    pub fn measure(compiled: &Compiled<'_>) -> Stats {
-        let program = compiled.program();
-        let arch = compiled.arch();
+    /// Measures `program` over the table of `arch`, with `seccomp_data.arch` set to its audit value.
+    pub fn measure(program: &Validated<'_>, arch: Arch) -> Stats {
         let mut stats = Stats {
             len: program.len(),
-            ranges: compiled.ranges(),
-            arg_blocks: compiled.arg_blocks(),
             syscalls: 0,
             executed_total: 0,
             executed_max: 0,
@@ -46,11 +41,11 @@ impl Stats {
                 instruction_pointer: 0,
                 args: [0; 6],
             };
-            let run = emulate(&program, &data);
+            let run = emulate(program, &data);
             stats.syscalls += 1;
             stats.executed_total += run.executed;
             stats.executed_max = stats.executed_max.max(run.executed);
-            if cache::is_const_allow(&program, arch.audit(), nr as i32) {
+            if cache::is_const_allow(program, arch.audit(), nr as i32) {
                 stats.cacheable += 1;
             }
         }
