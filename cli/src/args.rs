@@ -18,7 +18,8 @@ use std::path::PathBuf;
                   policies into minimal kernel-cacheable BPF, inspects and simulates filters, and serves as an \
                   OCI seccomp agent.",
     after_help = EXIT_STATUS_HELP,
-    propagate_version = true
+    propagate_version = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// The subcommand.
@@ -30,13 +31,17 @@ pub struct Cli {
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0    success
-  1    a check failed (check: invalid program; sim with --expect: other action)
-  2    usage error
-  3    bad input (unreadable or malformed policy, profile or BPF file)
+  1    a check failed (check: invalid program; sim --expect: another action)
+  2    usage error: a bad option or value on the command line (unknown syscall
+       or arch name, bad number, unknown subcommand)
+  3    bad input: an unreadable or malformed policy, profile, BPF or asm file
   4    the kernel refused or lacks a feature (install failed, permission denied)
-  5    other system error
+  5    other system error (writing an output file failed)
   run, trace, learn: the command's own status (128 + N when killed by signal N),
-  or 125 when seccompctl itself failed, 126 when the command cannot run, 127 when it is not found.";
+  or 125 when seccompctl itself failed, 126 when the command cannot run, 127 when
+  it is not found.
+Errors are one line on stderr starting `seccompctl:`, control characters escaped.
+A closed pipe on stdout (`| head`) ends the output quietly, with the status above.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -91,6 +96,17 @@ pub enum Command {
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  seccompctl completions bash > /etc/bash_completion.d/seccompctl")]
     Completions(CompletionsArgs),
+    /// Print the help of seccompctl or of a subcommand (the same text as `--help`).
+    #[command(after_help = "Example:\n  seccompctl help compile")]
+    Help(HelpArgs),
+}
+
+/// `help`.
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// The subcommand whose help to print (none: the overview).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Where a policy comes from: a native policy file or an OCI profile.

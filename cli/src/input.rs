@@ -4,9 +4,11 @@
 //! of the problem. Input sizes are bounded so that a hostile file cannot make the tool read without limit.
 
 use crate::error::CliError;
+use seccomp_core::ActionParseErrorKind;
 use seccomp_core::abi::SockFilter;
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::raw;
+use seccomp_core::policy::ParseErrorKind;
 use seccomp_core::policy::Policy;
 use std::io::Read;
 use std::path::Path;
@@ -110,9 +112,34 @@ pub struct PolicyInput {
 
 /// Parses native policy text read from `path`. `arch` is the target unless the text has an `arch` line.
 pub fn parse_policy(path: &Path, text: &str, arch: Arch) -> Result<Box<Policy>, CliError> {
-    Policy::parse(text, arch)
-        .map(Box::new)
-        .map_err(|error| CliError::bad_input(format!("{}:{error}", path.display())))
+    Policy::parse(text, arch).map(Box::new).map_err(|error| {
+        let mut message = format!("{}:{error}", path.display());
+        if let ParseErrorKind::Action(kind) = error.kind
+            && kind != ActionParseErrorKind::BadParenthesis
+            && let Some(token) = token_at(text, error.line, error.column)
+        {
+            message.push_str(&format!(", found `{token}`"));
+        }
+        CliError::bad_input(message)
+    })
+}
+
+/// The word of an action at `line:column` of `text` (both from 1, the column in characters): what an
+/// action error is about (`EPERMX` in `errno(EPERMX)`), so that the message can name it.
+fn token_at(text: &str, line: u32, column: u32) -> Option<&str> {
+    let line = text
+        .split('\n')
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let start = line
+        .char_indices()
+        .nth(usize::try_from(column).ok()?.checked_sub(1)?)
+        .map(|(at, _)| at)?;
+    let rest = line.get(start..)?;
+    let end = rest
+        .find(|ch: char| ch.is_whitespace() || matches!(ch, '(' | ')' | '#'))
+        .unwrap_or(rest.len());
+    let token = rest.get(..end)?;
+    (!token.is_empty()).then_some(token)
 }
 
 /// Reads and parses a native policy (see [`parse_policy`]).

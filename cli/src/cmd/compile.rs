@@ -37,7 +37,7 @@ pub fn run(args: &CompileArgs) -> CliResult {
         .or(args.oci.as_deref())
         .ok_or_else(|| CliError::usage("a POLICY file or --oci PROFILE is needed"))?;
     for warning in &loaded.warnings {
-        eprintln!("seccompctl: warning: {warning}");
+        crate::error::warn(warning);
     }
     let mut out = vec![SockFilter::default(); seccomp_core::abi::BPF_MAXINSNS];
     let compiled = compile_policy(source, &loaded.policy, &mut out)?;

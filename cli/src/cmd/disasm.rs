@@ -19,10 +19,10 @@ pub fn run(args: &DisasmArgs) -> CliResult {
             let insns = input::read_bpf(path)?;
             output::print(&Listing(&insns).to_string())?;
             if let Err(error) = validate(&insns) {
-                eprintln!(
-                    "seccompctl: note: {}: the kernel would refuse this program: {error}",
+                crate::error::note(&format!(
+                    "{}: the kernel would refuse this program: {error}",
                     path.display()
-                );
+                ));
             }
             Ok(0)
         }

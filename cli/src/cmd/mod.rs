@@ -6,6 +6,7 @@ pub mod common;
 mod compile;
 mod completions;
 mod disasm;
+mod help;
 mod kernel_info;
 mod learn;
 mod resolve;
@@ -32,5 +33,6 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Actions(args) => kernel_info::actions(&args),
         Command::Sizes(args) => kernel_info::sizes(&args),
         Command::Features(args) => kernel_info::features(&args),
+        Command::Help(args) => help::run(&args),
     }
 }

@@ -546,7 +546,10 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         for (index, line) in text.split('\n').enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            last_line = line_no;
+            // The empty piece after a final newline is no line of the file: never point there.
+            if !line.is_empty() {
+                last_line = line_no;
+            }
             let mut cursor = Cursor {
                 line,
                 pos: 0,
