@@ -43,6 +43,20 @@ Exit status:
 Errors are one line on stderr starting `seccompctl:`, control characters escaped.
 A closed pipe on stdout (`| head`) ends the output quietly, with the status above.";
 
+/// The values `--arch` accepts: every supported architecture under its canonical name (which the shell
+/// completions offer), its other names (`amd64`, `arm64`, `SCMP_ARCH_X86_64`, ...) as hidden aliases.
+pub fn arch_values() -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    seccomp_core::arch::Arch::ALL
+        .iter()
+        .map(|arch| {
+            let (name, aliases) = arch.aliases().split_first().unwrap_or((&"", &[]));
+            PossibleValue::new(*name).aliases(aliases.iter().copied())
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -65,12 +79,25 @@ pub enum Command {
                             seccompctl compile --oci profile.json --arch aarch64 --emit stats"
     )]
     Compile(CompileArgs),
-    /// Disassemble a raw BPF filter file, or the filters installed in a process.
-    #[command(after_help = "Example:\n  seccompctl disasm sandbox.bpf\n  seccompctl disasm --pid 1234")]
+    /// Disassemble a raw BPF filter file, or the filters installed in a process, naming the syscalls and
+    /// architectures it compares with (the listing reassembles with `asm`).
+    #[command(
+        after_help = "Example:\n  seccompctl disasm sandbox.bpf --hex\n  seccompctl disasm --pid 1234\n  \
+                      seccompctl disasm sandbox.bpf > sandbox.asm; $EDITOR sandbox.asm; seccompctl asm sandbox.asm -o sandbox.bpf"
+    )]
     Disasm(DisasmArgs),
+    /// Assemble a listing (`disasm` or `compile --emit asm` output, edited or hand-written) into raw BPF.
+    #[command(
+        after_help = "The syntax is the disassembler's: `12: jeq #0, 13, 14` lines as disasm writes them, or \
+                      labels (`allow: ret ALLOW`, `jeq #0, allow, deny`) and `;` comments; see docs/policy.md.\n\n\
+                      Example:\n  seccompctl disasm sandbox.bpf > sandbox.asm\n  $EDITOR sandbox.asm\n  \
+                      seccompctl asm sandbox.asm -o sandbox.bpf && seccompctl check sandbox.bpf"
+    )]
+    Asm(AsmArgs),
     /// Simulate one syscall against a filter or policy: the action and instructions executed.
     #[command(
-        after_help = "Example:\n  seccompctl sim sandbox.bpf --arch x86_64 --syscall openat --args 0xffffff9c,0x1000,2"
+        after_help = "Example:\n  seccompctl sim sandbox.bpf --arch x86_64 --syscall openat --args 0xffffff9c,0x1000,2\n  \
+                      seccompctl sim sandbox.policy --syscall write --trace"
     )]
     Sim(SimArgs),
     /// Validate a raw BPF file with the kernel's rules and show its statistics and cacheable syscalls.
@@ -244,7 +271,7 @@ pub struct CompileArgs {
     #[arg(long, value_name = "PROFILE")]
     pub oci: Option<PathBuf>,
     /// The target architecture (x86_64, aarch64, i386, x32); defaults to the policy's or the host's.
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// The output file (default: standard output).
     #[arg(short = 'o', long, value_name = "OUT")]
@@ -267,6 +294,30 @@ pub struct DisasmArgs {
     /// Dump the filters installed in this process (PTRACE_SECCOMP_GET_FILTER; needs CAP_SYS_ADMIN).
     #[arg(long, value_name = "PID")]
     pub pid: Option<i32>,
+    /// The syscall table for `nr` comparisons on paths that did not check the architecture (default: the
+    /// host's; after `jeq #AUDIT_ARCH_...` on `arch` the checked architecture's table is used).
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
+    pub arch: Option<String>,
+    /// Add the raw instruction (`code jt jf k`, hex) to each line's comment.
+    #[arg(long)]
+    pub hex: bool,
+    /// Print JSON: one object per instruction (index, code, jt, jf, k, hex, text, syscall, arch).
+    #[arg(long, conflicts_with = "hex")]
+    pub json: bool,
+}
+
+/// `asm`.
+#[derive(Debug, Args)]
+pub struct AsmArgs {
+    /// The assembly text.
+    #[arg(value_name = "FILE.asm")]
+    pub file: PathBuf,
+    /// The output file for the raw BPF (default: standard output, refused when it is a terminal).
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Write the program even when the kernel would refuse it (for experiments); a note says why.
+    #[arg(long)]
+    pub allow_invalid: bool,
 }
 
 /// `sim`.
@@ -276,7 +327,7 @@ pub struct SimArgs {
     #[arg(value_name = "FILE.bpf|POLICY")]
     pub input: PathBuf,
     /// The architecture of the simulated syscall.
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// The syscall, by name or number.
     #[arg(long, value_name = "NAME|NR")]
@@ -292,6 +343,9 @@ pub struct SimArgs {
     /// The instruction pointer.
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
+    /// Show the executed path: every instruction run, with the accumulator it saw (as seccomp-tools' emu).
+    #[arg(long)]
+    pub trace: bool,
     /// Exit with status 1 unless the filter answers exactly this action (`allow`, `errno(EPERM)`, ...).
     #[arg(long, value_name = "ACTION")]
     pub expect: Option<String>,
@@ -307,7 +361,7 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE.bpf")]
     pub file: PathBuf,
     /// The architecture whose syscall table the statistics use (default: the host's).
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// Print JSON.
     #[arg(long)]
@@ -329,7 +383,7 @@ pub struct ResolveArgs {
     #[arg(value_name = "NAME|NR")]
     pub syscall: String,
     /// The architecture (default: the host's).
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
 }
 

@@ -45,9 +45,24 @@ pub fn decode_bpf(path: &Path, bytes: &[u8]) -> Result<Vec<SockFilter>, CliError
 }
 
 /// Reads and decodes a raw BPF file (see [`decode_bpf`]).
+///
+/// Text is refused with a message that says so: real BPF always holds NUL bytes (small opcodes and jump
+/// offsets), text never does, so a NUL-free UTF-8 file is assembly or a policy, not a truncated program.
 pub fn read_bpf(path: &Path) -> Result<Vec<SockFilter>, CliError> {
     let bytes = read_bounded(path, MAX_BPF_BYTES)?;
+    if looks_like_text(&bytes) {
+        return Err(CliError::bad_input(format!(
+            "{}: this is text, not raw BPF: assemble a listing with `seccompctl asm {0} -o FILE.bpf`, \
+             compile a policy with `seccompctl compile {0} -o FILE.bpf`",
+            path.display()
+        )));
+    }
     decode_bpf(path, &bytes)
+}
+
+/// Whether `bytes` are text: non-empty UTF-8 without a NUL byte (see [`read_bpf`]).
+pub fn looks_like_text(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok()
 }
 
 /// What an input file of `sim` turned out to be.

@@ -1,6 +1,7 @@
 //! One module per subcommand, and the dispatcher that routes a parsed command line to it.
 
 mod agent;
+mod asm;
 mod check;
 pub mod common;
 mod compile;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Run(args) => run::run(&args),
         Command::Learn(args) => learn::run(&args),
         Command::Disasm(args) => disasm::run(&args),
+        Command::Asm(args) => asm::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),

@@ -2,6 +2,7 @@
 //! number ranges, and (in [`emit`]) the C and Rust source forms of a program.
 
 pub mod emit;
+pub mod listing;
 
 use crate::error::CliError;
 use std::io::{IsTerminal, Write};

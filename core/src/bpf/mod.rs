@@ -8,6 +8,7 @@
 //! [`emulate`](mod@emulate) (run it) and [`cache`] (what the kernel's action cache makes free); [`raw`] reads and writes
 //! the binary form, [`disasm`] and [`asm`] the text form; [`generate`] makes test programs.
 
+pub mod annotate;
 pub mod asm;
 pub mod budget;
 pub mod builder;
