@@ -171,7 +171,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
     /// How to answer notifications no handler decides: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
-    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
+    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
     pub on_notify: NotifyAnswer,
     /// Do not set no_new_privs (needs CAP_SYS_ADMIN).
     #[arg(long)]
@@ -193,16 +193,17 @@ pub struct RunArgs {
 /// `trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Comma-separated syscall names to trace.
+    /// Comma-separated syscall names to trace (none given: every syscall, like strace).
     #[arg(
         long,
         value_name = "LIST",
         value_delimiter = ',',
         conflicts_with = "all",
-        required_unless_present = "all"
+        value_parser = SyscallNameParser,
+        hide_possible_values = true
     )]
     pub syscalls: Vec<String>,
-    /// Trace every syscall.
+    /// Trace every syscall (the default when --syscalls is not given).
     #[arg(long)]
     pub all: bool,
     /// Print JSON lines instead of text.
@@ -330,7 +331,7 @@ pub struct SimArgs {
     #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// The syscall, by name or number.
-    #[arg(long, value_name = "NAME|NR")]
+    #[arg(long, value_name = "NAME|NR", value_parser = SyscallNameParser, hide_possible_values = true)]
     pub syscall: String,
     /// Up to six comma-separated argument values (decimal, 0x hex, or negative).
     #[arg(
@@ -380,7 +381,7 @@ pub struct JsonArgs {
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// A syscall name or number.
-    #[arg(value_name = "NAME|NR")]
+    #[arg(value_name = "NAME|NR", value_parser = SyscallNameParser, hide_possible_values = true)]
     pub syscall: String,
     /// The architecture (default: the host's).
     #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
@@ -398,7 +399,7 @@ pub struct AgentArgs {
     #[arg(long, value_name = "HANDLERS")]
     pub policy: Option<PathBuf>,
     /// How to answer notifications no handler rule matches.
-    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
+    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
     pub on_notify: NotifyAnswer,
     /// Log notifications as JSON lines.
     #[arg(long)]
@@ -411,6 +412,80 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// The `--on-notify` parser: [`parse_notify_answer`], offering the common answers to shell completion
+/// (any `errno(NAME|N)` and `value(N)` is accepted).
+#[derive(Clone, Copy, Debug)]
+pub struct NotifyAnswerParser;
+
+impl clap::builder::TypedValueParser for NotifyAnswerParser {
+    type Value = NotifyAnswer;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<NotifyAnswer, clap::Error> {
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid(cmd, arg, "not UTF-8".to_owned()))?;
+        parse_notify_answer(text).map_err(|message| invalid(cmd, arg, message))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let common = [
+            "continue",
+            "errno(EPERM)",
+            "errno(EACCES)",
+            "errno(ENOSYS)",
+            "value(0)",
+        ];
+        Some(Box::new(
+            common.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// A parser that takes any syscall name or number as text (the subcommand checks it against the right
+/// table) and offers the host's syscall names to shell completion.
+#[derive(Clone, Copy, Debug)]
+pub struct SyscallNameParser;
+
+impl clap::builder::TypedValueParser for SyscallNameParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(cmd, arg, "not UTF-8".to_owned()))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let arch = seccomp_core::arch::Arch::native().unwrap_or(seccomp_core::arch::Arch::X86_64);
+        Some(Box::new(
+            arch.syscalls()
+                .iter()
+                .map(|(name, _)| clap::builder::PossibleValue::new(name)),
+        ))
+    }
+}
+
+/// A clap "invalid value" error carrying our message.
+fn invalid(cmd: &clap::Command, arg: Option<&clap::Arg>, message: String) -> clap::Error {
+    let name = arg.map_or_else(|| "value".to_owned(), |arg| format!("--{}", arg.get_id()));
+    clap::Error::raw(
+        clap::error::ErrorKind::ValueValidation,
+        format!("invalid value for {}: {message}\n", name.replace('_', "-")),
+    )
+    .with_cmd(cmd)
 }
 
 /// Parses `continue`, `errno(EPERM)`, `errno(N)` or `value(N)`.

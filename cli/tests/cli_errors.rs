@@ -264,3 +264,25 @@ fn trace_with_its_log_pipe_closed_keeps_the_commands_status() {
     }
     assert_eq!(status.code(), Some(3), "no panic (101), the command's status");
 }
+
+#[test]
+fn completions_offer_arches_answers_and_syscall_names() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = seccompctl(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in [
+            "aarch64",
+            "x32",
+            "errno(EPERM)",
+            "continue",
+            "openat",
+            "exit_group",
+            "asm",
+        ] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    // Syscall names are offered, not enforced by clap: the subcommand decides (exit 2, one line).
+    one_line_error(&seccompctl(&["resolve", "not_a_syscall"]), 2);
+}

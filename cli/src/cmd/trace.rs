@@ -85,7 +85,7 @@ pub fn trace_policy(native: Arch, selected: Option<&BTreeSet<String>>) -> Result
 /// Runs `trace`.
 pub fn run(args: &TraceArgs) -> CliResult {
     let native = supervise::native_arch()?;
-    let selected: Option<BTreeSet<String>> = if args.all {
+    let selected: Option<BTreeSet<String>> = if args.all || args.syscalls.is_empty() {
         None
     } else {
         Some(
