@@ -20,3 +20,4 @@ pub mod bpf;
 pub mod errno;
 pub mod policy;
 mod syscalls;
+pub use syscalls::groups;
