@@ -24,8 +24,10 @@ use rustix::io::Errno;
 use seccomp_sys::mem::{CheckedReadError, MemError};
 use std::ffi::CString;
 
-/// `PROC_SUPER_MAGIC`.
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+/// Whether `fd` is on procfs (`PROC_SUPER_MAGIC`, 0x9fa0).
+fn on_procfs(fd: &OwnedFd) -> bool {
+    rustix::fs::fstatfs(fd).is_ok_and(|fs| fs.f_type == 0x9fa0)
+}
 
 /// An open-like syscall, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,7 +234,7 @@ fn open_as_target(
     assumed.restore();
     match opened {
         Ok(fd) => {
-            if rustix::fs::fstatfs(&fd).is_ok_and(|fs| i64::from(fs.f_type) == PROC_SUPER_MAGIC) {
+            if on_procfs(&fd) {
                 return Opened::Outside;
             }
             Opened::File(CheckedAnswer::InjectFd {
