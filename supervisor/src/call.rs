@@ -172,6 +172,16 @@ impl<'a> Call<'a> {
         Ok(fd)
     }
 
+    /// Reads target memory for *display only* (a log line), re-validated like every read. A decision must
+    /// never depend on what this returns: read through [`Call::inspect`] for that, so the answer cannot
+    /// be `Continue`.
+    pub fn peek_for_log<R>(
+        &self,
+        read: impl FnOnce(&mut seccomp_sys::mem::TargetMemory) -> Result<R, seccomp_sys::mem::MemError>,
+    ) -> Result<R, seccomp_sys::mem::CheckedReadError> {
+        self.listener.read_checked(&self.notification, read)
+    }
+
     /// Answers without having read the target's memory.
     pub fn answer(self, answer: Answer) -> Reply {
         Reply {

@@ -301,18 +301,31 @@ pub fn open(call: &mut Inspected<'_>) -> Result<CheckedAnswer, Errno> {
         Err(RequestError::Gone) => return Err(Errno::SRCH),
     };
     let target_path = request.resolve(call.call())?;
-    let root = call.call().root()?;
-    match open_as_target(
-        call.call(),
-        &root,
-        &target_path.to_bytes(),
-        &request,
-        ResolveFlags::IN_ROOT,
-    ) {
+    match open_resolved(call.call(), &request, &target_path) {
         Opened::File(answer) => Ok(answer),
         Opened::Failed(errno) => Err(errno),
         Opened::Outside => Err(Errno::ACCESS),
     }
+}
+
+/// Opens `target_path` (the request's path resolved for the target) in the target's root, as the target
+/// would, with its credentials: what an `allow` that does not restrict the path comes to once the call's
+/// memory was read.
+pub fn open_resolved(call: &Call<'_>, request: &OpenRequest, target_path: &Lexical) -> Opened {
+    if request.resolve_is_relative() {
+        return Opened::Outside;
+    }
+    let root = match call.root() {
+        Ok(root) => root,
+        Err(errno) => return Opened::Failed(errno),
+    };
+    open_as_target(
+        call,
+        &root,
+        &target_path.to_bytes(),
+        request,
+        ResolveFlags::IN_ROOT,
+    )
 }
 
 #[cfg(test)]
