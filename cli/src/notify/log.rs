@@ -181,7 +181,7 @@ pub fn json_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
 /// A write error does not stop the supervision (the command still needs its answers): logging stops,
 /// and [`Sink::finish`] reports the error.
 pub struct Sink {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     json: bool,
     name: String,
     error: Option<std::io::Error>,
@@ -199,7 +199,7 @@ impl std::fmt::Debug for Sink {
 impl Sink {
     /// Opens the log: `path` (created or truncated) or stderr.
     pub fn open(path: Option<&Path>, json: bool) -> Result<Sink, CliError> {
-        let (out, name): (Box<dyn Write>, String) = match path {
+        let (out, name): (Box<dyn Write + Send>, String) = match path {
             Some(path) => {
                 let file = std::fs::File::create(path)
                     .map_err(|e| CliError::new(Failure::Supervisor, format!("{}: {e}", path.display())))?;
@@ -219,7 +219,7 @@ impl Sink {
     }
 
     /// A sink that writes into `out` (for tests and embedding).
-    pub fn new(out: Box<dyn Write>, json: bool, name: &str) -> Sink {
+    pub fn new(out: Box<dyn Write + Send>, json: bool, name: &str) -> Sink {
         Sink {
             out,
             json,

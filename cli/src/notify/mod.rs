@@ -1,5 +1,7 @@
 //! Pieces every notification supervisor in the CLI shares (`run`, `trace`, `learn`, `agent`): choosing the
 //! answer to a notification and sending it.
 
+pub mod act;
 pub mod answer;
 pub mod log;
+pub mod rules;

@@ -1,0 +1,167 @@
+//! Reading a notification's arguments from the target's memory.
+//!
+//! Every accessor is a method of [`Inspected`] and goes through `Listener::read_checked`
+//! (`seccomp_sys::mem`): the bytes are handed back only if the notification was still outstanding after
+//! they were read. The bytes are a snapshot: the target may change its memory right after, which is why an
+//! [`Inspected`] call cannot be continued.
+
+use crate::call::Inspected;
+use seccomp_sys::mem::{CheckedReadError, MemError, PATH_MAX};
+use std::ffi::CString;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use zerocopy::FromBytes;
+
+/// The longest sockaddr read (`sizeof(struct sockaddr_storage)`).
+pub const SOCKADDR_MAX: usize = 128;
+
+/// A socket address read from the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SockAddr {
+    /// `AF_UNIX` with a path (up to the first NUL).
+    UnixPath(Vec<u8>),
+    /// `AF_UNIX` in the abstract namespace (the name after the leading NUL).
+    UnixAbstract(Vec<u8>),
+    /// `AF_UNIX` without a name (autobind).
+    UnixUnnamed,
+    /// `AF_INET`.
+    Inet(SocketAddrV4),
+    /// `AF_INET6`.
+    Inet6(SocketAddrV6),
+    /// Another family, or a length too short for its family: the family and the raw bytes.
+    Other {
+        /// `sa_family`.
+        family: u16,
+        /// The bytes as read.
+        bytes: Vec<u8>,
+    },
+}
+
+impl SockAddr {
+    /// Decodes the bytes of a `struct sockaddr` of `bytes.len()` bytes as the kernel would take them.
+    pub fn parse(bytes: &[u8]) -> SockAddr {
+        let family = match bytes {
+            [a, b, ..] => u16::from_ne_bytes([*a, *b]),
+            _ => {
+                return SockAddr::Other {
+                    family: 0,
+                    bytes: bytes.to_vec(),
+                };
+            }
+        };
+        let rest = bytes.get(2..).unwrap_or(&[]);
+        let other = || SockAddr::Other {
+            family,
+            bytes: bytes.to_vec(),
+        };
+        match family {
+            1 => match rest {
+                [] => SockAddr::UnixUnnamed,
+                [0, name @ ..] => SockAddr::UnixAbstract(name.to_vec()),
+                path => {
+                    let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                    SockAddr::UnixPath(path.get(..end).unwrap_or(path).to_vec())
+                }
+            },
+            2 => match rest {
+                [p0, p1, a, b, c, d, ..] => SockAddr::Inet(SocketAddrV4::new(
+                    Ipv4Addr::new(*a, *b, *c, *d),
+                    u16::from_be_bytes([*p0, *p1]),
+                )),
+                _ => other(),
+            },
+            10 if rest.len() >= 26 => {
+                let port = u16::from_be_bytes([rest[0], rest[1]]);
+                let flow = u32::from_be_bytes([rest[2], rest[3], rest[4], rest[5]]);
+                let mut octets = [0u8; 16];
+                octets.copy_from_slice(&rest[6..22]);
+                let scope = u32::from_ne_bytes([rest[22], rest[23], rest[24], rest[25]]);
+                SockAddr::Inet6(SocketAddrV6::new(Ipv6Addr::from(octets), port, flow, scope))
+            }
+            _ => other(),
+        }
+    }
+}
+
+impl Inspected<'_> {
+    /// The NUL-terminated string argument `arg` (a path), at most [`PATH_MAX`] bytes with its NUL, as
+    /// the kernel's `getname` takes it (longer: [`MemError::TooLong`], which the kernel answers
+    /// `ENAMETOOLONG`).
+    pub fn read_path(&mut self, arg: usize) -> Result<CString, CheckedReadError> {
+        let addr = self.call().args().get(arg).copied().unwrap_or(0);
+        self.read_cstr_at(addr, PATH_MAX)
+    }
+
+    /// The NUL-terminated string at `addr`, at most `limit` bytes with its NUL.
+    pub fn read_cstr_at(&mut self, addr: u64, limit: usize) -> Result<CString, CheckedReadError> {
+        let call = self.call();
+        call.listener().read_checked(call.notification(), |memory| {
+            let mut buf = vec![0u8; limit];
+            let cstr = memory.read_cstr(addr, &mut buf)?;
+            Ok(cstr.to_owned())
+        })
+    }
+
+    /// `len` bytes at `addr`.
+    pub fn read_bytes(&mut self, addr: u64, len: usize) -> Result<Vec<u8>, CheckedReadError> {
+        let call = self.call();
+        call.listener().read_checked(call.notification(), |memory| {
+            let mut buf = vec![0u8; len];
+            memory.read(addr, &mut buf)?;
+            Ok(buf)
+        })
+    }
+
+    /// A fixed-size struct at `addr` (any `zerocopy::FromBytes` type, such as the ABI structs).
+    pub fn read_struct<T: FromBytes>(&mut self, addr: u64) -> Result<T, CheckedReadError> {
+        let bytes = self.read_bytes(addr, core::mem::size_of::<T>())?;
+        T::read_from_bytes(&bytes).map_err(|_| CheckedReadError::Memory(MemError::Fault { addr }))
+    }
+
+    /// The socket address of `connect`/`bind`/`sendto` style arguments: the pointer in argument `addr_arg`
+    /// and its length in `len_arg` (capped at [`SOCKADDR_MAX`], as the kernel refuses longer ones).
+    pub fn read_sockaddr(&mut self, addr_arg: usize, len_arg: usize) -> Result<SockAddr, CheckedReadError> {
+        let args = self.call().args();
+        let addr = args.get(addr_arg).copied().unwrap_or(0);
+        let len = (args.get(len_arg).copied().unwrap_or(0) as u32 as usize).min(SOCKADDR_MAX);
+        let bytes = self.read_bytes(addr, len)?;
+        Ok(SockAddr::parse(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sockaddrs_decode_per_family() {
+        let mut unix = vec![1, 0];
+        unix.extend_from_slice(b"/run/x.sock\0junk");
+        assert_eq!(
+            SockAddr::parse(&unix),
+            SockAddr::UnixPath(b"/run/x.sock".to_vec())
+        );
+        assert_eq!(
+            SockAddr::parse(&[1, 0, 0, b'a']),
+            SockAddr::UnixAbstract(b"a".to_vec())
+        );
+        assert_eq!(SockAddr::parse(&[1, 0]), SockAddr::UnixUnnamed);
+        let inet = [2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            SockAddr::parse(&inet),
+            SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080))
+        );
+        let mut inet6 = vec![10, 0, 0, 80, 0, 0, 0, 0];
+        inet6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        inet6.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(
+            SockAddr::parse(&inet6),
+            SockAddr::Inet6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 80, 0, 0))
+        );
+        assert!(matches!(
+            SockAddr::parse(&[2, 0, 1]),
+            SockAddr::Other { family: 2, .. }
+        ));
+        assert!(matches!(SockAddr::parse(&[7]), SockAddr::Other { family: 0, .. }));
+    }
+}
