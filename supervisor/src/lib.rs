@@ -20,7 +20,7 @@
 //!
 //! The target is not trusted. Its memory can change at any moment: another of its threads can rewrite a
 //! path buffer between the supervisor's read and the kernel's own read when the syscall runs
-//! (seccomp_unotify(2), "Caveats": "a supervisor should not use [CONTINUE] to ... allow a system call after
+//! (seccomp_unotify(2), "Caveats": "a supervisor should not use `SECCOMP_USER_NOTIF_FLAG_CONTINUE` to ... allow a system call after
 //! inspecting its arguments"). Its pid can be reused once it dies, so `/proc/PID` may describe another
 //! process by the time it is read. Therefore:
 //!

@@ -12,7 +12,7 @@
 //!
 //! Received notifications go to a queue that the workers (as many as asked for) take from; each worker
 //! calls the [`Handler`] and delivers its [`Reply`]. A listener whose tasks are all gone is dropped (its
-//! fd closed) and reported to [`Handler::hung_up`].
+//! fd closed) and reported to [`Observer::hung_up`].
 
 use crate::answer::Answer;
 use crate::call::{Call, Handler, Reply};
