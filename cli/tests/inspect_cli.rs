@@ -326,11 +326,11 @@ fn kernel_info_commands_print_json() {
     assert!(actions.status.success(), "{}", stderr(&actions));
     let actions = json(&actions);
     let names = [
-        "kill-process",
-        "kill-thread",
+        "kill_process",
+        "kill_thread",
         "trap",
         "errno",
-        "notify",
+        "user_notif",
         "trace",
         "log",
         "allow",

@@ -21,4 +21,3 @@ pub mod errno;
 mod number;
 pub mod policy;
 mod syscalls;
-pub use syscalls::groups;
