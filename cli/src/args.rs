@@ -18,7 +18,8 @@ use std::path::PathBuf;
                   policies into minimal kernel-cacheable BPF, inspects and simulates filters, and serves as an \
                   OCI seccomp agent.",
     after_help = EXIT_STATUS_HELP,
-    propagate_version = true
+    propagate_version = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// The subcommand.
@@ -30,13 +31,31 @@ pub struct Cli {
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0    success
-  1    a check failed (check: invalid program; sim with --expect: other action)
-  2    usage error
-  3    bad input (unreadable or malformed policy, profile or BPF file)
+  1    a check failed (check: invalid program; sim --expect: another action)
+  2    usage error: a bad option or value on the command line (unknown syscall
+       or arch name, bad number, unknown subcommand)
+  3    bad input: an unreadable or malformed policy, profile, BPF or asm file
   4    the kernel refused or lacks a feature (install failed, permission denied)
-  5    other system error
+  5    other system error (writing an output file failed)
   run, trace, learn: the command's own status (128 + N when killed by signal N),
-  or 125 when seccompctl itself failed, 126 when the command cannot run, 127 when it is not found.";
+  or 125 when seccompctl itself failed, 126 when the command cannot run, 127 when
+  it is not found.
+Errors are one line on stderr starting `seccompctl:`, control characters escaped.
+A closed pipe on stdout (`| head`) ends the output quietly, with the status above.";
+
+/// The values `--arch` accepts: every supported architecture under its canonical name (which the shell
+/// completions offer), its other names (`amd64`, `arm64`, `SCMP_ARCH_X86_64`, ...) as hidden aliases.
+pub fn arch_values() -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    seccomp_core::arch::Arch::ALL
+        .iter()
+        .map(|arch| {
+            let (name, aliases) = arch.aliases().split_first().unwrap_or((&"", &[]));
+            PossibleValue::new(*name).aliases(aliases.iter().copied())
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -60,12 +79,25 @@ pub enum Command {
                             seccompctl compile --oci profile.json --arch aarch64 --emit stats"
     )]
     Compile(CompileArgs),
-    /// Disassemble a raw BPF filter file, or the filters installed in a process.
-    #[command(after_help = "Example:\n  seccompctl disasm sandbox.bpf\n  seccompctl disasm --pid 1234")]
+    /// Disassemble a raw BPF filter file, or the filters installed in a process, naming the syscalls and
+    /// architectures it compares with (the listing reassembles with `asm`).
+    #[command(
+        after_help = "Example:\n  seccompctl disasm sandbox.bpf --hex\n  seccompctl disasm --pid 1234\n  \
+                      seccompctl disasm sandbox.bpf > sandbox.asm; $EDITOR sandbox.asm; seccompctl asm sandbox.asm -o sandbox.bpf"
+    )]
     Disasm(DisasmArgs),
+    /// Assemble a listing (`disasm` or `compile --emit asm` output, edited or hand-written) into raw BPF.
+    #[command(
+        after_help = "The syntax is the disassembler's: `12: jeq #0, 13, 14` lines as disasm writes them, or \
+                      labels (`allow: ret ALLOW`, `jeq #0, allow, deny`) and `;` comments; see docs/policy.md.\n\n\
+                      Example:\n  seccompctl disasm sandbox.bpf > sandbox.asm\n  $EDITOR sandbox.asm\n  \
+                      seccompctl asm sandbox.asm -o sandbox.bpf && seccompctl check sandbox.bpf"
+    )]
+    Asm(AsmArgs),
     /// Simulate one syscall against a filter or policy: the action and instructions executed.
     #[command(
-        after_help = "Example:\n  seccompctl sim sandbox.bpf --arch x86_64 --syscall openat --args 0xffffff9c,0x1000,2"
+        after_help = "Example:\n  seccompctl sim sandbox.bpf --arch x86_64 --syscall openat --args 0xffffff9c,0x1000,2\n  \
+                      seccompctl sim sandbox.policy --syscall write --trace"
     )]
     Sim(SimArgs),
     /// Validate a raw BPF file with the kernel's rules and show its statistics and cacheable syscalls.
@@ -91,6 +123,17 @@ pub enum Command {
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  seccompctl completions bash > /etc/bash_completion.d/seccompctl")]
     Completions(CompletionsArgs),
+    /// Print the help of seccompctl or of a subcommand (the same text as `--help`).
+    #[command(after_help = "Example:\n  seccompctl help compile")]
+    Help(HelpArgs),
+}
+
+/// `help`.
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// The subcommand whose help to print (none: the overview).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Where a policy comes from: a native policy file or an OCI profile.
@@ -157,7 +200,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
     /// How to answer notifications no handler decides: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
-    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
+    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
     pub on_notify: NotifyAnswer,
     /// Do not set no_new_privs (needs CAP_SYS_ADMIN).
     #[arg(long)]
@@ -179,16 +222,17 @@ pub struct RunArgs {
 /// `trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Comma-separated syscall names to trace.
+    /// Comma-separated syscall names to trace (none given: every syscall, like strace).
     #[arg(
         long,
         value_name = "LIST",
         value_delimiter = ',',
         conflicts_with = "all",
-        required_unless_present = "all"
+        value_parser = SyscallNameParser,
+        hide_possible_values = true
     )]
     pub syscalls: Vec<String>,
-    /// Trace every syscall.
+    /// Trace every syscall (the default when --syscalls is not given).
     #[arg(long)]
     pub all: bool,
     /// Print JSON lines instead of text.
@@ -263,7 +307,7 @@ pub struct CompileArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// The target architecture (x86_64, aarch64, i386, x32); defaults to the policy's or the host's.
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// The output file (default: standard output).
     #[arg(short = 'o', long, value_name = "OUT")]
@@ -286,6 +330,30 @@ pub struct DisasmArgs {
     /// Dump the filters installed in this process (PTRACE_SECCOMP_GET_FILTER; needs CAP_SYS_ADMIN).
     #[arg(long, value_name = "PID")]
     pub pid: Option<i32>,
+    /// The syscall table for `nr` comparisons on paths that did not check the architecture (default: the
+    /// host's; after `jeq #AUDIT_ARCH_...` on `arch` the checked architecture's table is used).
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
+    pub arch: Option<String>,
+    /// Add the raw instruction (`code jt jf k`, hex) to each line's comment.
+    #[arg(long)]
+    pub hex: bool,
+    /// Print JSON: one object per instruction (index, code, jt, jf, k, hex, text, syscall, arch).
+    #[arg(long, conflicts_with = "hex")]
+    pub json: bool,
+}
+
+/// `asm`.
+#[derive(Debug, Args)]
+pub struct AsmArgs {
+    /// The assembly text.
+    #[arg(value_name = "FILE.asm")]
+    pub file: PathBuf,
+    /// The output file for the raw BPF (default: standard output, refused when it is a terminal).
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Write the program even when the kernel would refuse it (for experiments); a note says why.
+    #[arg(long)]
+    pub allow_invalid: bool,
 }
 
 /// `sim`.
@@ -295,10 +363,10 @@ pub struct SimArgs {
     #[arg(value_name = "FILE.bpf|POLICY")]
     pub input: PathBuf,
     /// The architecture of the simulated syscall.
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// The syscall, by name or number.
-    #[arg(long, value_name = "NAME|NR")]
+    #[arg(long, value_name = "NAME|NR", value_parser = SyscallNameParser, hide_possible_values = true)]
     pub syscall: String,
     /// Up to six comma-separated argument values (decimal, 0x hex, or negative).
     #[arg(
@@ -311,6 +379,9 @@ pub struct SimArgs {
     /// The instruction pointer.
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
+    /// Show the executed path: every instruction run, with the accumulator it saw (as seccomp-tools' emu).
+    #[arg(long)]
+    pub trace: bool,
     /// Exit with status 1 unless the filter answers exactly this action (`allow`, `errno(EPERM)`, ...).
     #[arg(long, value_name = "ACTION")]
     pub expect: Option<String>,
@@ -326,7 +397,7 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE.bpf")]
     pub file: PathBuf,
     /// The architecture whose syscall table the statistics use (default: the host's).
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// Print JSON.
     #[arg(long)]
@@ -345,10 +416,10 @@ pub struct JsonArgs {
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// A syscall name or number.
-    #[arg(value_name = "NAME|NR")]
+    #[arg(value_name = "NAME|NR", value_parser = SyscallNameParser, hide_possible_values = true)]
     pub syscall: String,
     /// The architecture (default: the host's).
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
 }
 
@@ -363,7 +434,7 @@ pub struct AgentArgs {
     #[arg(long, value_name = "HANDLERS")]
     pub policy: Option<PathBuf>,
     /// How to answer notifications no handler rule matches.
-    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = parse_notify_answer)]
+    #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
     pub on_notify: NotifyAnswer,
     /// Log notifications as JSON lines.
     #[arg(long)]
@@ -376,6 +447,80 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// The `--on-notify` parser: [`parse_notify_answer`], offering the common answers to shell completion
+/// (any `errno(NAME|N)` and `value(N)` is accepted).
+#[derive(Clone, Copy, Debug)]
+pub struct NotifyAnswerParser;
+
+impl clap::builder::TypedValueParser for NotifyAnswerParser {
+    type Value = NotifyAnswer;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<NotifyAnswer, clap::Error> {
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid(cmd, arg, "not UTF-8".to_owned()))?;
+        parse_notify_answer(text).map_err(|message| invalid(cmd, arg, message))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let common = [
+            "continue",
+            "errno(EPERM)",
+            "errno(EACCES)",
+            "errno(ENOSYS)",
+            "value(0)",
+        ];
+        Some(Box::new(
+            common.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// A parser that takes any syscall name or number as text (the subcommand checks it against the right
+/// table) and offers the host's syscall names to shell completion.
+#[derive(Clone, Copy, Debug)]
+pub struct SyscallNameParser;
+
+impl clap::builder::TypedValueParser for SyscallNameParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(cmd, arg, "not UTF-8".to_owned()))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let arch = seccomp_core::arch::Arch::native().unwrap_or(seccomp_core::arch::Arch::X86_64);
+        Some(Box::new(
+            arch.syscalls()
+                .iter()
+                .map(|(name, _)| clap::builder::PossibleValue::new(name)),
+        ))
+    }
+}
+
+/// A clap "invalid value" error carrying our message.
+fn invalid(cmd: &clap::Command, arg: Option<&clap::Arg>, message: String) -> clap::Error {
+    let name = arg.map_or_else(|| "value".to_owned(), |arg| format!("--{}", arg.get_id()));
+    clap::Error::raw(
+        clap::error::ErrorKind::ValueValidation,
+        format!("invalid value for {}: {message}\n", name.replace('_', "-")),
+    )
+    .with_cmd(cmd)
 }
 
 /// Parses `continue`, `errno(EPERM)`, `errno(N)` or `value(N)`.

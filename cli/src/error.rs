@@ -88,3 +88,111 @@ impl std::error::Error for CliError {}
 
 /// The result of a subcommand: the exit status to leave with, or an error.
 pub type CliResult = Result<u8, CliError>;
+
+/// `text` with every control character and invisible format character written as an escape, so that a
+/// message quoting hostile input (a NUL, an ESC sequence, a byte-order mark, a newline inside a name) stays
+/// one readable line and cannot drive the terminal: `\0`, `\t`, `\n`, `\r`, `\e`, `\x7f`, `\u{feff}`.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            ch if ch.is_ascii_control() => out.push_str(&format!("\\x{:02x}", u32::from(ch))),
+            ch if is_invisible(ch) => out.push_str(&format!("\\u{{{:x}}}", u32::from(ch))),
+            ch => out.push(ch),
+        }
+    }
+    out
+}
+
+/// C1 controls, and the format characters that change or hide what a terminal shows (byte-order mark,
+/// zero-width and bidirectional marks, line and paragraph separators).
+fn is_invisible(ch: char) -> bool {
+    matches!(u32::from(ch),
+        0x80..=0x9f | 0xad | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff)
+}
+
+/// Writes `seccompctl: MESSAGE` as one line on stderr, control characters escaped. A closed or full stderr
+/// is ignored: there is nowhere left to say anything, and the exit status still tells.
+pub fn report(message: &str) {
+    use std::io::Write as _;
+    let line = format!("seccompctl: {}\n", escape_controls(message));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// [`report`] with `warning: ` before the message.
+pub fn warn(message: &str) {
+    report(&format!("warning: {message}"));
+}
+
+/// [`report`] with `note: ` before the message.
+pub fn note(message: &str) {
+    report(&format!("note: {message}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_invisible_characters_are_escaped() {
+        assert_eq!(
+            escape_controls("a\0b\u{1b}[31m\u{feff}c\n\x7f\u{202e}"),
+            "a\\0b\\e[31m\\u{feff}c\\n\\x7f\\u{202e}"
+        );
+        assert_eq!(escape_controls("plain `text` é ü"), "plain `text` é ü");
+    }
+}
+
+/// What to do with a command line clap refused: the text for stdout and status 0 for `--help` and
+/// `--version`, or a one-line usage error (exit 2).
+#[derive(Debug)]
+pub enum ParseOutcome {
+    /// Help or version text, printed on stdout; exit 0.
+    Print(String),
+    /// A usage error.
+    Error(CliError),
+}
+
+/// Turns clap's refusal into [`ParseOutcome`]: clap's several-line report (`error: ...`, a list of
+/// missing arguments, a tip, the usage, "For more information") becomes one line naming what was wrong and
+/// where the help is, so that every error of seccompctl has the same shape.
+pub fn from_clap(error: &clap::Error, subcommand: Option<&str>) -> ParseOutcome {
+    use clap::error::ErrorKind;
+    let rendered = error.render().to_string();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => return ParseOutcome::Print(rendered),
+        _ => {}
+    }
+    let help = match subcommand {
+        Some(name) => format!("seccompctl {name} --help"),
+        None => "seccompctl --help".to_owned(),
+    };
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return ParseOutcome::Error(CliError::usage(format!("a subcommand is needed (see `{help}`)")));
+    }
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or("invalid command line");
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let listing = message.ends_with(':');
+    for (index, line) in lines.enumerate() {
+        let separator = match (listing, index) {
+            (true, 0) => " ",
+            (true, _) => ", ",
+            (false, _) if line.starts_with('[') => " ",
+            (false, _) => "; ",
+        };
+        message.push_str(separator);
+        message.push_str(line);
+    }
+    message.push_str(&format!(" (see `{help}`)"));
+    ParseOutcome::Error(CliError::usage(message))
+}

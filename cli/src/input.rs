@@ -5,9 +5,11 @@
 
 use crate::args::OciOptions;
 use crate::error::CliError;
+use seccomp_core::ActionParseErrorKind;
 use seccomp_core::abi::SockFilter;
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::raw;
+use seccomp_core::policy::ParseErrorKind;
 use seccomp_core::policy::Policy;
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -45,9 +47,24 @@ pub fn decode_bpf(path: &Path, bytes: &[u8]) -> Result<Vec<SockFilter>, CliError
 }
 
 /// Reads and decodes a raw BPF file (see [`decode_bpf`]).
+///
+/// Text is refused with a message that says so: real BPF always holds NUL bytes (small opcodes and jump
+/// offsets), text never does, so a NUL-free UTF-8 file is assembly or a policy, not a truncated program.
 pub fn read_bpf(path: &Path) -> Result<Vec<SockFilter>, CliError> {
     let bytes = read_bounded(path, MAX_BPF_BYTES)?;
+    if looks_like_text(&bytes) {
+        return Err(CliError::bad_input(format!(
+            "{}: this is text, not raw BPF: assemble a listing with `seccompctl asm {0} -o FILE.bpf`, \
+             compile a policy with `seccompctl compile {0} -o FILE.bpf`",
+            path.display()
+        )));
+    }
     decode_bpf(path, &bytes)
+}
+
+/// Whether `bytes` are text: non-empty UTF-8 without a NUL byte (see [`read_bpf`]).
+pub fn looks_like_text(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok()
 }
 
 /// What an input file of `sim` turned out to be.
@@ -116,19 +133,44 @@ impl PolicyInput {
     /// Prints the warnings and notes on stderr.
     pub fn report(&self) {
         for warning in &self.warnings {
-            eprintln!("seccompctl: warning: {warning}");
+            crate::error::warn(warning);
         }
         for note in &self.notes {
-            eprintln!("seccompctl: {note}");
+            crate::error::report(note);
         }
     }
 }
 
 /// Parses native policy text read from `path`. `arch` is the target unless the text has an `arch` line.
 pub fn parse_policy(path: &Path, text: &str, arch: Arch) -> Result<Box<Policy>, CliError> {
-    Policy::parse(text, arch)
-        .map(Box::new)
-        .map_err(|error| CliError::bad_input(format!("{}:{error}", path.display())))
+    Policy::parse(text, arch).map(Box::new).map_err(|error| {
+        let mut message = format!("{}:{error}", path.display());
+        if let ParseErrorKind::Action(kind) = error.kind
+            && kind != ActionParseErrorKind::BadParenthesis
+            && let Some(token) = token_at(text, error.line, error.column)
+        {
+            message.push_str(&format!(", found `{token}`"));
+        }
+        CliError::bad_input(message)
+    })
+}
+
+/// The word of an action at `line:column` of `text` (both from 1, the column in characters): what an
+/// action error is about (`EPERMX` in `errno(EPERMX)`), so that the message can name it.
+fn token_at(text: &str, line: u32, column: u32) -> Option<&str> {
+    let line = text
+        .split('\n')
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let start = line
+        .char_indices()
+        .nth(usize::try_from(column).ok()?.checked_sub(1)?)
+        .map(|(at, _)| at)?;
+    let rest = line.get(start..)?;
+    let end = rest
+        .find(|ch: char| ch.is_whitespace() || matches!(ch, '(' | ')' | '#'))
+        .unwrap_or(rest.len());
+    let token = rest.get(..end)?;
+    (!token.is_empty()).then_some(token)
 }
 
 /// Reads and parses a native policy (see [`parse_policy`]).

@@ -326,11 +326,11 @@ fn kernel_info_commands_print_json() {
     assert!(actions.status.success(), "{}", stderr(&actions));
     let actions = json(&actions);
     let names = [
-        "kill_process",
-        "kill_thread",
+        "kill-process",
+        "kill-thread",
         "trap",
         "errno",
-        "user_notif",
+        "notify",
         "trace",
         "log",
         "allow",

@@ -21,3 +21,4 @@ pub mod errno;
 mod number;
 pub mod policy;
 mod syscalls;
+pub use syscalls::groups;

@@ -287,7 +287,8 @@ fn errors_point_at_line_and_column_with_what_was_expected() {
             "expected `lo`",
         ),
         ("default allow\ndefault errno(1)\n", 2, 1, "`default` given twice"),
-        ("allow read\n", 2, 1, "expected a `default ACTION` line"),
+        // The last line of the file, not the empty piece after its final newline.
+        ("allow read\n", 1, 1, "expected a `default ACTION` line"),
         (
             "default allow\nallow read\narch i386\n",
             3,

@@ -5,9 +5,9 @@ use super::common::parse_arch;
 use crate::args::{CompileArgs, Emit};
 use crate::error::{CliError, CliResult};
 use crate::input;
-use crate::output::{self, emit};
+use crate::output::{self, emit, listing};
 use seccomp_core::abi::SockFilter;
-use seccomp_core::bpf::{Listing, raw};
+use seccomp_core::bpf::raw;
 use seccomp_core::policy::{Compiled, Policy, Stats, compile};
 use serde_json::json;
 use std::path::Path;
@@ -62,7 +62,7 @@ pub fn run(args: &CompileArgs) -> CliResult {
             output::write_output(output, bytes, true)?;
         }
         Emit::Asm => {
-            let text = format!("; {header}\n{}", Listing(insns));
+            let text = format!("; {header}\n{}", listing::text(insns, compiled.arch(), false));
             output::write_output(output, text.as_bytes(), false)?;
         }
         Emit::C => {

@@ -7,6 +7,8 @@ use clap::CommandFactory;
 /// Writes the completion script for the requested shell to standard output.
 pub fn run(args: &CompletionsArgs) -> CliResult {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "seccompctl", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "seccompctl", &mut script);
+    crate::output::write_output(None, &script, false)?;
     Ok(0)
 }

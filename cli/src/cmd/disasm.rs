@@ -1,32 +1,48 @@
 //! `seccompctl disasm FILE.bpf | --pid PID`: the listing of a raw BPF file, or of every filter installed in
 //! a live process.
 
+use super::common::parse_arch;
 use crate::args::DisasmArgs;
 use crate::error::{CliError, CliResult};
 use crate::input;
-use crate::output;
+use crate::output::{self, listing};
 use rustix::process::Pid;
 use seccomp_core::abi::{BPF_MAXINSNS, SockFilter};
-use seccomp_core::bpf::{Listing, validate};
+use seccomp_core::arch::Arch;
+use seccomp_core::bpf::validate;
 use seccomp_sys::Errno;
 use seccomp_sys::ptrace::{AttachError, Stopped};
+use serde_json::json;
 
-/// Prints the listing (in the syntax the assembler reads back). A program the kernel would refuse is still
-/// listed, with a note on stderr saying why it would be refused.
+/// Prints the listing (in the syntax the assembler reads back; see `output::listing`). A program the kernel
+/// would refuse is still listed, with a note on stderr saying why it would be refused.
 pub fn run(args: &DisasmArgs) -> CliResult {
+    let arch = parse_arch(args.arch.as_deref())?;
+    let show = |insns: &[SockFilter]| listing::text(insns, arch, args.hex);
     match (&args.file, args.pid) {
+        (Some(path), _) if args.json => {
+            let insns = input::read_bpf(path)?;
+            let valid = validate(&insns).err().map(|error| error.to_string());
+            output::print_json(&json!({
+                "file": path.display().to_string(),
+                "length": insns.len(),
+                "refused_by_kernel": valid,
+                "instructions": listing::json(&insns, arch),
+            }))?;
+            Ok(0)
+        }
         (Some(path), _) => {
             let insns = input::read_bpf(path)?;
-            output::print(&Listing(&insns).to_string())?;
+            output::print(&show(&insns))?;
             if let Err(error) = validate(&insns) {
-                eprintln!(
-                    "seccompctl: note: {}: the kernel would refuse this program: {error}",
+                crate::error::note(&format!(
+                    "{}: the kernel would refuse this program: {error}",
                     path.display()
-                );
+                ));
             }
             Ok(0)
         }
-        (None, Some(pid)) => disasm_pid(pid),
+        (None, Some(pid)) => disasm_pid(pid, arch, args),
         (None, None) => Err(CliError::usage("disasm needs FILE.bpf or --pid PID")),
     }
 }
@@ -37,7 +53,7 @@ pub fn run(args: &DisasmArgs) -> CliResult {
 /// Index 0 is the *oldest* filter, the first installed and the last the kernel runs: `get_nth_filter` in
 /// kernel/seccomp.c counts the chain and walks `count - index - 1` links back from the newest (ptrace(2)
 /// says the opposite; the kernel, checked by the `inspect_pid` test, is the authority).
-fn disasm_pid(pid: i32) -> CliResult {
+fn disasm_pid(pid: i32, arch: Arch, args: &DisasmArgs) -> CliResult {
     let target =
         Pid::from_raw(pid).ok_or_else(|| CliError::usage(format!("--pid {pid}: not a process id")))?;
     let stopped = Stopped::seize(target).map_err(|error| match error {
@@ -75,6 +91,11 @@ fn disasm_pid(pid: i32) -> CliResult {
         }
     }
     drop(stopped);
+    if args.json {
+        let listed: Vec<_> = filters.iter().map(|insns| listing::json(insns, arch)).collect();
+        output::print_json(&json!({ "pid": pid, "filters_oldest_first": listed }))?;
+        return Ok(0);
+    }
     if filters.is_empty() {
         output::print(&format!("; process {pid} has no seccomp filter\n"))?;
         return Ok(0);
@@ -94,7 +115,7 @@ fn disasm_pid(pid: i32) -> CliResult {
         text.push_str(&format!(
             "; process {pid}, filter {index} of {count}{age}: {} instructions\n{}",
             insns.len(),
-            Listing(insns)
+            listing::text(insns, arch, args.hex)
         ));
     }
     output::print(&text)?;

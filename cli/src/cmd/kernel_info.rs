@@ -5,6 +5,7 @@ use crate::args::JsonArgs;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use seccomp_core::abi::{self, SeccompNotifSizes};
+use seccomp_core::action::{Action, ActionKind};
 use seccomp_sys::FilterFlags;
 use seccomp_sys::features::{ACTIONS, Features};
 use seccomp_sys::probe::{self, ListenerIoctls, Support};
@@ -19,11 +20,27 @@ fn support_json(support: Support) -> Value {
     }
 }
 
-/// The actions and their availability as a JSON object in precedence order.
+/// The name the policy language gives an action (`kill-process`, `notify`, ...), and the kernel's constant.
+pub fn action_names(action: Action) -> (&'static str, &'static str) {
+    match action.kind() {
+        ActionKind::KillProcess => ("kill-process", "SECCOMP_RET_KILL_PROCESS"),
+        ActionKind::KillThread => ("kill-thread", "SECCOMP_RET_KILL_THREAD"),
+        ActionKind::Trap(_) => ("trap", "SECCOMP_RET_TRAP"),
+        ActionKind::Errno(_) => ("errno", "SECCOMP_RET_ERRNO"),
+        ActionKind::Notify => ("notify", "SECCOMP_RET_USER_NOTIF"),
+        ActionKind::Trace(_) => ("trace", "SECCOMP_RET_TRACE"),
+        ActionKind::Log => ("log", "SECCOMP_RET_LOG"),
+        ActionKind::Allow => ("allow", "SECCOMP_RET_ALLOW"),
+        ActionKind::Unknown(_) => ("unknown", "?"),
+    }
+}
+
+/// The actions and their availability as a JSON object in precedence order, keyed by the policy
+/// language's names.
 fn actions_json(supports: &[Support; 8]) -> Value {
     let mut map = Map::new();
-    for ((name, _), support) in ACTIONS.iter().zip(supports) {
-        map.insert((*name).to_owned(), support_json(*support));
+    for ((_, action), support) in ACTIONS.iter().zip(supports) {
+        map.insert(action_names(*action).0.to_owned(), support_json(*support));
     }
     Value::Object(map)
 }
@@ -67,7 +84,8 @@ fn ioctls_json(ioctls: &ListenerIoctls) -> Value {
     })
 }
 
-/// `actions`: one line per action, `name yes|no|unknown (errno)`, in the kernel's order of precedence.
+/// `actions`: one line per action, `name yes|no|unknown (errno) SECCOMP_RET_...`, in the kernel's order of
+/// precedence, named as the policy language names them.
 pub fn actions(args: &JsonArgs) -> CliResult {
     let supports = ACTIONS.map(|(_, action)| probe::action_available(action));
     if args.json {
@@ -76,7 +94,10 @@ pub fn actions(args: &JsonArgs) -> CliResult {
         let text: String = ACTIONS
             .iter()
             .zip(supports)
-            .map(|((name, _), support)| format!("{name} {support}\n"))
+            .map(|((_, action), support)| {
+                let (name, constant) = action_names(*action);
+                format!("{name:<12} {:<8} {constant}\n", support.to_string())
+            })
             .collect();
         output::print(&text)?;
     }

@@ -134,14 +134,14 @@ pub fn run(args: &LearnArgs) -> CliResult {
         supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
     });
     if let Some(warning) = session.interrupted_warning() {
-        eprintln!(
-            "seccompctl: {warning}; the learned policy may lack {}: run learn again",
+        crate::error::report(&format!(
+            "{warning}; the learned policy may lack {}: run learn again",
             if session.interrupted() == 1 {
                 "that syscall"
             } else {
                 "those syscalls"
             }
-        );
+        ));
     }
     let status = session.finish();
     served?;
@@ -157,7 +157,7 @@ pub fn run(args: &LearnArgs) -> CliResult {
                 )
             })?;
             for warning in &exported.warnings {
-                eprintln!("seccompctl: warning: {}: {warning}", args.output.display());
+                crate::error::report(&format!("warning: {}: {warning}", args.output.display()));
             }
             let mut json = exported.seccomp.to_json_pretty();
             json.push('\n');
@@ -166,20 +166,20 @@ pub fn run(args: &LearnArgs) -> CliResult {
     };
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(output_error)?;
     let count = usage.by_arch.get(&native).map_or(0, BTreeSet::len);
-    eprintln!(
-        "seccompctl: learned {count} {native} syscalls into {}",
+    crate::error::report(&format!(
+        "learned {count} {native} syscalls into {}",
         args.output.display()
-    );
+    ));
     for (arch, numbers) in usage.by_arch.iter().filter(|(arch, _)| **arch != native) {
-        eprintln!(
-            "seccompctl: note: the command also made {} {arch} syscalls, which a {native} policy cannot allow (listed in the file's header)",
+        crate::error::report(&format!(
+            "note: the command also made {} {arch} syscalls, which a {native} policy cannot allow (listed in the file's header)",
             numbers.len()
-        );
+        ));
     }
     if status != 0 {
-        eprintln!(
-            "seccompctl: warning: the command exited with status {status}; the policy covers what it did until then"
-        );
+        crate::error::report(&format!(
+            "warning: the command exited with status {status}; the policy covers what it did until then"
+        ));
     }
     Ok(status)
 }

@@ -1,11 +1,13 @@
 //! One module per subcommand, and the dispatcher that routes a parsed command line to it.
 
 mod agent;
+mod asm;
 mod check;
 pub mod common;
 mod compile;
 mod completions;
 mod disasm;
+mod help;
 mod kernel_info;
 mod learn;
 mod resolve;
@@ -26,11 +28,13 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::Run(args) => run::run(&args),
         Command::Learn(args) => learn::run(&args),
         Command::Disasm(args) => disasm::run(&args),
+        Command::Asm(args) => asm::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),
         Command::Actions(args) => kernel_info::actions(&args),
         Command::Sizes(args) => kernel_info::sizes(&args),
         Command::Features(args) => kernel_info::features(&args),
+        Command::Help(args) => help::run(&args),
     }
 }

@@ -13,7 +13,7 @@ pub fn run(args: &ResolveArgs) -> CliResult {
         Some(nr) => {
             let name = u32::try_from(nr).ok().and_then(|nr| table.name(nr));
             let name =
-                name.ok_or_else(|| CliError::bad_input(format!("{arch} has no syscall number {query}")))?;
+                name.ok_or_else(|| CliError::usage(format!("{arch} has no syscall number {query}")))?;
             (name, nr)
         }
         None => {
@@ -21,7 +21,7 @@ pub fn run(args: &ResolveArgs) -> CliResult {
             (table.name(nr).unwrap_or(query), u64::from(nr))
         }
     };
-    println!("{name} {nr}");
+    crate::output::print(&format!("{name} {nr}\n"))?;
     Ok(0)
 }
 
@@ -33,9 +33,9 @@ fn unknown_name(arch: seccomp_core::arch::Arch, name: &str) -> CliError {
         .map(|other| other.name())
         .collect();
     if elsewhere.is_empty() {
-        CliError::bad_input(format!("unknown syscall `{name}` on {arch}"))
+        CliError::usage(format!("unknown syscall `{name}` on {arch}"))
     } else {
-        CliError::bad_input(format!(
+        CliError::usage(format!(
             "unknown syscall `{name}` on {arch} (it exists on {})",
             elsewhere.join(", ")
         ))

@@ -7,10 +7,11 @@ use crate::error::{CliError, CliResult, Failure};
 use crate::input::{self, Loaded};
 use crate::numbers::parse_register;
 use crate::output;
+use crate::output::listing;
 use seccomp_core::abi::{SeccompData, X32_SYSCALL_BIT};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
-use seccomp_core::bpf::{Emulation, emulate, validate};
+use seccomp_core::bpf::{Emulation, Validated, emulate, trace, validate};
 use serde_json::json;
 
 /// What a simulation found.
@@ -21,6 +22,42 @@ struct Outcome {
     emulation: Emulation,
     /// For a policy: its direct evaluation, which must agree with the compiled program.
     policy_action: Option<Action>,
+    /// With `--trace`: the executed path, one entry per instruction run.
+    path: Vec<PathStep>,
+}
+
+/// One executed instruction of `--trace`.
+struct PathStep {
+    /// The listing line (annotated as `disasm` annotates it).
+    line: String,
+    /// The instruction's index.
+    pc: usize,
+    /// A and X before it ran.
+    a: u32,
+    x: u32,
+}
+
+/// Runs the program on `data`, recording the path when `want_path`.
+fn run_program(
+    program: &Validated<'_>,
+    data: &SeccompData,
+    arch: Arch,
+    want_path: bool,
+) -> (Emulation, Vec<PathStep>) {
+    if !want_path {
+        return (emulate(program, data), Vec::new());
+    }
+    let lines = listing::lines(program.insns(), arch, false);
+    let mut path = Vec::new();
+    let emulation = trace(program, data, |step| {
+        path.push(PathStep {
+            line: lines.get(step.pc).cloned().unwrap_or_default(),
+            pc: step.pc,
+            a: step.a,
+            x: step.x,
+        });
+    });
+    (emulation, path)
 }
 
 /// Simulates and prints; exit status 1 when `--expect` names another action.
@@ -42,10 +79,12 @@ pub fn run(args: &SimArgs) -> CliResult {
             let program = validate(&insns).map_err(|error| {
                 CliError::bad_input(format!("{file}: the kernel would refuse this program: {error}"))
             })?;
+            let (emulation, path) = run_program(&program, &data, arch, args.trace);
             let outcome = Outcome {
                 kind: "bpf",
-                emulation: emulate(&program, &data),
+                emulation,
                 policy_action: None,
+                path,
             };
             (arch, (data, outcome))
         }
@@ -68,13 +107,31 @@ pub fn run(args: &SimArgs) -> CliResult {
             "action_raw": format!("{:#010x}", action.raw()),
             "executed": outcome.emulation.executed,
             "policy_action": outcome.policy_action.map(|policy| policy.to_string()),
+            "path": args.trace.then(|| outcome.path.iter().map(|step| json!({
+                "pc": step.pc,
+                "text": step.line.split_once(": ").map_or(step.line.as_str(), |(_, text)| text),
+                "a": step.a,
+                "x": step.x,
+            })).collect::<Vec<_>>()),
         }))?;
     } else {
-        let mut text = format!(
+        let mut text = String::new();
+        for step in &outcome.path {
+            let width = step.line.chars().count();
+            let pad = 56usize.saturating_sub(width).max(1);
+            text.push_str(&format!(
+                "{}{:pad$}| A = {:#010x}  X = {:#x}\n",
+                step.line, "", step.a, step.x
+            ));
+        }
+        if let Some(last) = outcome.path.last() {
+            text.push_str(&format!("return {action} at {}\n", last.pc));
+        }
+        text.push_str(&format!(
             "action: {action} ({:#010x})\nexecuted: {} instructions\n",
             action.raw(),
             outcome.emulation.executed
-        );
+        ));
         if let Some(policy) = outcome.policy_action {
             text.push_str(&format!("policy evaluation: {policy}\n"));
         }
@@ -167,10 +224,12 @@ fn simulate_policy(
     let data = syscall_data(args, arch)?;
     let mut out = vec![seccomp_core::abi::SockFilter::default(); seccomp_core::abi::BPF_MAXINSNS];
     let compiled = super::compile::compile_policy(path, &policy, &mut out)?;
+    let (emulation, path) = run_program(&compiled.program(), &data, arch, args.trace);
     let outcome = Outcome {
         kind: "policy",
-        emulation: emulate(&compiled.program(), &data),
+        emulation,
         policy_action: Some(policy.evaluate(&data)),
+        path,
     };
     Ok((arch, (data, outcome)))
 }

@@ -85,7 +85,7 @@ pub fn trace_policy(native: Arch, selected: Option<&BTreeSet<String>>) -> Result
 /// Runs `trace`.
 pub fn run(args: &TraceArgs) -> CliResult {
     let native = supervise::native_arch()?;
-    let selected: Option<BTreeSet<String>> = if args.all {
+    let selected: Option<BTreeSet<String>> = if args.all || args.syscalls.is_empty() {
         None
     } else {
         Some(
@@ -102,7 +102,14 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let policy = trace_policy(native, selected.as_ref())?;
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
-    let mut sink = Sink::open(args.output.as_deref(), args.json)?;
+    let mut sink = match args.output.as_deref() {
+        Some(path) => Sink::open(Some(path), args.json)?,
+        None => Sink::new(
+            Box::new(crate::output::StderrLog::default()),
+            args.json,
+            "standard error",
+        ),
+    };
     let mut session = supervise::launch(
         &prepared,
         &Options {
@@ -130,7 +137,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
         supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
     });
     if let Some(warning) = session.interrupted_warning() {
-        eprintln!("seccompctl: {warning}");
+        crate::error::report(&warning);
     }
     let status = session.finish();
     served?;

@@ -2,14 +2,28 @@
 //! number ranges, and (in [`emit`]) the C and Rust source forms of a program.
 
 pub mod emit;
+pub mod listing;
 
 use crate::error::CliError;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once standard output turned out to be a pipe nobody reads any more (EPIPE).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a write to standard output met a closed pipe (see [`write_output`]).
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
 
 /// Writes `bytes` to `path`, or to standard output when there is none.
 ///
 /// `binary` output is refused when standard output is a terminal: raw BPF would only garble it.
+///
+/// A closed pipe on standard output (`seccompctl disasm big.bpf | head -1`) is not an error: the reader
+/// chose to stop, so the rest of the output is dropped quietly and the command ends with the status it
+/// would have had (Rust ignores SIGPIPE, so the write fails with EPIPE instead of killing the process).
 pub fn write_output(path: Option<&Path>, bytes: &[u8], binary: bool) -> Result<(), CliError> {
     match path {
         Some(path) => std::fs::write(path, bytes)
@@ -21,10 +35,18 @@ pub fn write_output(path: Option<&Path>, bytes: &[u8], binary: bool) -> Result<(
                     "refusing to write raw BPF to a terminal: use -o FILE, redirect the output, or --emit asm",
                 ));
             }
+            if stdout_closed() {
+                return Ok(());
+            }
             let mut lock = stdout.lock();
-            lock.write_all(bytes)
-                .and_then(|()| lock.flush())
-                .map_err(|e| CliError::system(format!("standard output: {e}")))
+            match lock.write_all(bytes).and_then(|()| lock.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                    Ok(())
+                }
+                Err(e) => Err(CliError::system(format!("standard output: {e}"))),
+            }
         }
     }
 }
@@ -81,5 +103,35 @@ mod tests {
         assert_eq!(format_ranges(&ranges), format!("0-2 5 7-8 {}", u32::MAX));
         assert!(compact_ranges([]).is_empty());
         assert_eq!(compact_ranges([3, 2]), [(3, 3), (2, 2)]);
+    }
+}
+
+/// Standard error as a log destination that treats a closed pipe as the reader's choice to stop: writes
+/// after EPIPE are dropped quietly (`seccompctl trace -- make 2>&1 | head`), while other write errors
+/// (a full disk) are still returned.
+#[derive(Debug, Default)]
+pub struct StderrLog {
+    closed: bool,
+}
+
+impl Write for StderrLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match std::io::stderr().write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stderr().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! the binary form, [`disasm`] and [`asm`] the text form; `generate` (behind the `generate` feature, for tests,
 //! fuzzing and the xtask) makes test programs.
 
+pub mod annotate;
 pub mod asm;
 pub mod budget;
 pub mod builder;

@@ -102,6 +102,8 @@ pub enum ParseErrorKind {
     },
     /// An architecture name that is none of the supported ones.
     UnknownArch(Snippet),
+    /// A `@group` name systemd does not define (see `crate::groups`).
+    UnknownGroup(Snippet),
     /// The action could not be read.
     Action(ActionParseErrorKind),
     /// A number too large for its place (the text says which).
@@ -126,6 +128,11 @@ impl fmt::Display for ParseError {
             ParseErrorKind::UnknownSyscall { name, arch } => {
                 write!(f, "unknown syscall {name} for {arch}")
             }
+            ParseErrorKind::UnknownGroup(name) => write!(
+                f,
+                "unknown syscall group {name} (the groups are systemd {}'s: @system-service, @privileged, ...)",
+                crate::groups::SYSTEMD_VERSION
+            ),
             ParseErrorKind::UnknownArch(name) => write!(
                 f,
                 "unknown architecture {name} (expected x86_64, x32, i386 or aarch64)"
@@ -430,6 +437,37 @@ fn resolve_syscall<const R: usize, const C: usize>(
     })
 }
 
+/// Parses `@group` at the cursor and adds one rule per syscall of the group on the policy's arch (names
+/// the arch lacks are skipped, as systemd skips them; a syscall already named on this line is not added
+/// again).
+fn parse_group<const R: usize, const C: usize>(
+    cursor: &mut Cursor<'_>,
+    policy: &mut Policy<R, C>,
+    action: Action,
+    alt_start: u16,
+    first_rule: usize,
+) -> Result<(), ParseError> {
+    let at = cursor.pos;
+    cursor.pos += 1;
+    cursor.word();
+    let name = cursor.line.get(at..cursor.pos).unwrap_or("");
+    let group = crate::groups::find(name)
+        .ok_or_else(|| cursor.error_at(at, ParseErrorKind::UnknownGroup(Snippet::new(name))))?;
+    let mut failed = None;
+    group.for_each_nr(policy.arch(), |nr| {
+        if failed.is_some() || policy.rules().skip(first_rule).any(|rule| rule.nr() == nr) {
+            return;
+        }
+        if let Err(error) = policy.push_rule(nr, action, alt_start, alt_start) {
+            failed = Some(error);
+        }
+    });
+    match failed {
+        Some(error) => Err(cursor.error_at(at, ParseErrorKind::Policy(error))),
+        None => Ok(()),
+    }
+}
+
 /// Which once-only statements were seen.
 #[derive(Default)]
 struct Seen {
@@ -458,9 +496,15 @@ fn parse_rule<const R: usize, const C: usize>(
     // The syscalls: one rule each, unconditional until the condition (if any) is known.
     let first_rule = policy.len();
     let alt_start = policy.alternatives_len();
+    let mut named_group = false;
     loop {
         if cursor.at_end() {
             break;
+        }
+        if cursor.peek() == Some(b'@') {
+            parse_group(cursor, policy, action, alt_start, first_rule)?;
+            named_group = true;
+            continue;
         }
         let (word, at) = cursor.word();
         if word == "if" {
@@ -482,7 +526,8 @@ fn parse_rule<const R: usize, const C: usize>(
             .push_rule(nr, action, alt_start, alt_start)
             .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
     }
-    if policy.len() == first_rule {
+    // A group may have no syscall on this arch (`@cpu-emulation` on aarch64): the line is then empty.
+    if policy.len() == first_rule && !named_group {
         return Err(cursor.expected("a syscall name or number after the action"));
     }
     if cursor.eat("if") {
@@ -529,7 +574,10 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         for (index, line) in text.split('\n').enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            last_line = line_no;
+            // The empty piece after a final newline is no line of the file: never point there.
+            if !line.is_empty() {
+                last_line = line_no;
+            }
             let mut cursor = Cursor {
                 line,
                 pos: 0,

@@ -6,6 +6,7 @@
 //! both lookups are binary searches over static data.
 
 mod aarch64;
+pub mod groups;
 mod i386;
 mod x32;
 mod x86_64;
