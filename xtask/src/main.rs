@@ -3,6 +3,7 @@
 //! Each task lives in its own module; this file only parses the task name and dispatches.
 
 mod bench_notify;
+mod bench_trace;
 mod ci;
 mod crosscheck;
 mod dist;
@@ -44,6 +45,10 @@ const TASKS: &[(&str, &str)] = &[
         "notification round-trip benchmark vs ptrace and a futex lower bound (--json FILE, --svg FILE)",
     ),
     (
+        "bench-trace",
+        "seccompctl trace vs strace on a shell loop, median wall time / bare (--rounds N, --iterations N, --json FILE)",
+    ),
+    (
         "gen-syscalls",
         "regenerate core/src/syscalls/ from data/kernel/*.tbl (--check: fail when stale)",
     ),
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
         "launcher" => launcher::run(&rest),
         "man" => man::run(&rest),
         "bench-notify" => bench_notify::run(&rest),
+        "bench-trace" => bench_trace::run(&rest),
         "vm-test" => vm_test::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();

@@ -1,0 +1,192 @@
+//! `cargo xtask bench-trace`: whole-process tracing overhead (issue #14).
+//!
+//! Runs a fork/exec/open-heavy shell loop bare, under `seccompctl trace` (all syscalls, and only
+//! `openat,execve`) and under `strace -f` (all, and `--seccomp-bpf` with the same selection). The
+//! configurations are interleaved round-robin, the order rotated each round, so that drift on the shared
+//! machine hits all of them alike; the report is each configuration's median wall time and its ratio to
+//! the bare run's median of the same run.
+
+use crate::util;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// The task's flags.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask bench-trace",
+    about = "Tracing overhead of seccompctl trace vs strace on a fork/exec/open-heavy shell loop."
+)]
+struct Options {
+    /// Rounds; every configuration runs once per round.
+    #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
+    rounds: u64,
+    /// Iterations of the shell loop (each runs `cat` and `ls`).
+    #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: u64,
+    /// Also write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// The median of `samples` (the lower middle value of an even count), or `None` when empty.
+fn median(samples: &[f64]) -> Option<f64> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len().checked_sub(1)? / 2).copied()
+}
+
+/// `value / base`, or `None` when `base` is not positive.
+fn ratio(value: f64, base: f64) -> Option<f64> {
+    (base > 0.0).then(|| value / base)
+}
+
+/// The Markdown table: name, median seconds, ratio to the first row (bare).
+fn table(rows: &[(String, Option<f64>)]) -> String {
+    let bare = rows.first().and_then(|(_, m)| *m);
+    let mut out = String::from("| configuration | median s | / bare |\n| --- | ---: | ---: |\n");
+    for (name, med) in rows {
+        let (m, r) = match med {
+            Some(m) => (
+                format!("{m:.3}"),
+                bare.and_then(|b| ratio(*m, b))
+                    .map_or("-".to_owned(), |r| format!("{r:.2}x")),
+            ),
+            None => ("SKIP".to_owned(), "-".to_owned()),
+        };
+        let _ = writeln!(out, "| {name} | {m} | {r} |");
+    }
+    out
+}
+
+/// Builds seccompctl in release, measures every configuration, and reports.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options: Options = util::parse_task_args("bench-trace", args)?;
+    util::exec(util::cargo().args(["build", "--release", "--package", "seccompctl"]))?;
+    let tool = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| util::workspace_root().join("target"))
+        .join("release/seccompctl");
+    let script = format!(
+        "for i in $(seq {}); do cat /etc/hostname >/dev/null; ls / >/dev/null; done",
+        options.iterations
+    );
+    let tool = tool.to_string_lossy().into_owned();
+    let strace = util::on_path("strace");
+    let mut configs: Vec<(&str, Vec<String>)> = vec![
+        ("bare", vec![]),
+        (
+            "seccompctl trace --all",
+            vec![
+                tool.clone(),
+                "trace".into(),
+                "--all".into(),
+                "-o".into(),
+                "/dev/null".into(),
+                "--".into(),
+            ],
+        ),
+        (
+            "strace -f",
+            vec!["strace".into(), "-f".into(), "-o".into(), "/dev/null".into()],
+        ),
+        (
+            "seccompctl trace --syscalls openat,execve",
+            vec![
+                tool.clone(),
+                "trace".into(),
+                "--syscalls".into(),
+                "openat,execve".into(),
+                "-o".into(),
+                "/dev/null".into(),
+                "--".into(),
+            ],
+        ),
+        (
+            "strace -f --seccomp-bpf -e trace=openat,execve",
+            vec![
+                "strace".into(),
+                "-f".into(),
+                "--seccomp-bpf".into(),
+                "-e".into(),
+                "trace=openat,execve".into(),
+                "-o".into(),
+                "/dev/null".into(),
+            ],
+        ),
+    ];
+    if !strace {
+        eprintln!("SKIP strace rows: strace is not installed (Debian package strace)");
+    }
+    configs.retain(|(name, _)| strace || !name.starts_with("strace"));
+    let mut samples = vec![Vec::new(); configs.len()];
+    for round in 0..options.rounds as usize {
+        for k in 0..configs.len() {
+            let index = (k + round) % configs.len();
+            let mut argv = configs[index].1.clone();
+            argv.extend(["sh".to_owned(), "-c".to_owned(), script.clone()]);
+            let mut command = Command::new(&argv[0]);
+            command
+                .args(&argv[1..])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let started = Instant::now();
+            let status = command
+                .status()
+                .map_err(|e| format!("cannot start {}: {e}", argv[0]))?;
+            let seconds = started.elapsed().as_secs_f64();
+            if !status.success() {
+                return Err(format!("`{}` failed: {status}", argv.join(" ")));
+            }
+            samples[index].push(seconds);
+        }
+    }
+    let mut rows: Vec<(String, Option<f64>)> = configs
+        .iter()
+        .zip(&samples)
+        .map(|((name, _), s)| ((*name).to_owned(), median(s)))
+        .collect();
+    if !strace {
+        rows.push(("strace -f".to_owned(), None));
+        rows.push(("strace -f --seccomp-bpf -e trace=openat,execve".to_owned(), None));
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\nloop: sh -c '{script}'\nrounds: {}; load average: {}\n\n{}",
+        options.rounds,
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        table(&rows)
+    );
+    if let Some(path) = &options.json {
+        let results: Vec<_> = rows
+            .iter()
+            .map(|(name, m)| serde_json::json!({"name": name, "median_s": m}))
+            .collect();
+        let text = serde_json::json!({"iterations": options.iterations, "rounds": options.rounds, "results": results});
+        std::fs::write(path, format!("{text:#}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_ratios_to_bare() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(ratio(1.5, 0.0), None);
+        let rows = [
+            ("bare".to_owned(), Some(0.5)),
+            ("trace".to_owned(), Some(0.75)),
+            ("strace".to_owned(), None),
+        ];
+        let text = table(&rows);
+        assert!(text.contains("| bare | 0.500 | 1.00x |"), "{text}");
+        assert!(text.contains("| trace | 0.750 | 1.50x |"), "{text}");
+        assert!(text.contains("| strace | SKIP | - |"), "{text}");
+    }
+}
