@@ -65,7 +65,11 @@ pub enum Command {
     Run(RunArgs),
     /// Trace a command's syscalls through seccomp notifications (no ptrace).
     #[command(
-        after_help = "Example:\n  seccompctl trace --syscalls openat,execve,connect -- curl -s example.org"
+        long_about = "Trace a command's syscalls through seccomp notifications (no ptrace): each call is shown \
+                      decoded when it is made, then continued. Return values are not visible (the supervisor \
+                      sees a call before the kernel runs it), so every line ends in `= ?`, as strace shows a \
+                      call whose result it does not know.",
+        after_help = "Examples:\n  seccompctl trace -- cat /etc/hostname\n  seccompctl trace -e trace=%file,%network -y -tt -- curl -s example.org\n  seccompctl trace -c -- make"
     )]
     Trace(TraceArgs),
     /// Learn the smallest allow-list policy under which a command runs.
@@ -227,14 +231,44 @@ pub struct TraceArgs {
         long,
         value_name = "LIST",
         value_delimiter = ',',
-        conflicts_with = "all",
+        conflicts_with_all = ["all", "expr"],
         value_parser = SyscallNameParser,
         hide_possible_values = true
     )]
     pub syscalls: Vec<String>,
-    /// Trace every syscall (the default when --syscalls is not given).
+    /// Trace every syscall (the default when neither --syscalls nor -e is given).
     #[arg(long)]
     pub all: bool,
+    /// strace's selection: `trace=LIST` (or just LIST) of syscall names and classes (%file, %desc,
+    /// %process, %network, %signal, %memory, %ipc, %creds, %clock, %pure, %%stat, ...), `!` in front to
+    /// trace all but those, `?` before a name to ignore it when unknown; repeatable.
+    #[arg(
+        short = 'e',
+        value_name = "EXPR",
+        conflicts_with = "all",
+        allow_hyphen_values = true
+    )]
+    pub expr: Vec<String>,
+    /// Count the calls per syscall and print a table at exit instead of the calls (like strace -c;
+    /// no times or errors: a notification is seen before the call runs).
+    #[arg(short = 'c', long = "summary-only")]
+    pub summary: bool,
+    /// Show the path of each fd argument, as strace -y: `3</etc/passwd>` (from /proc/PID/fd).
+    #[arg(short = 'y', long = "decode-fds")]
+    pub decode_fds: bool,
+    /// Prefix each line with the time of day (UTC): -t seconds, -tt microseconds, -ttt seconds since the
+    /// epoch.
+    #[arg(short = 't', action = clap::ArgAction::Count)]
+    pub timestamps: u8,
+    /// Prefix each line with the time since the previous line (seconds.microseconds), as strace -r.
+    #[arg(short = 'r', long = "relative-timestamps")]
+    pub relative: bool,
+    /// Show at most N bytes of strings and buffers (strace's -s; default 32); paths are shown whole.
+    #[arg(short = 's', long = "string-limit", value_name = "N", default_value_t = 32)]
+    pub string_limit: usize,
+    /// Follow forks (accepted for strace compatibility: children are always traced).
+    #[arg(short = 'f', long = "follow-forks")]
+    pub follow_forks: bool,
     /// Print JSON lines instead of text.
     #[arg(long)]
     pub json: bool,

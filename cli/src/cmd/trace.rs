@@ -6,7 +6,12 @@
 //! traced too, each line showing its pid. Because no ptrace is involved, gdb or strace can still attach to
 //! the traced program.
 //!
-//! What cannot be seen: the return values (a notification arrives before the syscall runs), and the
+//! Lines read like strace's (`[pid N] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = ?`), with strace's
+//! everyday options: `-e trace=` names and classes, `-c` counts, `-y` fd paths, `-t`/`-tt`/`-ttt`/`-r`
+//! timestamps (taken when the notification is received), `-s` string length, `-o`, and `-f` (always on).
+//!
+//! What cannot be seen: the return values (a notification arrives before the syscall runs: every line ends
+//! in `= ?`, and `-c` counts calls but no times or errors), and the
 //! syscalls the child makes before its filter exists (the fork, `prctl(PR_SET_NO_NEW_PRIVS)` and the
 //! `seccomp` call itself); everything from the `execve` of the command on is traced. seccompctl itself is
 //! not filtered, so its own syscalls are never notifications and the tracer cannot deadlock on itself.
@@ -26,15 +31,17 @@
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
 use crate::args::{NotifyAnswer, TraceArgs};
-use crate::decode::{self, Target};
+use crate::decode::{self, Call, Target, Value, classes};
 use crate::error::{CliError, CliResult};
 use crate::notify::answer::Decision;
-use crate::notify::log::Sink;
+use crate::notify::log::{self, Sink};
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
-use std::collections::BTreeSet;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The ABIs whose syscalls a process on this host can make: the native one and, on x86_64, i386 and x32.
 pub fn host_arches(native: Arch) -> &'static [Arch] {
@@ -46,18 +53,123 @@ pub fn host_arches(native: Arch) -> &'static [Arch] {
     }
 }
 
-/// The policy that notifies `selected` (every syscall when `None`) and allows the rest; foreign ABIs
-/// notify. Unknown names are an error naming them.
-pub fn trace_policy(native: Arch, selected: Option<&BTreeSet<String>>) -> Result<Policy, CliError> {
-    let Some(selected) = selected else {
+/// Which syscalls are shown: the names in `names`, or (`negated`) every syscall but those.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The names.
+    pub names: BTreeSet<String>,
+    /// Show every syscall except `names`.
+    pub negated: bool,
+}
+
+impl Selection {
+    /// Every syscall.
+    pub fn all() -> Selection {
+        Selection {
+            names: BTreeSet::new(),
+            negated: true,
+        }
+    }
+
+    /// Whether syscall `name` is shown.
+    pub fn shows(&self, name: &str) -> bool {
+        self.names.contains(name) != self.negated
+    }
+}
+
+/// Every syscall name of the host's ABIs.
+fn host_names(native: Arch) -> BTreeSet<&'static str> {
+    host_arches(native)
+        .iter()
+        .flat_map(|arch| arch.syscalls().iter().map(|(name, _)| name))
+        .collect()
+}
+
+/// Parses strace's `-e` expressions: `trace=LIST` (also `t=`, `trace=all`, `trace=none`, or just LIST),
+/// LIST being syscall names and classes (`%file`, ...), comma-separated, `!` before the list to negate it,
+/// `?` before a name or class to ignore it when it matches nothing. Other qualifiers (`signal=`, `read=`,
+/// `inject=`, ...) are refused: a seccomp supervisor cannot serve them.
+pub fn parse_expressions(native: Arch, exprs: &[String]) -> Result<Selection, CliError> {
+    let known = host_names(native);
+    let mut selection = Selection::all();
+    for expr in exprs {
+        let list = match expr.split_once('=') {
+            Some(("trace" | "t", list)) => list,
+            Some((qualifier, _)) => {
+                return Err(CliError::usage(format!(
+                    "-e {expr}: only trace= is supported (a seccomp supervisor cannot serve {qualifier}=)"
+                )));
+            }
+            None => expr.as_str(),
+        };
+        let (negated, list) = match list.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, list),
+        };
+        let mut names = BTreeSet::new();
+        let mut everything = false;
+        for token in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (optional, token) = match token.strip_prefix('?') {
+                Some(rest) => (true, rest),
+                None => (false, token),
+            };
+            if token == "all" {
+                everything = true;
+            } else if token == "none" {
+            } else if let Some(flags) = classes::class(token) {
+                names.extend(
+                    known
+                        .iter()
+                        .filter(|name| classes::in_class(name, flags))
+                        .map(|name| (*name).to_owned()),
+                );
+            } else if known.contains(token) {
+                names.insert(token.to_owned());
+            } else if token.starts_with('%') && !optional {
+                let classes: Vec<&str> = classes::CLASSES
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .filter(|name| name.starts_with('%'))
+                    .collect();
+                return Err(CliError::usage(format!(
+                    "-e {expr}: unknown class {token} (classes: {})",
+                    classes.join(" ")
+                )));
+            } else if !optional {
+                return Err(CliError::usage(format!(
+                    "-e {expr}: unknown syscall name {token}"
+                )));
+            }
+        }
+        // `all` selects everything, `!all` and `none` nothing; a later -e trace= replaces an earlier one,
+        // as in strace.
+        selection = match (everything, negated) {
+            (true, false) => Selection::all(),
+            (true, true) => Selection::default(),
+            (false, negated) => Selection { names, negated },
+        };
+    }
+    Ok(selection)
+}
+
+/// The policy that notifies the syscalls `selection` shows and allows the rest; foreign ABIs notify.
+/// Unknown names in a positive selection are an error naming them.
+pub fn trace_policy(native: Arch, selection: &Selection) -> Result<Policy, CliError> {
+    if selection.negated && selection.names.is_empty() {
         let mut policy = Policy::new(native, Action::NOTIFY);
         policy.set_bad_arch_action(Action::NOTIFY);
         return Ok(policy);
+    }
+    let (default, rule) = if selection.negated {
+        (Action::NOTIFY, Action::ALLOW)
+    } else {
+        (Action::ALLOW, Action::NOTIFY)
     };
-    let mut policy = Policy::new(native, Action::ALLOW);
+    let mut policy = Policy::new(native, default);
     policy.set_bad_arch_action(Action::NOTIFY);
     let arches = host_arches(native);
-    let unknown: Vec<&str> = selected
+    let unknown: Vec<&str> = selection
+        .names
         .iter()
         .filter(|name| arches.iter().all(|arch| arch.syscall_nr(name).is_none()))
         .map(String::as_str)
@@ -72,34 +184,111 @@ pub fn trace_policy(native: Arch, selected: Option<&BTreeSet<String>>) -> Result
             if names.len() == 1 { "" } else { "s" },
         )));
     }
-    for name in selected {
+    for name in &selection.names {
         if let Ok(nr) = policy.resolve(name) {
             policy
-                .add_rule(nr, Action::NOTIFY, &[])
+                .add_rule(nr, rule, &[])
                 .map_err(|error| CliError::usage(format!("--syscalls: {name}: {error}")))?;
         }
     }
     Ok(policy)
 }
 
+/// How each line is prefixed with a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// No time.
+    None,
+    /// `-t`: `HH:MM:SS` (UTC).
+    Seconds,
+    /// `-tt`: `HH:MM:SS.uuuuuu` (UTC).
+    Micros,
+    /// `-ttt`: seconds since the epoch, `1700000000.123456`.
+    Epoch,
+}
+
+/// The time prefix for a call received at `now` (`previous`: the last line's time, for `-r`).
+pub fn time_prefix(clock: Clock, relative: bool, now: SystemTime, previous: Option<SystemTime>) -> String {
+    let mut out = String::new();
+    if relative {
+        let delta = previous
+            .and_then(|previous| now.duration_since(previous).ok())
+            .unwrap_or(Duration::ZERO);
+        out.push_str(&format!("{:>6}.{:06} ", delta.as_secs(), delta.subsec_micros()));
+    }
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let secs = since.as_secs();
+    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    match clock {
+        Clock::None => {}
+        Clock::Seconds => out.push_str(&format!("{h:02}:{m:02}:{s:02} ")),
+        Clock::Micros => out.push_str(&format!("{h:02}:{m:02}:{s:02}.{:06} ", since.subsec_micros())),
+        Clock::Epoch => out.push_str(&format!("{secs}.{:06} ", since.subsec_micros())),
+    }
+    out
+}
+
+/// With `-y`: each fd argument with the path `/proc/PID/fd/N` links to, `3</etc/passwd>`.
+fn with_fd_paths(pid: u32, call: &mut Call) {
+    for arg in &mut call.args {
+        let slot = match arg {
+            Value::Field { value, .. } => value.as_mut(),
+            other => other,
+        };
+        if let Value::Fd(fd) = *slot
+            && fd >= 0
+            && let Ok(target) = std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+        {
+            *slot = Value::Symbol(format!("{fd}<{}>", target.display()));
+        }
+    }
+}
+
+/// The `-c` table: calls per syscall, most first, with each one's share and the total.
+pub fn summary_table(counts: &BTreeMap<String, u64>) -> String {
+    let total: u64 = counts.values().sum();
+    let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let rule = "------ --------- ----------------";
+    let mut out = format!("% calls     calls syscall\n{rule}\n");
+    for (name, count) in rows {
+        let share = if total == 0 {
+            0.0
+        } else {
+            *count as f64 * 100.0 / total as f64
+        };
+        out.push_str(&format!("{share:>6.2} {count:>9} {name}\n"));
+    }
+    out.push_str(&format!("{rule}\n{:>6.2} {total:>9} total", 100.0));
+    out
+}
+
 /// Runs `trace`.
 pub fn run(args: &TraceArgs) -> CliResult {
     let native = supervise::native_arch()?;
-    let selected: Option<BTreeSet<String>> = if args.all || args.syscalls.is_empty() {
-        None
+    let selection = if !args.expr.is_empty() {
+        parse_expressions(native, &args.expr)?
+    } else if args.all || args.syscalls.is_empty() {
+        Selection::all()
     } else {
-        Some(
-            args.syscalls
-                .iter()
-                .map(|name| name.trim().to_owned())
-                .filter(|name| !name.is_empty())
-                .collect(),
-        )
+        let names: BTreeSet<String> = args
+            .syscalls
+            .iter()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Err(CliError::usage("--syscalls names no syscall"));
+        }
+        Selection {
+            names,
+            negated: false,
+        }
     };
-    if selected.as_ref().is_some_and(BTreeSet::is_empty) {
-        return Err(CliError::usage("--syscalls names no syscall"));
+    if !selection.negated && selection.names.is_empty() {
+        return Err(CliError::usage("-e selects no syscall"));
     }
-    let policy = trace_policy(native, selected.as_ref())?;
+    let policy = trace_policy(native, &selection)?;
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
     let mut sink = match args.output.as_deref() {
@@ -110,6 +299,17 @@ pub fn run(args: &TraceArgs) -> CliResult {
             "standard error",
         ),
     };
+    let clock = match args.timestamps {
+        0 => Clock::None,
+        1 => Clock::Seconds,
+        2 => Clock::Micros,
+        _ => Clock::Epoch,
+    };
+    let options = decode::Options {
+        string_limit: args.string_limit,
+    };
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut previous: Option<SystemTime> = None;
     let mut session = supervise::launch(
         &prepared,
         &Options {
@@ -119,20 +319,46 @@ pub fn run(args: &TraceArgs) -> CliResult {
         },
     )?;
     let served = session.supervise(|listener, notification| {
+        let received = SystemTime::now();
         let data = notification.data();
-        let shown = match &selected {
-            None => true,
-            Some(selected) => decode::name_of(data).is_some_and(|name| selected.contains(name)),
+        let shown = match decode::name_of(data) {
+            Some(name) => selection.shows(name),
+            // A number no table names: shown only when everything is.
+            None => selection.negated && selection.names.is_empty(),
         };
-        if shown {
-            let call = decode::decode(
+        if shown && args.summary {
+            let name = decode::name_of(data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
+            *counts.entry(name).or_default() += 1;
+        } else if shown {
+            let pid = notification.raw().pid;
+            let mut call = decode::decode_with(
                 data,
                 &mut Target {
                     listener,
                     notification,
                 },
+                &options,
             );
-            sink.record(notification.raw().pid, &call, None);
+            if args.decode_fds {
+                with_fd_paths(pid, &mut call);
+            }
+            let line = if args.json {
+                let mut object = log::json_object(pid, &call, None);
+                if clock != Clock::None || args.relative {
+                    let since = received.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+                    object.insert("time".to_owned(), json!(since.as_secs_f64()));
+                }
+                serde_json::Value::Object(object).to_string()
+            } else {
+                format!(
+                    "{}{}{} = ?",
+                    log::pid_prefix(pid, &call),
+                    time_prefix(clock, args.relative, received, previous),
+                    log::call_text(&call)
+                )
+            };
+            previous = Some(received);
+            sink.write_line(&line);
         }
         supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
     });
@@ -141,6 +367,71 @@ pub fn run(args: &TraceArgs) -> CliResult {
     }
     let status = session.finish();
     served?;
+    if args.summary {
+        if args.json {
+            sink.write_line(&json!({ "summary": counts }).to_string());
+        } else {
+            sink.write_line(&summary_table(&counts));
+        }
+    }
     sink.finish()?;
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(exprs: &[&str]) -> Result<Selection, CliError> {
+        let exprs: Vec<String> = exprs.iter().map(|e| (*e).to_owned()).collect();
+        parse_expressions(Arch::X86_64, &exprs)
+    }
+
+    #[test]
+    fn expressions_select_names_and_classes_as_strace_does() {
+        let file = parse(&["trace=%file"]).expect("class");
+        assert!(file.shows("openat") && file.shows("execve") && !file.shows("read"));
+        let both = parse(&["trace=%network,close"]).expect("class and name");
+        assert!(both.shows("connect") && both.shows("close") && !both.shows("openat"));
+        let bare = parse(&["openat"]).expect("a bare list");
+        assert!(bare.shows("openat") && !bare.shows("close"));
+        let negated = parse(&["trace=!%memory"]).expect("negation");
+        assert!(!negated.shows("mmap") && negated.shows("openat"));
+        assert!(parse(&["trace=all"]).expect("all").shows("read"));
+        assert!(parse(&["trace=?bogus,read"]).expect("optional").shows("read"));
+        assert!(parse(&["trace=bogus"]).is_err());
+        assert!(parse(&["trace=%bogus"]).is_err());
+        assert!(parse(&["signal=SIGINT"]).is_err());
+    }
+
+    #[test]
+    fn a_negated_selection_notifies_everything_but_its_names() {
+        let selection = parse(&["trace=!read,write"]).expect("negation");
+        assert!(trace_policy(Arch::X86_64, &selection).is_ok());
+        assert!(!selection.shows("read") && selection.shows("close"));
+    }
+
+    #[test]
+    fn timestamps_read_like_straces() {
+        let at = UNIX_EPOCH + Duration::new(86_400 + 3_723, 4_000);
+        assert_eq!(time_prefix(Clock::Seconds, false, at, None), "01:02:03 ");
+        assert_eq!(time_prefix(Clock::Micros, false, at, None), "01:02:03.000004 ");
+        assert_eq!(time_prefix(Clock::Epoch, false, at, None), "90123.000004 ");
+        let later = at + Duration::from_micros(1_500_250);
+        assert_eq!(time_prefix(Clock::None, true, later, Some(at)), "     1.500250 ");
+        assert_eq!(time_prefix(Clock::None, true, at, None), "     0.000000 ");
+    }
+
+    #[test]
+    fn the_summary_counts_each_syscall() {
+        let counts: BTreeMap<String, u64> = [("read".to_owned(), 3), ("close".to_owned(), 1)]
+            .into_iter()
+            .collect();
+        let table = summary_table(&counts);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[0], "% calls     calls syscall");
+        assert_eq!(lines[2], " 75.00         3 read");
+        assert_eq!(lines[3], " 25.00         1 close");
+        assert_eq!(lines[5], "100.00         4 total");
+    }
 }

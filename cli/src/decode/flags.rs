@@ -10,38 +10,41 @@ use std::fmt::Write as _;
 /// A named bit or value.
 pub type Named = (&'static str, u64);
 
-/// `O_*` flags common to all architectures (without the access mode, which is a 2-bit field).
-const OPEN_COMMON: &[Named] = &[
-    ("O_CREAT", 0o100),
-    ("O_EXCL", 0o200),
-    ("O_NOCTTY", 0o400),
-    ("O_TRUNC", 0o1000),
-    ("O_APPEND", 0o2000),
-    ("O_NONBLOCK", 0o4000),
-    ("O_DSYNC", 0o10000),
-    ("O_ASYNC", 0o20000),
-    ("O_NOATIME", 0o1000000),
-    ("O_CLOEXEC", 0o2000000),
-    ("__O_SYNC", 0o4000000),
-    ("O_PATH", 0o10000000),
-    ("__O_TMPFILE", 0o20000000),
-];
+/// The `O_*` bits that differ between architectures: (O_DIRECT, O_LARGEFILE, O_NOFOLLOW, O_DIRECTORY).
+const OPEN_X86: [u64; 4] = [0o40000, 0o100000, 0o400000, 0o200000];
+/// The same four bits on aarch64.
+const OPEN_AARCH64: [u64; 4] = [0o200000, 0o400000, 0o100000, 0o40000];
 
-/// The four `O_*` bits that differ: x86 (generic) values.
-const OPEN_X86: &[Named] = &[
-    ("O_DIRECT", 0o40000),
-    ("O_LARGEFILE", 0o100000),
-    ("O_DIRECTORY", 0o200000),
-    ("O_NOFOLLOW", 0o400000),
-];
-
-/// The four `O_*` bits that differ: aarch64 values.
-const OPEN_AARCH64: &[Named] = &[
-    ("O_DIRECTORY", 0o40000),
-    ("O_NOFOLLOW", 0o100000),
-    ("O_DIRECT", 0o200000),
-    ("O_LARGEFILE", 0o400000),
-];
+/// `O_*` flags (without the access mode, a 2-bit field) of `arch`, in the order strace 6.1 prints them;
+/// `O_SYNC` and `O_TMPFILE` are multi-bit names listed before their parts, as strace lists them.
+fn open_table(arch: Arch) -> [Named; 19] {
+    let [direct, largefile, nofollow, directory] = if arch == Arch::Aarch64 {
+        OPEN_AARCH64
+    } else {
+        OPEN_X86
+    };
+    [
+        ("O_CREAT", 0o100),
+        ("O_EXCL", 0o200),
+        ("O_NOCTTY", 0o400),
+        ("O_TRUNC", 0o1000),
+        ("O_APPEND", 0o2000),
+        ("O_NONBLOCK", 0o4000),
+        ("O_SYNC", 0o4010000),
+        ("__O_SYNC", 0o4000000),
+        ("O_DSYNC", 0o10000),
+        ("O_DIRECT", direct),
+        ("O_LARGEFILE", largefile),
+        ("O_NOFOLLOW", nofollow),
+        ("O_NOATIME", 0o1000000),
+        ("O_CLOEXEC", 0o2000000),
+        ("O_PATH", 0o10000000),
+        ("O_TMPFILE", 0o20000000 | directory),
+        ("__O_TMPFILE", 0o20000000),
+        ("O_DIRECTORY", directory),
+        ("FASYNC", 0o20000),
+    ]
+}
 
 /// `AT_*` flags of the `*at` calls.
 pub const AT: &[Named] = &[
@@ -158,7 +161,7 @@ const SOCK_TYPES: &[Named] = &[
 ];
 
 /// Flags accompanying a socket type, and `accept4`'s flags.
-pub const SOCK_FLAGS: &[Named] = &[("SOCK_NONBLOCK", 0o4000), ("SOCK_CLOEXEC", 0o2000000)];
+pub const SOCK_FLAGS: &[Named] = &[("SOCK_CLOEXEC", 0o2000000), ("SOCK_NONBLOCK", 0o4000)];
 
 /// Signals (the same numbers on x86 and aarch64).
 pub const SIGNALS: &[Named] = &[
@@ -418,13 +421,7 @@ pub fn open_flags(arch: Arch, value: u64) -> String {
         2 => "O_RDWR",
         _ => "O_ACCMODE",
     });
-    let specific = if arch == Arch::Aarch64 {
-        OPEN_AARCH64
-    } else {
-        OPEN_X86
-    };
-    let rest = push_bits(&mut out, OPEN_COMMON, value & !3);
-    let rest = push_bits(&mut out, specific, rest);
+    let rest = push_bits(&mut out, &open_table(arch), value & !3);
     finish(out, rest)
 }
 
@@ -495,10 +492,307 @@ pub fn futex_op(value: u64) -> String {
     out
 }
 
-/// A signal's name, or its number.
+/// The first real-time signal as the kernel numbers it (`SIGRTMIN`; glibc reserves 32 and 33 itself).
+const SIGRTMIN: u64 = 32;
+/// The last signal on the supported architectures (`_NSIG` is 64).
+const SIGRTMAX: u64 = 64;
+
+/// A signal's name as strace writes it (`SIGRTMIN` for 32, `SIGRT_n` for 32 + n), or its number.
 pub fn signal(value: u64) -> String {
-    enumeration(SIGNALS, value)
+    match value {
+        SIGRTMIN => "SIGRTMIN".to_owned(),
+        n if n > SIGRTMIN && n <= SIGRTMAX => format!("SIGRT_{}", n - SIGRTMIN),
+        n => enumeration(SIGNALS, n),
+    }
 }
+
+/// A signal set of `bytes` (at most 8 used, as the kernel's `sigset_t` on these architectures) as strace
+/// writes it: `[INT TERM]` (names without `SIG`, `RTMIN`, `RT_n`), and `~[...]` listing the signals *not*
+/// in the set when two thirds or more of its bits are set.
+pub fn sigset(bytes: &[u8]) -> String {
+    let used = bytes.get(..bytes.len().min(8)).unwrap_or(&[]);
+    let words = used.len().div_ceil(4);
+    let mut raw = [0u8; 8];
+    if let Some(slot) = raw.get_mut(..used.len()) {
+        slot.copy_from_slice(used);
+    }
+    let bits = (words * 32) as u32;
+    let mask = if bits == 0 {
+        0
+    } else {
+        u64::from_le_bytes(raw) & (u64::MAX >> (64 - bits))
+    };
+    let (mask, mut out) = if words > 0 && mask.count_ones() >= bits * 2 / 3 {
+        (!mask & (u64::MAX >> (64 - bits)), String::from("~["))
+    } else {
+        (mask, String::from("["))
+    };
+    let mut first = true;
+    for bit in 0..bits {
+        if mask & (1u64 << bit) == 0 {
+            continue;
+        }
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        let number = u64::from(bit) + 1;
+        let name = signal(number);
+        match name.strip_prefix("SIG") {
+            Some(short) => out.push_str(short),
+            None => out.push_str(&name),
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// `sa_flags` of `struct sigaction`, in strace's order.
+pub const SA: &[Named] = &[
+    ("SA_RESTORER", 0x0400_0000),
+    ("SA_ONSTACK", 0x0800_0000),
+    ("SA_RESTART", 0x1000_0000),
+    ("SA_NODEFER", 0x4000_0000),
+    ("SA_RESETHAND", 0x8000_0000),
+    ("SA_SIGINFO", 4),
+    ("SA_NOCLDSTOP", 1),
+    ("SA_NOCLDWAIT", 2),
+];
+
+/// The `SA_RESTORER` bit: `sa_restorer` is shown only when it is set.
+pub const SA_RESTORER: u64 = 0x0400_0000;
+
+/// `fcntl(F_SETFD)` flags.
+pub const FD_FLAGS: &[Named] = &[("FD_CLOEXEC", 1)];
+
+/// `fcntl(F_NOTIFY)` flags.
+pub const DN: &[Named] = &[
+    ("DN_ACCESS", 1),
+    ("DN_MODIFY", 2),
+    ("DN_CREATE", 4),
+    ("DN_DELETE", 8),
+    ("DN_RENAME", 0x10),
+    ("DN_ATTRIB", 0x20),
+    ("DN_MULTISHOT", 0x8000_0000),
+];
+
+/// `fcntl(F_ADD_SEALS)` seals.
+pub const SEALS: &[Named] = &[
+    ("F_SEAL_SEAL", 1),
+    ("F_SEAL_SHRINK", 2),
+    ("F_SEAL_GROW", 4),
+    ("F_SEAL_WRITE", 8),
+    ("F_SEAL_FUTURE_WRITE", 0x10),
+    ("F_SEAL_EXEC", 0x20),
+];
+
+/// `fcntl(F_SETLEASE)` lease types.
+pub const LEASE: &[Named] = &[("F_RDLCK", 0), ("F_WRLCK", 1), ("F_UNLCK", 2)];
+
+/// `ioctl` requests seccompctl names: terminals, `FIO*`, and a few file system ones (the values are the
+/// same on x86 and aarch64).
+pub const IOCTL: &[Named] = &[
+    ("TCGETS", 0x5401),
+    ("TCSETS", 0x5402),
+    ("TCSETSW", 0x5403),
+    ("TCSETSF", 0x5404),
+    ("TCGETA", 0x5405),
+    ("TCSETA", 0x5406),
+    ("TCSETAW", 0x5407),
+    ("TCSETAF", 0x5408),
+    ("TCSBRK", 0x5409),
+    ("TCXONC", 0x540a),
+    ("TCFLSH", 0x540b),
+    ("TIOCEXCL", 0x540c),
+    ("TIOCNXCL", 0x540d),
+    ("TIOCSCTTY", 0x540e),
+    ("TIOCGPGRP", 0x540f),
+    ("TIOCSPGRP", 0x5410),
+    ("TIOCOUTQ", 0x5411),
+    ("TIOCSTI", 0x5412),
+    ("TIOCGWINSZ", 0x5413),
+    ("TIOCSWINSZ", 0x5414),
+    ("TIOCMGET", 0x5415),
+    ("TIOCMBIS", 0x5416),
+    ("TIOCMBIC", 0x5417),
+    ("TIOCMSET", 0x5418),
+    ("TIOCGSOFTCAR", 0x5419),
+    ("TIOCSSOFTCAR", 0x541a),
+    ("FIONREAD", 0x541b),
+    ("TIOCLINUX", 0x541c),
+    ("TIOCCONS", 0x541d),
+    ("TIOCGSERIAL", 0x541e),
+    ("TIOCSSERIAL", 0x541f),
+    ("TIOCPKT", 0x5420),
+    ("FIONBIO", 0x5421),
+    ("TIOCNOTTY", 0x5422),
+    ("TIOCSETD", 0x5423),
+    ("TIOCGETD", 0x5424),
+    ("TCSBRKP", 0x5425),
+    ("TIOCSBRK", 0x5427),
+    ("TIOCCBRK", 0x5428),
+    ("TIOCGSID", 0x5429),
+    ("TCGETS2", 0x802c_542a),
+    ("TCSETS2", 0x402c_542b),
+    ("TIOCGPTN", 0x8004_5430),
+    ("TIOCSPTLCK", 0x4004_5431),
+    ("TIOCGDEV", 0x8004_5432),
+    ("TIOCSIG", 0x4004_5436),
+    ("TIOCVHANGUP", 0x5437),
+    ("TIOCGPKT", 0x8004_5438),
+    ("TIOCGPTLCK", 0x8004_5439),
+    ("TIOCGEXCL", 0x8004_5440),
+    ("TIOCGPTPEER", 0x5441),
+    ("FIONCLEX", 0x5450),
+    ("FIOCLEX", 0x5451),
+    ("FIOASYNC", 0x5452),
+    ("TIOCSERCONFIG", 0x5453),
+    ("TIOCSERGWILD", 0x5454),
+    ("TIOCSERSWILD", 0x5455),
+    ("TIOCGLCKTRMIOS", 0x5456),
+    ("TIOCSLCKTRMIOS", 0x5457),
+    ("TIOCSERGSTRUCT", 0x5458),
+    ("TIOCSERGETLSR", 0x5459),
+    ("TIOCSERGETMULTI", 0x545a),
+    ("TIOCSERSETMULTI", 0x545b),
+    ("TIOCMIWAIT", 0x545c),
+    ("TIOCGICOUNT", 0x545d),
+    ("FIOQSIZE", 0x5460),
+    ("FIGETBSZ", 2),
+    ("FIBMAP", 1),
+    ("BTRFS_IOC_CLONE or FICLONE", 0x4004_9409),
+    ("FICLONERANGE", 0x4020_940d),
+    ("FIDEDUPERANGE", 0xc018_9436),
+    ("FS_IOC_GETFLAGS", 0x8008_6601),
+    ("FS_IOC_SETFLAGS", 0x4008_6602),
+    ("FS_IOC_GETVERSION", 0x8008_7601),
+    ("FS_IOC_FIEMAP", 0xc020_660b),
+    ("BLKGETSIZE64", 0x8008_1272),
+    ("BLKSSZGET", 0x1268),
+    ("SIOCGIFCONF", 0x8912),
+    ("SIOCGIFFLAGS", 0x8913),
+    ("SIOCSIFFLAGS", 0x8914),
+    ("SIOCGIFADDR", 0x8915),
+    ("SIOCGIFMTU", 0x8921),
+    ("SIOCGIFHWADDR", 0x8927),
+    ("SIOCGIFINDEX", 0x8933),
+    ("SIOCGIFNAME", 0x8910),
+];
+
+/// `ioctl` requests that take no third argument (strace shows two).
+pub const IOCTL_NO_ARG: &[u64] = &[0x5450, 0x5451, 0x540c, 0x540d, 0x5422, 0x5437];
+
+/// The name of an `ioctl` request, or its number in hex.
+pub fn ioctl_request(value: u64) -> String {
+    IOCTL
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or_else(|| format!("{value:#x}"), |(name, _)| (*name).to_owned())
+}
+
+/// `RLIMIT_*` resources.
+pub const RLIMIT: &[Named] = &[
+    ("RLIMIT_CPU", 0),
+    ("RLIMIT_FSIZE", 1),
+    ("RLIMIT_DATA", 2),
+    ("RLIMIT_STACK", 3),
+    ("RLIMIT_CORE", 4),
+    ("RLIMIT_RSS", 5),
+    ("RLIMIT_NPROC", 6),
+    ("RLIMIT_NOFILE", 7),
+    ("RLIMIT_MEMLOCK", 8),
+    ("RLIMIT_AS", 9),
+    ("RLIMIT_LOCKS", 10),
+    ("RLIMIT_SIGPENDING", 11),
+    ("RLIMIT_MSGQUEUE", 12),
+    ("RLIMIT_NICE", 13),
+    ("RLIMIT_RTPRIO", 14),
+    ("RLIMIT_RTTIME", 15),
+];
+
+/// One `rlim_t` as strace writes it: `RLIM64_INFINITY`, `8192*1024` for multiples of 1024, else decimal.
+pub fn rlim(value: u64) -> String {
+    if value == u64::MAX {
+        "RLIM64_INFINITY".to_owned()
+    } else if value > 0 && value.is_multiple_of(1024) {
+        format!("{}*1024", value / 1024)
+    } else {
+        value.to_string()
+    }
+}
+
+/// `statx` masks, in strace's order (the composite names first).
+pub const STATX: &[Named] = &[
+    ("STATX_ALL", 0xfff),
+    ("STATX_BASIC_STATS", 0x7ff),
+    ("STATX_TYPE", 1),
+    ("STATX_MODE", 2),
+    ("STATX_NLINK", 4),
+    ("STATX_UID", 8),
+    ("STATX_GID", 0x10),
+    ("STATX_ATIME", 0x20),
+    ("STATX_MTIME", 0x40),
+    ("STATX_CTIME", 0x80),
+    ("STATX_INO", 0x100),
+    ("STATX_SIZE", 0x200),
+    ("STATX_BLOCKS", 0x400),
+    ("STATX_BTIME", 0x800),
+    ("STATX_MNT_ID", 0x1000),
+    ("STATX_DIOALIGN", 0x2000),
+];
+
+/// `statx` flags: the sync type (a 2-bit field, `AT_STATX_SYNC_AS_STAT` when 0), then the `AT_*` bits.
+pub fn statx_flags(value: u64) -> String {
+    let mut out = String::from(match value & 0x6000 {
+        0 => "AT_STATX_SYNC_AS_STAT",
+        0x2000 => "AT_STATX_FORCE_SYNC",
+        0x4000 => "AT_STATX_DONT_SYNC",
+        _ => "AT_STATX_SYNC_TYPE",
+    });
+    let rest = push_bits(&mut out, AT, value & !0x6000);
+    finish(out, rest)
+}
+
+/// `posix_fadvise` advice (x86 and aarch64 values).
+pub const FADV: &[Named] = &[
+    ("POSIX_FADV_NORMAL", 0),
+    ("POSIX_FADV_RANDOM", 1),
+    ("POSIX_FADV_SEQUENTIAL", 2),
+    ("POSIX_FADV_WILLNEED", 3),
+    ("POSIX_FADV_DONTNEED", 4),
+    ("POSIX_FADV_NOREUSE", 5),
+];
+
+/// `setxattr` flags.
+pub const XATTR: &[Named] = &[("XATTR_CREATE", 1), ("XATTR_REPLACE", 2)];
+
+/// `clock_*` clock ids.
+pub const CLOCKS: &[Named] = &[
+    ("CLOCK_REALTIME", 0),
+    ("CLOCK_MONOTONIC", 1),
+    ("CLOCK_PROCESS_CPUTIME_ID", 2),
+    ("CLOCK_THREAD_CPUTIME_ID", 3),
+    ("CLOCK_MONOTONIC_RAW", 4),
+    ("CLOCK_REALTIME_COARSE", 5),
+    ("CLOCK_MONOTONIC_COARSE", 6),
+    ("CLOCK_BOOTTIME", 7),
+    ("CLOCK_REALTIME_ALARM", 8),
+    ("CLOCK_BOOTTIME_ALARM", 9),
+    ("CLOCK_TAI", 11),
+];
+
+/// `getrusage` who.
+pub const RUSAGE: &[Named] = &[
+    ("RUSAGE_SELF", 0),
+    ("RUSAGE_CHILDREN", u32::MAX as u64),
+    ("RUSAGE_THREAD", 1),
+];
+
+/// `epoll_ctl` operations.
+pub const EPOLL_CTL: &[Named] = &[("EPOLL_CTL_ADD", 1), ("EPOLL_CTL_DEL", 2), ("EPOLL_CTL_MOD", 3)];
+
+/// `socket` protocol levels of `setsockopt`/`getsockopt` (the common ones).
+pub const SOL: &[Named] = &[("SOL_IP", 0), ("SOL_SOCKET", 1), ("SOL_TCP", 6), ("SOL_IPV6", 41)];
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,9 @@
 //! panics, whatever the target passes. Syscalls without a signature in [`signatures`] show their six
 //! arguments in hex.
 
+pub mod classes;
 pub mod flags;
+pub mod quote;
 pub mod signatures;
 
 use seccomp_core::abi::SeccompData;
@@ -18,12 +20,13 @@ use seccomp_sys::Notification;
 use seccomp_sys::mem::{MemError, PATH_MAX, TargetMemory};
 use signatures::Kind;
 
-/// How many bytes of an input buffer (`write`) are shown.
-pub const BUF_PREVIEW: usize = 32;
+/// How many bytes of a string or input buffer (`write`, an `argv` entry) are shown by default: strace's
+/// default `-s` too.
+pub const STRING_LIMIT: usize = 32;
 /// How many `argv` entries are shown.
 pub const ARGV_MAX: usize = 32;
-/// The longest string read for a non-path argument, NUL included.
-const STR_MAX: usize = 1024;
+/// How many `envp` entries are counted for `/* N vars */`.
+const ENVP_MAX: usize = 4096;
 /// The most bytes of a socket address read (`sizeof(struct sockaddr_storage)`).
 const SOCKADDR_MAX: usize = 128;
 
@@ -32,6 +35,8 @@ const SOCKADDR_MAX: usize = 128;
 pub enum Value {
     /// A signed number.
     Int(i64),
+    /// A file descriptor (shown as a number; `trace -y` adds its path).
+    Fd(i64),
     /// An unsigned number.
     UInt(u64),
     /// A pointer or opaque value, shown in hex.
@@ -59,6 +64,28 @@ pub enum Value {
     },
     /// Memory at this address could not be read (unmapped, or the notification was gone by the check).
     Unreadable(u64),
+    /// A named argument, as strace shows `clone`'s: `flags=CLONE_VM|...`.
+    Field {
+        /// The argument's name.
+        name: &'static str,
+        /// Its value.
+        value: Box<Value>,
+    },
+}
+
+/// How decoding shows what it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The most bytes shown of a string that is not a path, and of an input buffer (strace's `-s`).
+    pub string_limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            string_limit: STRING_LIMIT,
+        }
+    }
 }
 
 /// A decoded syscall.
@@ -173,8 +200,14 @@ pub fn name_of(data: &SeccompData) -> Option<&'static str> {
     Arch::from_seccomp_data(data.arch, data.nr as u32).and_then(|arch| arch.syscall_name(data.nr as u32))
 }
 
-/// Decodes `data` (the syscall of a notification), reading memory arguments through `memory`.
+/// Decodes `data` (the syscall of a notification), reading memory arguments through `memory`, with the
+/// default [`Options`].
 pub fn decode(data: &SeccompData, memory: &mut dyn Memory) -> Call {
+    decode_with(data, memory, &Options::default())
+}
+
+/// Decodes `data`, reading memory arguments through `memory`, shown as `options` say.
+pub fn decode_with(data: &SeccompData, memory: &mut dyn Memory, options: &Options) -> Call {
     let arch = Arch::from_seccomp_data(data.arch, data.nr as u32);
     let name = arch.and_then(|arch| arch.syscall_name(data.nr as u32));
     let kinds = match (arch, name) {
@@ -182,12 +215,17 @@ pub fn decode(data: &SeccompData, memory: &mut dyn Memory) -> Call {
         _ => None,
     };
     let raw = data.args;
-    let args = match kinds {
-        Some(kinds) => {
-            let kinds = trim_unused(name, kinds, &raw);
-            decode_args(arch, kinds, &raw, memory)
+    let args = match (kinds, name) {
+        (Some(kinds), Some(name)) => {
+            let kinds = signatures::layout(arch.unwrap_or(Arch::X86_64), name, kinds, &raw);
+            let args = decode_args(arch, &kinds, &raw, memory, options);
+            signatures::name_fields(arch.unwrap_or(Arch::X86_64), name, &raw, args)
         }
-        None => raw.iter().map(|&value| Value::Hex(value)).collect(),
+        // Unknown to the signature table: as many raw words as the syscall takes (six if unknown).
+        _ => {
+            let count = name.and_then(classes::nargs).unwrap_or(6);
+            raw.iter().take(count).map(|&value| Value::Hex(value)).collect()
+        }
     };
     Call {
         arch,
@@ -198,30 +236,30 @@ pub fn decode(data: &SeccompData, memory: &mut dyn Memory) -> Call {
     }
 }
 
-/// Leaves out arguments the call ignores, as strace does: the mode of `open`/`openat` without `O_CREAT`
-/// or `O_TMPFILE`.
-fn trim_unused<'k>(name: Option<&str>, kinds: &'k [Kind], raw: &[u64; 6]) -> &'k [Kind] {
-    const CREATES: u64 = 0o100 | 0o20000000; // O_CREAT | __O_TMPFILE
-    let flags_index = match name {
-        Some("open") => 1,
-        Some("openat") => 2,
-        _ => return kinds,
-    };
-    match raw.get(flags_index) {
-        Some(flags) if flags & CREATES == 0 => kinds.get(..flags_index + 1).unwrap_or(kinds),
-        _ => kinds,
-    }
-}
-
 /// Whether an argument of this kind is read from memory.
 fn reads_memory(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Path | Kind::Str | Kind::Buf(_) | Kind::Argv | Kind::SockAddr(_)
+        Kind::Path
+            | Kind::Str
+            | Kind::Buf(_)
+            | Kind::Argv
+            | Kind::Envp
+            | Kind::SockAddr(_)
+            | Kind::SigAction(_)
+            | Kind::SigSet(_)
+            | Kind::Rlimit
+            | Kind::IntPtr
     )
 }
 
-fn decode_args(arch: Option<Arch>, kinds: &[Kind], raw: &[u64; 6], memory: &mut dyn Memory) -> Vec<Value> {
+fn decode_args(
+    arch: Option<Arch>,
+    kinds: &[Kind],
+    raw: &[u64; 6],
+    memory: &mut dyn Memory,
+    options: &Options,
+) -> Vec<Value> {
     let host = arch.unwrap_or(Arch::X86_64);
     // Every memory read of this call happens in one checked read.
     let wanted: Vec<(usize, Kind, u64)> = kinds
@@ -236,7 +274,7 @@ fn decode_args(arch: Option<Arch>, kinds: &[Kind], raw: &[u64; 6], memory: &mut 
         let values = memory.with(&mut |mem| {
             wanted
                 .iter()
-                .map(|&(_, kind, addr)| read_arg(arch, kind, addr, raw, mem))
+                .map(|&(_, kind, addr)| read_arg(arch, kind, addr, raw, mem, options))
                 .collect()
         });
         // `None` (the notification went away before the check): every memory argument stays unreadable.
@@ -267,13 +305,56 @@ fn decode_args(arch: Option<Arch>, kinds: &[Kind], raw: &[u64; 6], memory: &mut 
 }
 
 /// Reads one memory argument.
-fn read_arg(arch: Option<Arch>, kind: Kind, addr: u64, raw: &[u64; 6], mem: &mut dyn ReadMem) -> Value {
+fn read_arg(
+    arch: Option<Arch>,
+    kind: Kind,
+    addr: u64,
+    raw: &[u64; 6],
+    mem: &mut dyn ReadMem,
+    options: &Options,
+) -> Value {
+    let limit = options.string_limit;
     match kind {
         Kind::Path => read_string(mem, addr, PATH_MAX),
-        Kind::Str => read_string(mem, addr, STR_MAX),
+        Kind::Str => read_limited(mem, addr, limit),
+        Kind::Envp => read_envp(arch, addr, mem),
+        Kind::SigAction(size_index) => {
+            let size = raw.get(usize::from(size_index)).map_or(8, |&n| word(arch, n));
+            read_sigaction(arch, addr, size, mem)
+        }
+        Kind::SigSet(size_index) => {
+            let size = raw.get(usize::from(size_index)).map_or(8, |&n| word(arch, n));
+            let mut buf = vec![0u8; usize::try_from(size).unwrap_or(8).min(8)];
+            match mem.partial(addr, &mut buf) {
+                Ok(n) if n == buf.len() => Value::Symbol(flags::sigset(&buf)),
+                _ => Value::Unreadable(addr),
+            }
+        }
+        Kind::Rlimit => {
+            let mut buf = [0u8; 16];
+            match mem.partial(addr, &mut buf) {
+                Ok(16) => {
+                    let (cur, max) = buf.split_at(8);
+                    let get = |b: &[u8]| <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
+                    Value::Symbol(format!(
+                        "{{rlim_cur={}, rlim_max={}}}",
+                        flags::rlim(get(cur)),
+                        flags::rlim(get(max))
+                    ))
+                }
+                _ => Value::Unreadable(addr),
+            }
+        }
+        Kind::IntPtr => {
+            let mut buf = [0u8; 4];
+            match mem.partial(addr, &mut buf) {
+                Ok(4) => Value::Symbol(format!("[{}]", i32::from_le_bytes(buf))),
+                _ => Value::Unreadable(addr),
+            }
+        }
         Kind::Buf(len_index) => {
             let len = raw.get(usize::from(len_index)).map_or(0, |&len| word(arch, len));
-            let want = usize::try_from(len).unwrap_or(usize::MAX).min(BUF_PREVIEW);
+            let want = usize::try_from(len).unwrap_or(usize::MAX).min(limit);
             let mut buf = vec![0u8; want];
             match mem.partial(addr, &mut buf) {
                 Ok(n) if n > 0 || want == 0 => {
@@ -286,7 +367,7 @@ fn read_arg(arch: Option<Arch>, kind: Kind, addr: u64, raw: &[u64; 6], mem: &mut
                 _ => Value::Unreadable(addr),
             }
         }
-        Kind::Argv => read_argv(arch, addr, mem),
+        Kind::Argv => read_argv(arch, addr, mem, limit),
         Kind::SockAddr(len_index) => {
             let len = raw
                 .get(usize::from(len_index))
@@ -312,8 +393,91 @@ fn read_string(mem: &mut dyn ReadMem, addr: u64, limit: usize) -> Value {
     }
 }
 
+/// Reads a string of which at most `shown` bytes are shown (strace's `-s`): `truncated` when it is longer.
+fn read_limited(mem: &mut dyn ReadMem, addr: u64, shown: usize) -> Value {
+    match mem.cstr(addr, shown.saturating_add(1)) {
+        Ok((mut bytes, truncated)) => {
+            let truncated = truncated || bytes.len() > shown;
+            bytes.truncate(shown);
+            Value::Bytes { bytes, truncated }
+        }
+        Err(_) => Value::Unreadable(addr),
+    }
+}
+
+/// Reads one pointer-width word at `at`.
+fn read_word(arch: Option<Arch>, at: u64, mem: &mut dyn ReadMem) -> Option<u64> {
+    let width = word_bytes(arch);
+    let mut bytes = [0u8; 8];
+    let slot = bytes.get_mut(..width)?;
+    match mem.partial(at, slot) {
+        Ok(n) if n == width => Some(u64::from_le_bytes(bytes)),
+        _ => None,
+    }
+}
+
+/// `envp` as strace shows it: the pointer and the number of entries, `0x7ffd... /* 35 vars */`.
+fn read_envp(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
+    let width = word_bytes(arch) as u64;
+    for count in 0..ENVP_MAX {
+        let at = (count as u64)
+            .checked_mul(width)
+            .and_then(|offset| addr.checked_add(offset));
+        match at.and_then(|at| read_word(arch, at, mem)) {
+            Some(0) => return Value::Symbol(format!("{addr:#x} /* {count} vars */")),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    Value::Hex(addr)
+}
+
+/// The kernel's `struct sigaction` (handler, flags, restorer, mask: `sigset_size` bytes) as strace shows
+/// it: `{sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7f...}`.
+fn read_sigaction(arch: Option<Arch>, addr: u64, sigset_size: u64, mem: &mut dyn ReadMem) -> Value {
+    let width = word_bytes(arch) as u64;
+    let field = |index: u64, mem: &mut dyn ReadMem| {
+        addr.checked_add(index * width)
+            .and_then(|at| read_word(arch, at, mem))
+    };
+    let (Some(handler), Some(sa_flags), Some(restorer)) = (field(0, mem), field(1, mem), field(2, mem))
+    else {
+        return Value::Unreadable(addr);
+    };
+    let mut mask = vec![0u8; usize::try_from(sigset_size).unwrap_or(8).min(8)];
+    let mask_at = addr.checked_add(3 * width).unwrap_or(addr);
+    if !matches!(mem.partial(mask_at, &mut mask), Ok(n) if n == mask.len()) {
+        return Value::Unreadable(addr);
+    }
+    let handler = match handler {
+        0 => "SIG_DFL".to_owned(),
+        1 => "SIG_IGN".to_owned(),
+        other => format!("{other:#x}"),
+    };
+    let sa_flags = sa_flags & if width == 4 { 0xffff_ffff } else { u64::MAX };
+    let mut text = format!(
+        "{{sa_handler={handler}, sa_mask={}, sa_flags={}",
+        flags::sigset(&mask),
+        flags::bits(flags::SA, sa_flags)
+    );
+    if sa_flags & flags::SA_RESTORER != 0 {
+        text.push_str(&format!(", sa_restorer={}", hex(restorer)));
+    }
+    text.push('}');
+    Value::Symbol(text)
+}
+
+/// A number in hex as strace (and C's `%#x`) writes it: `0` for zero.
+pub fn hex(value: u64) -> String {
+    if value == 0 {
+        "0".to_owned()
+    } else {
+        format!("{value:#x}")
+    }
+}
+
 /// Reads a NULL-terminated array of string pointers of the ABI's width.
-fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
+fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem, limit: usize) -> Value {
     let width = word_bytes(arch);
     let mut items = Vec::new();
     for index in 0..=ARGV_MAX {
@@ -350,7 +514,7 @@ fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
         if index == ARGV_MAX {
             break;
         }
-        items.push(read_string(mem, pointer, STR_MAX));
+        items.push(read_limited(mem, pointer, limit));
     }
     Value::List {
         items,
@@ -358,8 +522,9 @@ fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
     }
 }
 
-/// A socket address (at least its 2-byte family), shown as strace does: `{AF_INET, 127.0.0.1:80}`,
-/// `{AF_INET6, [::1]:443}`, `{AF_UNIX, "/run/x.sock"}` (`@name` for the abstract namespace).
+/// A socket address (at least its 2-byte family), shown as strace 6.1 does:
+/// `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}`,
+/// `{sa_family=AF_UNIX, sun_path="/run/x.sock"}` (`sun_path=@"name"` for the abstract namespace).
 pub fn sockaddr(bytes: &[u8]) -> String {
     let family = match bytes {
         [a, b, ..] => u16::from_le_bytes([*a, *b]),
@@ -374,44 +539,61 @@ pub fn sockaddr(bytes: &[u8]) -> String {
         1 => {
             let path = rest.split(|&b| b == 0).next().unwrap_or(&[]);
             match rest.first() {
-                None => "{AF_UNIX}".to_owned(),
+                None => "{sa_family=AF_UNIX}".to_owned(),
                 Some(0) => {
                     let name = rest.get(1..).unwrap_or(&[]);
-                    let quoted = crate::notify::log::quote(name, false);
-                    format!("{{AF_UNIX, @{}}}", quoted.trim_matches('"'))
+                    format!("{{sa_family=AF_UNIX, sun_path=@{}}}", quote::quote(name, false))
                 }
-                Some(_) => format!("{{AF_UNIX, {}}}", crate::notify::log::quote(path, false)),
+                Some(_) => format!("{{sa_family=AF_UNIX, sun_path={}}}", quote::quote(path, false)),
             }
         }
         2 => match rest.get(2..6) {
             Some(&[a, b, c, d]) => format!(
-                "{{AF_INET, {}:{}}}",
-                std::net::Ipv4Addr::new(a, b, c, d),
-                port(rest)
+                "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",
+                port(rest),
+                std::net::Ipv4Addr::new(a, b, c, d)
             ),
-            _ => "{AF_INET, <short>}".to_owned(),
+            _ => "{sa_family=AF_INET, <short>}".to_owned(),
         },
-        10 => match rest.get(6..22).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
-            Some(addr) => format!(
-                "{{AF_INET6, [{}]:{}}}",
-                std::net::Ipv6Addr::from(addr),
-                port(rest)
-            ),
-            None => "{AF_INET6, <short>}".to_owned(),
-        },
+        10 => {
+            let word = |range: std::ops::Range<usize>| {
+                rest.get(range)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, u32::from_be_bytes)
+            };
+            match rest.get(6..22).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+                Some(addr) => format!(
+                    "{{sa_family=AF_INET6, sin6_port=htons({}), sin6_flowinfo=htonl({}), \
+                     inet_pton(AF_INET6, \"{}\", &sin6_addr), sin6_scope_id={}}}",
+                    port(rest),
+                    word(2..6),
+                    std::net::Ipv6Addr::from(addr),
+                    word(22..26).swap_bytes()
+                ),
+                None => "{sa_family=AF_INET6, <short>}".to_owned(),
+            }
+        }
         16 => {
             let word = |range: std::ops::Range<usize>| {
                 rest.get(range)
                     .and_then(|b| <[u8; 4]>::try_from(b).ok())
                     .map_or(0, u32::from_le_bytes)
             };
-            format!("{{AF_NETLINK, pid={}, groups={:#x}}}", word(2..6), word(6..10))
+            format!(
+                "{{sa_family=AF_NETLINK, nl_pid={}, nl_groups={:08x}}}",
+                word(2..6),
+                word(6..10)
+            )
         }
         other => {
-            let mut text = format!("{{{}, ", flags::enumeration(flags::AF, u64::from(other)));
-            for byte in rest.iter().take(16) {
-                text.push_str(&format!("{byte:02x}"));
-            }
+            let mut text = format!(
+                "{{sa_family={}, sa_data=",
+                flags::enumeration(flags::AF, u64::from(other))
+            );
+            text.push_str(&quote::quote(
+                rest.get(..rest.len().min(14)).unwrap_or(&[]),
+                false,
+            ));
             text.push('}');
             text
         }
@@ -431,10 +613,12 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
             value => Value::Hex(value),
         },
         Kind::Hex => Value::Hex(word(arch, raw)),
-        Kind::Fd | Kind::Pid => Value::Int(int(raw)),
+        Kind::UHex => Value::Hex(low),
+        Kind::Pid => Value::Int(int(raw)),
+        Kind::Fd => Value::Fd(int(raw)),
         Kind::DirFd => match int(raw) {
             -100 => Value::Symbol("AT_FDCWD".to_owned()),
-            fd => Value::Int(fd),
+            fd => Value::Fd(fd),
         },
         Kind::Mode => Value::Mode(low),
         Kind::OpenFlags => Value::Symbol(flags::open_flags(host, low)),
@@ -459,8 +643,31 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
         Kind::GrndFlags => Value::Symbol(flags::bits(flags::GRND, low)),
         Kind::WaitOptions => Value::Symbol(flags::bits(flags::WAIT, low)),
         Kind::Advice => Value::Symbol(flags::enumeration(flags::MADV, low)),
+        Kind::FadvAdvice => Value::Symbol(flags::enumeration(flags::FADV, low)),
+        Kind::FdFlags => Value::Symbol(flags::bits(flags::FD_FLAGS, low)),
+        Kind::DnFlags => Value::Symbol(flags::bits(flags::DN, low)),
+        Kind::Seals => Value::Symbol(flags::bits(flags::SEALS, low)),
+        Kind::Lease => Value::Symbol(flags::enumeration(flags::LEASE, low)),
+        Kind::IoctlReq => Value::Symbol(flags::ioctl_request(low)),
+        Kind::Resource => Value::Symbol(flags::enumeration(flags::RLIMIT, low)),
+        Kind::StatxFlags => Value::Symbol(flags::statx_flags(low)),
+        Kind::StatxMask => Value::Symbol(flags::bits(flags::STATX, low)),
+        Kind::XattrFlags => Value::Symbol(flags::bits(flags::XATTR, low)),
+        Kind::Clock => Value::Symbol(flags::enumeration(flags::CLOCKS, low)),
+        Kind::Rusage => Value::Symbol(flags::enumeration(flags::RUSAGE, low)),
+        Kind::EpollOp => Value::Symbol(flags::enumeration(flags::EPOLL_CTL, low)),
+        Kind::SockLevel => Value::Symbol(flags::enumeration(flags::SOL, low)),
         // Memory kinds are handled by the caller; a plain pointer is the honest fallback.
-        Kind::Path | Kind::Str | Kind::Buf(_) | Kind::Argv | Kind::SockAddr(_) => Value::Hex(raw),
+        Kind::Path
+        | Kind::Str
+        | Kind::Buf(_)
+        | Kind::Argv
+        | Kind::Envp
+        | Kind::SockAddr(_)
+        | Kind::SigAction(_)
+        | Kind::SigSet(_)
+        | Kind::Rlimit
+        | Kind::IntPtr => Value::Hex(raw),
     }
 }
 

@@ -5,7 +5,9 @@
 //! architecture under one name (i386's `mmap` takes a pointer to a struct) are left out for that arch by
 //! [`signature`].
 
+use super::Value;
 use seccomp_core::arch::Arch;
+use std::borrow::Cow;
 
 /// How to show one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +87,46 @@ pub enum Kind {
     WaitOptions,
     /// `MADV_*`.
     Advice,
+    /// An unsigned `int` in hex (`0` for zero).
+    UHex,
+    /// `envp`: the pointer and how many entries it has (`/* 35 vars */`).
+    Envp,
+    /// An input `struct sigaction`; the `sigset_t` size is the argument at this index.
+    SigAction(u8),
+    /// An input `sigset_t` whose size is the argument at this index.
+    SigSet(u8),
+    /// An input `struct rlimit64`.
+    Rlimit,
+    /// An input `int *` (`[1]`).
+    IntPtr,
+    /// `POSIX_FADV_*`.
+    FadvAdvice,
+    /// `FD_CLOEXEC` (`fcntl(F_SETFD)`).
+    FdFlags,
+    /// `DN_*` (`fcntl(F_NOTIFY)`).
+    DnFlags,
+    /// `F_SEAL_*` (`fcntl(F_ADD_SEALS)`).
+    Seals,
+    /// `F_RDLCK`/`F_WRLCK`/`F_UNLCK` (`fcntl(F_SETLEASE)`).
+    Lease,
+    /// An `ioctl` request (`TCGETS`, `FIONREAD`, ...).
+    IoctlReq,
+    /// `RLIMIT_*`.
+    Resource,
+    /// `statx` flags (`AT_STATX_SYNC_AS_STAT|...`).
+    StatxFlags,
+    /// `STATX_*`.
+    StatxMask,
+    /// `XATTR_CREATE`/`XATTR_REPLACE`.
+    XattrFlags,
+    /// `CLOCK_*`.
+    Clock,
+    /// `RUSAGE_*`.
+    Rusage,
+    /// `EPOLL_CTL_*`.
+    EpollOp,
+    /// `SOL_*`.
+    SockLevel,
 }
 
 use Kind::*;
@@ -96,22 +138,22 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["pread64"], &[Fd, Ptr, Size, Long]),
     (&["pwrite64"], &[Fd, Buf(2), Size, Long]),
     (&["readv", "writev"], &[Fd, Ptr, Int]),
-    (
-        &["preadv", "pwritev", "preadv2", "pwritev2"],
-        &[Fd, Ptr, Int, Long, Long],
-    ),
+    (&["preadv", "pwritev"], &[Fd, Ptr, Int, Long]),
+    (&["preadv2", "pwritev2"], &[Fd, Ptr, Int, Long, Hex, UHex]),
     (&["open"], &[Path, OpenFlags, Mode]),
     (&["openat"], &[DirFd, Path, OpenFlags, Mode]),
     (&["openat2"], &[DirFd, Path, Ptr, Size]),
     (&["creat"], &[Path, Mode]),
     (&["close"], &[Fd]),
-    (&["close_range"], &[Fd, Fd, Hex]),
+    (&["close_range"], &[Fd, Fd, UHex]),
     (&["stat", "lstat", "stat64", "lstat64"], &[Path, Ptr]),
     (&["fstat", "fstat64"], &[Fd, Ptr]),
     (&["newfstatat", "fstatat64"], &[DirFd, Path, Ptr, AtFlags]),
-    (&["statx"], &[DirFd, Path, AtFlags, Hex, Ptr]),
-    (&["statfs", "statfs64"], &[Path, Ptr]),
-    (&["fstatfs", "fstatfs64"], &[Fd, Ptr]),
+    (&["statx"], &[DirFd, Path, StatxFlags, StatxMask, Ptr]),
+    (&["statfs"], &[Path, Ptr]),
+    (&["statfs64"], &[Path, Size, Ptr]),
+    (&["fstatfs"], &[Fd, Ptr]),
+    (&["fstatfs64"], &[Fd, Size, Ptr]),
     (&["access"], &[Path, AccessMode]),
     (&["faccessat"], &[DirFd, Path, AccessMode]),
     (&["faccessat2"], &[DirFd, Path, AccessMode, AccessAtFlags]),
@@ -125,12 +167,12 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["mremap"], &[Ptr, Size, Size, Hex, Ptr]),
     (&["madvise"], &[Ptr, Size, Advice]),
     (&["brk"], &[Ptr]),
-    (&["rt_sigaction"], &[Signal, Ptr, Ptr, Size]),
-    (&["rt_sigprocmask"], &[SigHow, Ptr, Ptr, Size]),
+    (&["rt_sigaction"], &[Signal, SigAction(3), Ptr, Size]),
+    (&["rt_sigprocmask"], &[SigHow, SigSet(3), Ptr, Size]),
     (&["rt_sigreturn", "sigreturn"], &[]),
     (&["sigaltstack"], &[Ptr, Ptr]),
-    (&["ioctl"], &[Fd, Hex, Ptr]),
-    (&["fcntl", "fcntl64"], &[Fd, FcntlCmd, Hex]),
+    (&["ioctl"], &[Fd, IoctlReq, Ptr]),
+    (&["fcntl", "fcntl64"], &[Fd, FcntlCmd, Ptr]),
     (&["flock"], &[Fd, Int]),
     (&["fsync", "fdatasync", "fchdir", "dup", "syncfs"], &[Fd]),
     (&["dup2"], &[Fd, Fd]),
@@ -162,8 +204,8 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["utimensat"], &[DirFd, Path, Ptr, AtFlags]),
     (&["sendfile", "sendfile64"], &[Fd, Fd, Ptr, Size]),
     (&["copy_file_range"], &[Fd, Ptr, Fd, Ptr, Size, Hex]),
-    (&["execve"], &[Path, Argv, Ptr]),
-    (&["execveat"], &[DirFd, Path, Argv, Ptr, AtFlags]),
+    (&["execve"], &[Path, Argv, Envp]),
+    (&["execveat"], &[DirFd, Path, Argv, Envp, AtFlags]),
     (&["exit", "exit_group"], &[Int]),
     (
         &[
@@ -198,28 +240,28 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["kill"], &[Pid, Signal]),
     (&["tkill"], &[Pid, Signal]),
     (&["tgkill"], &[Pid, Pid, Signal]),
-    (&["pidfd_open"], &[Pid, Hex]),
-    (&["pidfd_send_signal"], &[Fd, Signal, Ptr, Hex]),
-    (&["pidfd_getfd"], &[Fd, Int, Hex]),
+    (&["pidfd_open"], &[Pid, UHex]),
+    (&["pidfd_send_signal"], &[Fd, Signal, Ptr, UHex]),
+    (&["pidfd_getfd"], &[Fd, Int, UHex]),
     (&["setpgid"], &[Pid, Pid]),
     (&["getpgid", "getsid"], &[Pid]),
     (&["setuid", "setgid", "setuid32", "setgid32"], &[Int]),
     (&["uname", "sysinfo", "set_tid_address", "time", "times"], &[Ptr]),
-    (&["prlimit64"], &[Pid, Int, Ptr, Ptr]),
-    (&["getrlimit", "setrlimit", "ugetrlimit"], &[Int, Ptr]),
-    (&["getrusage"], &[Int, Ptr]),
+    (&["prlimit64"], &[Pid, Resource, Rlimit, Ptr]),
+    (&["getrlimit", "setrlimit", "ugetrlimit"], &[Resource, Ptr]),
+    (&["getrusage"], &[Rusage, Ptr]),
     (&["set_robust_list"], &[Ptr, Size]),
     (&["get_robust_list"], &[Pid, Ptr, Ptr]),
     (&["futex", "futex_time64"], &[Ptr, FutexOp, UInt, Ptr, Ptr, UInt]),
     (&["getrandom"], &[Ptr, Size, GrndFlags]),
     (&["arch_prctl"], &[ArchPrctl, Hex]),
     (&["prctl"], &[PrctlOption, Hex, Hex, Hex, Hex]),
-    (&["rseq"], &[Ptr, UInt, Hex, Hex]),
+    (&["rseq"], &[Ptr, UHex, UHex, UHex]),
     (&["seccomp"], &[UInt, Hex, Ptr]),
     (&["nanosleep"], &[Ptr, Ptr]),
     (
         &["clock_nanosleep", "clock_nanosleep_time64"],
-        &[Int, Hex, Ptr, Ptr],
+        &[Clock, UHex, Ptr, Ptr],
     ),
     (
         &[
@@ -228,7 +270,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
             "clock_gettime64",
             "clock_getres_time64",
         ],
-        &[Int, Ptr],
+        &[Clock, Ptr],
     ),
     (&["gettimeofday"], &[Ptr, Ptr]),
     (&["poll"], &[Ptr, UInt, Int]),
@@ -237,7 +279,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["pselect6", "pselect6_time64"], &[Int, Ptr, Ptr, Ptr, Ptr, Ptr]),
     (&["epoll_create"], &[Int]),
     (&["epoll_create1"], &[CloexecFlags]),
-    (&["epoll_ctl"], &[Fd, Int, Fd, Ptr]),
+    (&["epoll_ctl"], &[Fd, EpollOp, Fd, Ptr]),
     (&["epoll_wait"], &[Fd, Ptr, Int, Int]),
     (&["epoll_pwait", "epoll_pwait2"], &[Fd, Ptr, Int, Ptr, Ptr, Size]),
     (&["eventfd"], &[UInt]),
@@ -245,7 +287,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["signalfd4"], &[Fd, Ptr, Size, CloexecFlags]),
     (&["timerfd_create"], &[Int, CloexecFlags]),
     (&["inotify_init1"], &[CloexecFlags]),
-    (&["inotify_add_watch"], &[Fd, Path, Hex]),
+    (&["inotify_add_watch"], &[Fd, Path, UHex]),
     (&["memfd_create"], &[Str, MfdFlags]),
     (&["socket"], &[Family, SockType, Int]),
     (&["socketpair"], &[Family, SockType, Int, Ptr]),
@@ -257,12 +299,13 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["sendto"], &[Fd, Buf(2), Size, Hex, SockAddr(5), UInt]),
     (&["recvfrom"], &[Fd, Ptr, Size, Hex, Ptr, Ptr]),
     (&["sendmsg", "recvmsg"], &[Fd, Ptr, Hex]),
-    (&["sendmmsg", "recvmmsg"], &[Fd, Ptr, UInt, Hex, Ptr]),
+    (&["sendmmsg"], &[Fd, Ptr, UInt, UHex]),
+    (&["recvmmsg"], &[Fd, Ptr, UInt, UHex, Ptr]),
     (&["shutdown"], &[Fd, Int]),
-    (&["setsockopt", "getsockopt"], &[Fd, Int, Int, Ptr, Ptr]),
+    (&["setsockopt", "getsockopt"], &[Fd, SockLevel, Int, Ptr, Ptr]),
     (&["sched_getaffinity", "sched_setaffinity"], &[Pid, Size, Ptr]),
     (&["mount"], &[Str, Path, Str, Hex, Ptr]),
-    (&["umount2"], &[Path, Hex]),
+    (&["umount2"], &[Path, UHex]),
     (&["sethostname"], &[Buf(1), Size]),
     (&["capget", "capset"], &[Ptr, Ptr]),
     (&["setns"], &[Fd, CloneFlags]),
@@ -270,8 +313,26 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["ptrace"], &[Int, Pid, Ptr, Ptr]),
     (&["alarm"], &[UInt]),
     (&["mlock", "munlock"], &[Ptr, Size]),
-    (&["msync"], &[Ptr, Size, Hex]),
-    (&["fadvise64"], &[Fd, Long, Long, Int]),
+    (&["msync"], &[Ptr, Size, UHex]),
+    (&["fadvise64"], &[Fd, Long, Long, FadvAdvice]),
+    (&["getxattr", "lgetxattr"], &[Path, Str, Ptr, Size]),
+    (&["fgetxattr"], &[Fd, Str, Ptr, Size]),
+    (&["setxattr", "lsetxattr"], &[Path, Str, Buf(3), Size, XattrFlags]),
+    (&["fsetxattr"], &[Fd, Str, Buf(3), Size, XattrFlags]),
+    (&["listxattr", "llistxattr"], &[Path, Ptr, Size]),
+    (&["flistxattr"], &[Fd, Ptr, Size]),
+    (&["removexattr", "lremovexattr"], &[Path, Str]),
+    (&["fremovexattr"], &[Fd, Str]),
+    (&["sched_getparam", "sched_setparam"], &[Pid, Ptr]),
+    (&["sched_getscheduler"], &[Pid]),
+    (&["getpriority"], &[Int, Int]),
+    (&["setpriority"], &[Int, Int, Int]),
+    (&["utime", "utimes"], &[Path, Ptr]),
+    (&["futimesat"], &[DirFd, Path, Ptr]),
+    (&["timerfd_settime"], &[Fd, Int, Ptr, Ptr]),
+    (&["timerfd_gettime"], &[Fd, Ptr]),
+    (&["splice"], &[Fd, Ptr, Fd, Ptr, Size, UHex]),
+    (&["tee"], &[Fd, Fd, Size, UHex]),
     (&["fallocate"], &[Fd, Int, Long, Long]),
 ];
 
@@ -286,6 +347,81 @@ pub fn signature(arch: Arch, name: &str) -> Option<&'static [Kind]> {
         .iter()
         .find(|(names, _)| names.contains(&name))
         .map(|(_, kinds)| *kinds)
+}
+
+/// The argument kinds of this call of `name`: `kinds`, adjusted where the arguments a syscall takes depend
+/// on another argument, as strace shows them. `open`/`openat` without `O_CREAT` or `O_TMPFILE` drop the
+/// mode; `fcntl` takes a third argument only for the commands that use one, and shows it by command
+/// (`F_SETFD` takes `FD_CLOEXEC`, `F_DUPFD` a number, `F_SETFL` `O_*` flags); `ioctl` requests without an
+/// argument drop the third, and `FIONBIO`/`FIOASYNC` show the `int` they point to.
+pub fn layout(arch: Arch, name: &str, kinds: &'static [Kind], raw: &[u64; 6]) -> Cow<'static, [Kind]> {
+    const CREATES: u64 = 0o100 | 0o20000000; // O_CREAT | __O_TMPFILE
+    let arg = |index: usize| raw.get(index).copied().unwrap_or(0) & 0xffff_ffff;
+    let _ = arch;
+    match name {
+        "open" if arg(1) & CREATES == 0 => Cow::Borrowed(kinds.get(..2).unwrap_or(kinds)),
+        "openat" if arg(2) & CREATES == 0 => Cow::Borrowed(kinds.get(..3).unwrap_or(kinds)),
+        "fcntl" | "fcntl64" => {
+            let third = match arg(1) {
+                // F_GETFD, F_GETFL, F_GETOWN, F_GETSIG, F_GETLEASE, F_GETPIPE_SZ, F_GET_SEALS
+                1 | 3 | 9 | 11 | 1025 | 1032 | 1034 => None,
+                // F_DUPFD, F_SETOWN, F_DUPFD_CLOEXEC, F_SETPIPE_SZ
+                0 | 8 | 1030 | 1031 => Some(Int),
+                2 => Some(FdFlags),
+                4 => Some(OpenFlags),
+                10 => Some(Signal),
+                1024 => Some(Lease),
+                1026 => Some(DnFlags),
+                1033 => Some(Seals),
+                _ => Some(Ptr),
+            };
+            Cow::Owned([Fd, FcntlCmd].into_iter().chain(third).collect())
+        }
+        "ioctl" => match arg(1) {
+            request if super::flags::IOCTL_NO_ARG.contains(&request) => Cow::Owned(vec![Fd, IoctlReq]),
+            // FIONBIO, FIOASYNC
+            0x5421 | 0x5452 => Cow::Owned(vec![Fd, IoctlReq, IntPtr]),
+            _ => Cow::Borrowed(kinds),
+        },
+        _ => Cow::Borrowed(kinds),
+    }
+}
+
+/// Names the arguments of the calls strace shows with names: `clone(child_stack=NULL,
+/// flags=CLONE_VM|...|SIGCHLD, child_tidptr=0x...)`, the thread-id and TLS pointers shown only when the
+/// flags use them. `args` are the decoded arguments in register order.
+pub fn name_fields(arch: Arch, name: &str, raw: &[u64; 6], args: Vec<Value>) -> Vec<Value> {
+    if name != "clone" || args.len() < 5 {
+        return args;
+    }
+    const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+    const CLONE_PIDFD: u64 = 0x1000;
+    const CLONE_SETTLS: u64 = 0x0008_0000;
+    const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
+    const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
+    let flags = raw[0];
+    // x86_64 and x32 pass the child tid before TLS; i386 and aarch64 the other way round.
+    let (ctid, tls) = match arch {
+        Arch::X86_64 | Arch::X32 => (3, 4),
+        _ => (4, 3),
+    };
+    let mut args: Vec<Option<Value>> = args.into_iter().map(Some).collect();
+    let mut take = |index: usize| args.get_mut(index).and_then(Option::take).unwrap_or(Value::Null);
+    let field = |name: &'static str, value: Value| Value::Field {
+        name,
+        value: Box::new(value),
+    };
+    let mut out = vec![field("child_stack", take(1)), field("flags", take(0))];
+    if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 {
+        out.push(field("parent_tid", take(2)));
+    }
+    if flags & CLONE_SETTLS != 0 {
+        out.push(field("tls", take(tls)));
+    }
+    if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID) != 0 {
+        out.push(field("child_tidptr", take(ctid)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -321,6 +457,27 @@ mod tests {
             assert!(signature(Arch::X86_64, name).is_some(), "{name}");
             assert!(signature(Arch::Aarch64, name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn argument_counts_are_straces() {
+        // Each signature shows as many arguments as strace 6.1 shows for the call (its syscallent.h).
+        let mut wrong = Vec::new();
+        for (names, kinds) in SIGNATURES {
+            for name in *names {
+                // i386 splits a 64-bit length into two registers that strace counts and shows as one.
+                if ["ftruncate64", "truncate64"].contains(name) {
+                    continue;
+                }
+                match super::super::classes::nargs(name) {
+                    Some(count) if count != kinds.len() => {
+                        wrong.push(format!("{name}: {} (strace {count})", kinds.len()))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:?}");
     }
 
     #[test]

@@ -42,39 +42,18 @@ pub fn answer_text(decision: Decision) -> String {
     }
 }
 
-/// Quotes bytes like a C string literal: printable ASCII as is, `\n`, `\t`, `\"`, `\\`, else `\xNN`.
-pub fn quote(bytes: &[u8], truncated: bool) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    for &byte in bytes {
-        match byte {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            b'\r' => out.push_str("\\r"),
-            0x20..=0x7e => out.push(char::from(byte)),
-            _ => {
-                let _ = write!(out, "\\x{byte:02x}");
-            }
-        }
-    }
-    out.push('"');
-    if truncated {
-        out.push_str("...");
-    }
-    out
-}
+pub use crate::decode::quote::quote;
 
 /// One argument as text.
 pub fn value_text(value: &Value) -> String {
     match value {
-        Value::Int(n) => n.to_string(),
+        Value::Int(n) | Value::Fd(n) => n.to_string(),
         Value::UInt(n) => n.to_string(),
-        Value::Hex(n) => format!("{n:#x}"),
+        Value::Hex(n) => crate::decode::hex(*n),
         Value::Null => "NULL".to_owned(),
-        Value::Mode(0) => "0".to_owned(),
-        Value::Mode(mode) => format!("0{mode:o}"),
+        // strace's `%#03o`: `000`, `007`, `022`, `0644`.
+        Value::Mode(0) => "000".to_owned(),
+        Value::Mode(mode) => format!("{:0>3}", format!("0{mode:o}")),
         Value::Symbol(text) => text.clone(),
         Value::Bytes { bytes, truncated } => quote(bytes, *truncated),
         Value::List { items, truncated } => {
@@ -92,13 +71,14 @@ pub fn value_text(value: &Value) -> String {
             out
         }
         Value::Unreadable(addr) => format!("<unreadable {addr:#x}>"),
+        Value::Field { name, value } => format!("{name}={}", value_text(value)),
     }
 }
 
 /// One argument as JSON.
 pub fn value_json(value: &Value) -> Json {
     match value {
-        Value::Int(n) => json!(n),
+        Value::Int(n) | Value::Fd(n) => json!(n),
         Value::UInt(n) => json!(n),
         Value::Hex(_) | Value::Mode(_) => Json::String(value_text(value)),
         Value::Null => Json::Null,
@@ -120,12 +100,24 @@ pub fn value_json(value: &Value) -> Json {
             }
         }
         Value::Unreadable(addr) => json!({ "unreadable": format!("{addr:#x}") }),
+        Value::Field { name, value } => json!({ *name: value_json(value) }),
     }
 }
 
 /// The text line for a notification from `pid` (without a newline). The arch is shown when it is not the
 /// host's; the answer when given.
 pub fn text_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
+    let mut line = pid_prefix(pid, call);
+    line.push_str(&call_text(call));
+    if let Some(answer) = answer {
+        line.push_str(" -> ");
+        line.push_str(answer);
+    }
+    line
+}
+
+/// `[pid N] ` (with the arch when it is not the host's: `[pid N i386] `).
+pub fn pid_prefix(pid: u32, call: &Call) -> String {
     let mut line = format!("[pid {pid}");
     match call.arch {
         Some(arch) if Some(arch) != Arch::native() => {
@@ -135,7 +127,12 @@ pub fn text_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
         None => line.push_str(" unknown-arch"),
     }
     line.push_str("] ");
-    line.push_str(&call.display_name());
+    line
+}
+
+/// The call as strace writes it: `name(arg, arg, ...)`.
+pub fn call_text(call: &Call) -> String {
+    let mut line = call.display_name();
     line.push('(');
     for (i, arg) in call.args.iter().enumerate() {
         if i > 0 {
@@ -144,15 +141,16 @@ pub fn text_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
         line.push_str(&value_text(arg));
     }
     line.push(')');
-    if let Some(answer) = answer {
-        line.push_str(" -> ");
-        line.push_str(answer);
-    }
     line
 }
 
 /// The JSON line for a notification from `pid` (without a newline).
 pub fn json_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
+    Json::Object(json_object(pid, call, answer)).to_string()
+}
+
+/// The JSON object of a notification from `pid`, for callers that add fields.
+pub fn json_object(pid: u32, call: &Call, answer: Option<&str>) -> Map<String, Json> {
     let mut object = Map::new();
     object.insert("pid".to_owned(), json!(pid));
     object.insert(
@@ -173,7 +171,7 @@ pub fn json_line(pid: u32, call: &Call, answer: Option<&str>) -> String {
     if let Some(answer) = answer {
         object.insert("answer".to_owned(), Json::String(answer.to_owned()));
     }
-    Json::Object(object).to_string()
+    object
 }
 
 /// Where notification lines go: stderr or a file, as text or JSON lines.
@@ -244,6 +242,20 @@ impl Sink {
         }
     }
 
+    /// Writes one line as it is (a newline is added).
+    pub fn write_line(&mut self, line: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = self
+            .out
+            .write_all(line.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"));
+        if let Err(error) = result {
+            self.error = Some(error);
+        }
+    }
+
     /// Flushes; the error of the first failed write, if any.
     pub fn finish(mut self) -> Result<(), CliError> {
         let flushed = self.out.flush();
@@ -284,7 +296,7 @@ mod tests {
         ]);
         assert_eq!(
             text_line(7, &c, Some("errno(EACCES)")),
-            "[pid 7] openat(AT_FDCWD, \"/etc/host\\\"name\\n\\xff\", O_RDONLY|O_CLOEXEC, 0644) -> errno(EACCES)"
+            "[pid 7] openat(AT_FDCWD, \"/etc/host\\\"name\\n\\377\", O_RDONLY|O_CLOEXEC, 0644) -> errno(EACCES)"
         );
     }
 
@@ -292,7 +304,9 @@ mod tests {
     fn unusual_values_have_one_clear_rendering() {
         assert_eq!(value_text(&Value::Unreadable(0x10)), "<unreadable 0x10>");
         assert_eq!(value_text(&Value::Null), "NULL");
-        assert_eq!(value_text(&Value::Mode(0)), "0");
+        assert_eq!(value_text(&Value::Mode(0)), "000");
+        assert_eq!(value_text(&Value::Mode(0o22)), "022");
+        assert_eq!(value_text(&Value::Mode(0o7)), "007");
         assert_eq!(value_text(&Value::Mode(0o4755)), "04755");
         assert_eq!(value_text(&Value::Int(-1)), "-1");
         assert_eq!(
