@@ -263,7 +263,7 @@ pub struct TraceArgs {
     /// Prefix each line with the time since the previous line (seconds.microseconds), as strace -r.
     #[arg(short = 'r', long = "relative-timestamps")]
     pub relative: bool,
-    /// Show at most N bytes of strings and buffers (strace's -s; default 32); paths are shown whole.
+    /// Show at most N bytes of strings and buffers (as strace -s); paths are shown whole.
     #[arg(short = 's', long = "string-limit", value_name = "N", default_value_t = 32)]
     pub string_limit: usize,
     /// Follow forks (accepted for strace compatibility: children are always traced).

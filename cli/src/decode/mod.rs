@@ -12,6 +12,7 @@ pub mod classes;
 pub mod flags;
 pub mod quote;
 pub mod signatures;
+pub mod text;
 
 use seccomp_core::abi::SeccompData;
 use seccomp_core::arch::Arch;

@@ -1,8 +1,14 @@
 //! Decoding against a fake target memory: typed arguments, strings, argv of both pointer widths, and
 //! hostile values that must decode to `<unreadable ...>` rather than fail.
 
+use super::text::{call_text, value_json, value_text};
 use super::*;
-use crate::notify::log::text_line;
+
+/// A log line as `run` and `trace` print it, without the arch (these tests decode the host arch or check
+/// only the call).
+fn text_line(pid: u32, call: &Call, _answer: Option<&str>) -> String {
+    format!("[pid {pid}] {}", call_text(call))
+}
 
 /// A fake address space: readable regions at fixed addresses.
 #[derive(Default)]
@@ -77,7 +83,7 @@ fn data(arch: Arch, name: &str, args: [u64; 6]) -> SeccompData {
 }
 
 fn text(value: &Value) -> String {
-    crate::notify::log::value_text(value)
+    value_text(value)
 }
 
 fn bytes(s: &str) -> Value {
@@ -267,7 +273,7 @@ fn unknown_numbers_and_unknown_arches_show_six_hex_arguments() {
     };
     let call = decode(&unknown_arch, &mut memory);
     assert_eq!(call.arch, None);
-    assert!(text_line(3, &call, None).starts_with("[pid 3 unknown-arch] syscall_4000(0x1, "));
+    assert!(call_text(&call).starts_with("syscall_4000(0x1, "));
 }
 
 #[test]
@@ -346,8 +352,9 @@ fn every_syscall_of_every_arch_decodes_hostile_arguments_without_panicking() {
                 let call = decode(&data, &mut memory);
                 let line = text_line(1, &call, Some("continue"));
                 assert!(line.contains(&call.display_name()), "{line}");
-                let json = crate::notify::log::json_line(1, &call, None);
-                assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok(), "{json}");
+                let json = serde_json::Value::Array(call.args.iter().map(value_json).collect());
+                let text = json.to_string();
+                assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{text}");
             }
         }
     }
@@ -396,4 +403,167 @@ fn socket_addresses_are_shown_by_family() {
         &mut memory,
     );
     assert_eq!(text(&call.args[1]), "<unreadable 0x9000>");
+}
+
+/// Decodes `name(args)` on x86_64 against `memory` and renders the call.
+fn shown(memory: &mut FakeMemory, name: &str, args: [u64; 6]) -> String {
+    call_text(&decode(&data(Arch::X86_64, name, args), memory))
+}
+
+#[test]
+fn signal_structures_are_read_as_strace_shows_them() {
+    // struct sigaction: handler, flags, restorer, mask (8 bytes).
+    let mut act = Vec::new();
+    act.extend_from_slice(&0x5555_0000u64.to_le_bytes());
+    act.extend_from_slice(&(0x0400_0000u64 | 0x1000_0000).to_le_bytes());
+    act.extend_from_slice(&0x7f00_1000u64.to_le_bytes());
+    act.extend_from_slice(&((1u64 << 1) | (1 << 14)).to_le_bytes());
+    let ignore = [1u64.to_le_bytes(), [0; 8], [0; 8], [0; 8]].concat();
+    let full_but_rt = (!0u64 & !(1 << 31) & !(1 << 32)).to_le_bytes();
+    let mut memory = FakeMemory::default()
+        .with_region(0x1000, &act)
+        .with_region(0x2000, &ignore)
+        .with_region(0x3000, &full_but_rt)
+        .with_region(0x4000, &[0; 8]);
+    assert_eq!(
+        shown(&mut memory, "rt_sigaction", [17, 0x1000, 0, 8, 0, 0]),
+        "rt_sigaction(SIGCHLD, {sa_handler=0x55550000, sa_mask=[INT TERM], \
+         sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7f001000}, NULL, 8)"
+    );
+    assert_eq!(
+        shown(&mut memory, "rt_sigaction", [13, 0x2000, 0, 8, 0, 0]),
+        "rt_sigaction(SIGPIPE, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=0}, NULL, 8)"
+    );
+    // Two thirds or more of the bits set: the complement, with the real-time names.
+    assert_eq!(
+        shown(&mut memory, "rt_sigprocmask", [2, 0x3000, 0, 8, 0, 0]),
+        "rt_sigprocmask(SIG_SETMASK, ~[RTMIN RT_1], NULL, 8)"
+    );
+    assert_eq!(
+        shown(&mut memory, "rt_sigprocmask", [0, 0x4000, 0x5000, 8, 0, 0]),
+        "rt_sigprocmask(SIG_BLOCK, [], 0x5000, 8)"
+    );
+    assert_eq!(flags::signal(34), "SIGRT_2");
+    assert_eq!(flags::signal(32), "SIGRTMIN");
+    assert_eq!(flags::signal(65), "65");
+}
+
+#[test]
+fn fcntl_and_ioctl_show_the_arguments_their_command_takes() {
+    let mut memory = FakeMemory::default().with_region(0x1000, &1i32.to_le_bytes());
+    assert_eq!(
+        shown(&mut memory, "fcntl", [3, 1, 0x77, 0, 0, 0]),
+        "fcntl(3, F_GETFD)"
+    );
+    assert_eq!(
+        shown(&mut memory, "fcntl", [3, 2, 1, 0, 0, 0]),
+        "fcntl(3, F_SETFD, FD_CLOEXEC)"
+    );
+    assert_eq!(
+        shown(&mut memory, "fcntl", [1, 0, 10, 0, 0, 0]),
+        "fcntl(1, F_DUPFD, 10)"
+    );
+    assert_eq!(
+        shown(&mut memory, "fcntl", [4, 4, 0o4002, 0, 0, 0]),
+        "fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK)"
+    );
+    assert_eq!(
+        shown(&mut memory, "ioctl", [1, 0x5401, 0x7ffc_0000, 0, 0, 0]),
+        "ioctl(1, TCGETS, 0x7ffc0000)"
+    );
+    assert_eq!(
+        shown(&mut memory, "ioctl", [0, 0x5413, 0x7ffc_0000, 0, 0, 0]),
+        "ioctl(0, TIOCGWINSZ, 0x7ffc0000)"
+    );
+    assert_eq!(
+        shown(&mut memory, "ioctl", [3, 0x5451, 0, 0, 0, 0]),
+        "ioctl(3, FIOCLEX)"
+    );
+    assert_eq!(
+        shown(&mut memory, "ioctl", [3, 0x5421, 0x1000, 0, 0, 0]),
+        "ioctl(3, FIONBIO, [1])"
+    );
+    assert_eq!(
+        shown(&mut memory, "ioctl", [3, 0xdead, 0x10, 0, 0, 0]),
+        "ioctl(3, 0xdead, 0x10)"
+    );
+}
+
+#[test]
+fn resources_masks_and_advice_have_their_names() {
+    let limit = [(8192u64 * 1024).to_le_bytes(), u64::MAX.to_le_bytes()].concat();
+    let mut memory = FakeMemory::default()
+        .with_region(0x1000, &limit)
+        .with_region(0x2000, b"dir\0")
+        .with_region(0x3000, b"system.posix_acl_access\0")
+        .with_region(0x4000, b"value");
+    assert_eq!(
+        shown(&mut memory, "prlimit64", [0, 3, 0x1000, 0, 0, 0]),
+        "prlimit64(0, RLIMIT_STACK, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}, NULL)"
+    );
+    assert_eq!(
+        shown(
+            &mut memory,
+            "statx",
+            [u64::MAX - 99, 0x2000, 0x900, 0x25e, 0x5000, 0]
+        ),
+        "statx(AT_FDCWD, \"dir\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, \
+         STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE, 0x5000)"
+    );
+    assert_eq!(
+        shown(&mut memory, "getxattr", [0x2000, 0x3000, 0, 0, 0x77, 0x77]),
+        "getxattr(\"dir\", \"system.posix_acl_access\", NULL, 0)"
+    );
+    assert_eq!(
+        shown(&mut memory, "setxattr", [0x2000, 0x3000, 0x4000, 5, 1, 0]),
+        "setxattr(\"dir\", \"system.posix_acl_access\", \"value\", 5, XATTR_CREATE)"
+    );
+    assert_eq!(
+        shown(&mut memory, "fadvise64", [3, 0, 0, 2, 0, 0]),
+        "fadvise64(3, 0, 0, POSIX_FADV_SEQUENTIAL)"
+    );
+    assert_eq!(
+        shown(&mut memory, "rseq", [0x7f00_0060, 0x20, 0, 0x5305_3053, 0, 0]),
+        "rseq(0x7f000060, 0x20, 0, 0x53053053)"
+    );
+    assert_eq!(shown(&mut memory, "umask", [0o22, 0, 0, 0, 0, 0]), "umask(022)");
+}
+
+#[test]
+fn clone_names_its_arguments_and_execve_counts_the_environment() {
+    let mut memory = FakeMemory::default();
+    assert_eq!(
+        shown(&mut memory, "clone", [0x0120_0011, 0, 0, 0x7f00_0a10, 0, 0]),
+        "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, \
+         child_tidptr=0x7f000a10)"
+    );
+    let mut envp = Vec::new();
+    for pointer in [0x9000u64, 0x9000, 0] {
+        envp.extend_from_slice(&pointer.to_le_bytes());
+    }
+    let argv = [0x9000u64.to_le_bytes(), [0; 8]].concat();
+    let mut memory = FakeMemory::default()
+        .with_region(0x1000, b"/bin/true\0")
+        .with_region(0x2000, &argv)
+        .with_region(0x3000, &envp)
+        .with_region(0x9000, b"a-string-longer-than-thirty-two-bytes\0");
+    assert_eq!(
+        shown(&mut memory, "execve", [0x1000, 0x2000, 0x3000, 0, 0, 0]),
+        "execve(\"/bin/true\", [\"a-string-longer-than-thirty-two-\"...], 0x3000 /* 2 vars */)"
+    );
+    // A longer string limit shows more (strace's -s).
+    let call = decode_with(
+        &data(Arch::X86_64, "execve", [0x1000, 0x2000, 0x3000, 0, 0, 0]),
+        &mut memory,
+        &Options { string_limit: 64 },
+    );
+    assert_eq!(text(&call.args[1]), "[\"a-string-longer-than-thirty-two-bytes\"]");
+}
+
+#[test]
+fn unknown_signatures_show_as_many_words_as_the_syscall_takes() {
+    // `kexec_load` has no signature here; strace shows its four arguments.
+    let mut memory = FakeMemory::default();
+    let call = decode(&data(Arch::X86_64, "kexec_load", [1, 2, 3, 4, 5, 6]), &mut memory);
+    assert_eq!(call_text(&call), "kexec_load(0x1, 0x2, 0x3, 0x4)");
 }

@@ -20,7 +20,7 @@
 //! cut short, `{"unreadable": "0x..."}` when unreadable, and `argv` an array.
 
 use crate::args::NotifyAnswer;
-use crate::decode::{Call, Value};
+use crate::decode::Call;
 use crate::error::{CliError, Failure};
 use crate::notify::answer::Decision;
 use seccomp_core::arch::Arch;
@@ -43,66 +43,7 @@ pub fn answer_text(decision: Decision) -> String {
 }
 
 pub use crate::decode::quote::quote;
-
-/// One argument as text.
-pub fn value_text(value: &Value) -> String {
-    match value {
-        Value::Int(n) | Value::Fd(n) => n.to_string(),
-        Value::UInt(n) => n.to_string(),
-        Value::Hex(n) => crate::decode::hex(*n),
-        Value::Null => "NULL".to_owned(),
-        // strace's `%#03o`: `000`, `007`, `022`, `0644`.
-        Value::Mode(0) => "000".to_owned(),
-        Value::Mode(mode) => format!("{:0>3}", format!("0{mode:o}")),
-        Value::Symbol(text) => text.clone(),
-        Value::Bytes { bytes, truncated } => quote(bytes, *truncated),
-        Value::List { items, truncated } => {
-            let mut out = String::from("[");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&value_text(item));
-            }
-            if *truncated {
-                out.push_str(if items.is_empty() { "..." } else { ", ..." });
-            }
-            out.push(']');
-            out
-        }
-        Value::Unreadable(addr) => format!("<unreadable {addr:#x}>"),
-        Value::Field { name, value } => format!("{name}={}", value_text(value)),
-    }
-}
-
-/// One argument as JSON.
-pub fn value_json(value: &Value) -> Json {
-    match value {
-        Value::Int(n) | Value::Fd(n) => json!(n),
-        Value::UInt(n) => json!(n),
-        Value::Hex(_) | Value::Mode(_) => Json::String(value_text(value)),
-        Value::Null => Json::Null,
-        Value::Symbol(text) => Json::String(text.clone()),
-        Value::Bytes { bytes, truncated } => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            if *truncated {
-                json!({ "str": text, "truncated": true })
-            } else {
-                Json::String(text)
-            }
-        }
-        Value::List { items, truncated } => {
-            let list: Vec<Json> = items.iter().map(value_json).collect();
-            if *truncated {
-                json!({ "list": list, "truncated": true })
-            } else {
-                Json::Array(list)
-            }
-        }
-        Value::Unreadable(addr) => json!({ "unreadable": format!("{addr:#x}") }),
-        Value::Field { name, value } => json!({ *name: value_json(value) }),
-    }
-}
+pub use crate::decode::text::{call_text, value_json, value_text};
 
 /// The text line for a notification from `pid` (without a newline). The arch is shown when it is not the
 /// host's; the answer when given.
@@ -127,20 +68,6 @@ pub fn pid_prefix(pid: u32, call: &Call) -> String {
         None => line.push_str(" unknown-arch"),
     }
     line.push_str("] ");
-    line
-}
-
-/// The call as strace writes it: `name(arg, arg, ...)`.
-pub fn call_text(call: &Call) -> String {
-    let mut line = call.display_name();
-    line.push('(');
-    for (i, arg) in call.args.iter().enumerate() {
-        if i > 0 {
-            line.push_str(", ");
-        }
-        line.push_str(&value_text(arg));
-    }
-    line.push(')');
     line
 }
 
@@ -272,6 +199,7 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::Value;
 
     fn call(args: Vec<Value>) -> Call {
         Call {
