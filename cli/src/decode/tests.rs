@@ -419,7 +419,7 @@ fn signal_structures_are_read_as_strace_shows_them() {
     act.extend_from_slice(&0x7f00_1000u64.to_le_bytes());
     act.extend_from_slice(&((1u64 << 1) | (1 << 14)).to_le_bytes());
     let ignore = [1u64.to_le_bytes(), [0; 8], [0; 8], [0; 8]].concat();
-    let full_but_rt = (!0u64 & !(1 << 31) & !(1 << 32)).to_le_bytes();
+    let full_but_rt = (!(1u64 << 31) & !(1 << 32)).to_le_bytes();
     let mut memory = FakeMemory::default()
         .with_region(0x1000, &act)
         .with_region(0x2000, &ignore)
