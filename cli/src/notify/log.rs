@@ -1,18 +1,18 @@
 //! Formatting one notification as a line of text or of JSON: the pid, the syscall, its decoded arguments
-//! and the answer.
+//! (rendered by `decode::text`) and the answer.
 //!
 //! Text looks like strace's, with the answer in place of the return value (a notification is seen before
 //! the syscall runs, so there is no return value yet):
 //!
 //! ```text
-//! [pid 4242] openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC, 0) -> errno(EACCES)
-//! [pid 4243 i386] open("/etc/passwd", O_RDONLY, 0)
+//! [pid 4242] openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC) -> errno(EACCES)
+//! [pid 4243 i386] open("/etc/passwd", O_RDONLY)
 //! ```
 //!
 //! A JSON line holds the same facts with typed values:
 //!
 //! ```text
-//! {"pid":4242,"arch":"x86_64","nr":257,"syscall":"openat","args":["AT_FDCWD","/etc/hostname","O_RDONLY|O_CLOEXEC","0"],"raw":[...],"answer":"errno(EACCES)"}
+//! {"pid":4242,"arch":"x86_64","nr":257,"syscall":"openat","args":["AT_FDCWD","/etc/hostname","O_RDONLY|O_CLOEXEC"],"raw":[...],"answer":"errno(EACCES)"}
 //! ```
 //!
 //! In JSON, numbers are numbers, pointers and modes strings (`"0x7ffd1000"`, `"0644"`), strings read from
