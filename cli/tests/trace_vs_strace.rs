@@ -116,6 +116,51 @@ fn normalize(args: &str) -> String {
     out
 }
 
+/// Splits an argument list at its top-level commas (not inside quotes, `{}`, `[]` or `()`).
+fn split_args(args: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quoted, mut escaped, mut start) = (0i32, false, false, 0);
+    for (i, c) in args.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(args[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(args[start..].trim());
+    parts
+}
+
+/// Whether strace's `want` differs from `got` only where strace shows what the call wrote (at its exit):
+/// a buffer, struct or array strace read after the call, where a notification can show only the pointer.
+fn differs_only_in_exit_data(want: &str, got: &str) -> bool {
+    let (want, got) = (split_args(want), split_args(got));
+    want.len() == got.len()
+        && want.iter().zip(&got).all(|(w, g)| {
+            w == g
+                || (*g == "0x?"
+                    && (w.starts_with('{')
+                        || w.starts_with('[')
+                        || w.starts_with('"')
+                        || w.starts_with("~[")
+                        || w.starts_with("0x? /*")))
+        })
+}
+
 /// The calls of each process in order, processes in the order they first appear.
 fn by_process(lines: &[Line]) -> Vec<Line> {
     let mut order: Vec<String> = Vec::new();
@@ -209,6 +254,34 @@ const CASES: &[Case] = &[
         name: "date/uname",
         argv: &["sh", "-c", "date -u +%Y >/dev/null; uname -a"],
     },
+    // Beyond the issue's list: sockets, socket options, threads and signals in python3, and more of the
+    // file utilities.
+    Case {
+        name: "python3 net",
+        argv: &[
+            "python3",
+            "-S",
+            "-c",
+            "import socket, threading, os\n\
+             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.connect(('127.0.0.1', 9))\n\
+             t = threading.Thread(target=os.getpid)\n\
+             t.start()\n\
+             t.join()\n\
+             os.kill(os.getpid(), 0)",
+        ],
+    },
+    Case {
+        name: "file utilities",
+        argv: &[
+            "sh",
+            "-c",
+            "id >/dev/null; find dir >/dev/null; stat dir/a.txt >/dev/null; mkdir -p x/y; rmdir x/y; \
+             touch t; mv t u; rm -f u; du -s dir >/dev/null; sort dir/a.txt >/dev/null; sleep 0.01; \
+             dd if=dir/a.txt of=o bs=4 count=2 2>/dev/null; env >/dev/null",
+        ],
+    },
 ];
 
 /// Creates the working directory's contents afresh.
@@ -266,6 +339,7 @@ fn trace_arguments_match_strace_call_by_call() {
     let ours_out = tmp.path("ours.txt");
     let mut aligned_total = 0usize;
     let mut equal_total = 0usize;
+    let mut visible_total = 0usize;
     let mut differences: BTreeMap<String, (usize, String, String)> = BTreeMap::new();
     for case in CASES {
         let Some(program) = which(case.argv[0]) else {
@@ -310,9 +384,16 @@ fn trace_arguments_match_strace_call_by_call() {
             .iter()
             .filter(|(a, b)| normalize(&a.args) == normalize(&b.args))
             .count();
+        let visible = pairs
+            .iter()
+            .filter(|(a, b)| {
+                let (want, got) = (normalize(&a.args), normalize(&b.args));
+                want == got || differs_only_in_exit_data(&want, &got)
+            })
+            .count();
         for (a, b) in &pairs {
             let (want, got) = (normalize(&a.args), normalize(&b.args));
-            if want != got {
+            if want != got && !differs_only_in_exit_data(&want, &got) {
                 let entry = differences
                     .entry(a.name.clone())
                     .or_insert_with(|| (0, want.clone(), got.clone()));
@@ -320,15 +401,18 @@ fn trace_arguments_match_strace_call_by_call() {
             }
         }
         eprintln!(
-            "{:<14} strace {:>5} calls, trace {:>5}, aligned {:>5}, equal arguments {:>5}",
+            "{:<14} strace {:>5} calls, trace {:>5}, aligned {:>5}, equal arguments {:>5}, \
+             equal but for exit data {:>5}",
             case.name,
             theirs.len(),
             ours.len(),
             pairs.len(),
-            equal
+            equal,
+            visible
         );
         aligned_total += pairs.len();
         equal_total += equal;
+        visible_total += visible;
     }
     if aligned_total == 0 {
         eprintln!("SKIP: trace_arguments_match_strace: no command could be compared");
@@ -336,14 +420,17 @@ fn trace_arguments_match_strace_call_by_call() {
     }
     let mut worst: Vec<_> = differences.into_iter().collect();
     worst.sort_by_key(|entry| std::cmp::Reverse(entry.1.0));
-    eprintln!("most frequent differences (count, strace, seccompctl trace):");
+    eprintln!("most frequent differences other than exit data (count, strace, seccompctl trace):");
     for (name, (count, want, got)) in worst.iter().take(40) {
         eprintln!("  {count:>4} {name}({want})\n       {name}({got})");
     }
     let fraction = equal_total as f64 / aligned_total as f64;
+    let visible = visible_total as f64 / aligned_total as f64;
     eprintln!(
-        "TOTAL: {equal_total} of {aligned_total} aligned calls with equal arguments ({:.1}%)",
-        fraction * 100.0
+        "TOTAL: {equal_total} of {aligned_total} aligned calls with equal arguments ({:.1}%); \
+         {visible_total} ({:.1}%) equal but for data strace reads at the call's exit",
+        fraction * 100.0,
+        visible * 100.0
     );
     assert!(
         fraction >= FLOOR,
@@ -351,7 +438,19 @@ fn trace_arguments_match_strace_call_by_call() {
         fraction * 100.0,
         FLOOR * 100.0
     );
+    assert!(
+        visible >= VISIBLE_FLOOR,
+        "only {visible_total} of {aligned_total} aligned calls ({:.1}%) have strace's arguments but for \
+         exit data (floor {:.0}%)",
+        visible * 100.0,
+        VISIBLE_FLOOR * 100.0
+    );
 }
 
-/// The fraction of aligned calls that must read exactly as strace shows them.
-const FLOOR: f64 = 0.66;
+/// The fraction of aligned calls that must read exactly as strace shows them (the rest is mostly data
+/// strace reads at the call's exit, which a notification cannot see).
+const FLOOR: f64 = 0.62;
+
+/// The fraction of aligned calls that must read as strace shows them except where strace shows data the
+/// call wrote: what a notification-based tracer can be held to.
+const VISIBLE_FLOOR: f64 = 0.97;

@@ -791,6 +791,149 @@ pub const RUSAGE: &[Named] = &[
 /// `epoll_ctl` operations.
 pub const EPOLL_CTL: &[Named] = &[("EPOLL_CTL_ADD", 1), ("EPOLL_CTL_DEL", 2), ("EPOLL_CTL_MOD", 3)];
 
+/// Capabilities (`CAP_*`).
+pub const CAPS: &[Named] = &[
+    ("CAP_CHOWN", 0),
+    ("CAP_DAC_OVERRIDE", 1),
+    ("CAP_DAC_READ_SEARCH", 2),
+    ("CAP_FOWNER", 3),
+    ("CAP_FSETID", 4),
+    ("CAP_KILL", 5),
+    ("CAP_SETGID", 6),
+    ("CAP_SETUID", 7),
+    ("CAP_SETPCAP", 8),
+    ("CAP_LINUX_IMMUTABLE", 9),
+    ("CAP_NET_BIND_SERVICE", 10),
+    ("CAP_NET_BROADCAST", 11),
+    ("CAP_NET_ADMIN", 12),
+    ("CAP_NET_RAW", 13),
+    ("CAP_IPC_LOCK", 14),
+    ("CAP_IPC_OWNER", 15),
+    ("CAP_SYS_MODULE", 16),
+    ("CAP_SYS_RAWIO", 17),
+    ("CAP_SYS_CHROOT", 18),
+    ("CAP_SYS_PTRACE", 19),
+    ("CAP_SYS_PACCT", 20),
+    ("CAP_SYS_ADMIN", 21),
+    ("CAP_SYS_BOOT", 22),
+    ("CAP_SYS_NICE", 23),
+    ("CAP_SYS_RESOURCE", 24),
+    ("CAP_SYS_TIME", 25),
+    ("CAP_SYS_TTY_CONFIG", 26),
+    ("CAP_MKNOD", 27),
+    ("CAP_LEASE", 28),
+    ("CAP_AUDIT_WRITE", 29),
+    ("CAP_AUDIT_CONTROL", 30),
+    ("CAP_SETFCAP", 31),
+    ("CAP_MAC_OVERRIDE", 32),
+    ("CAP_MAC_ADMIN", 33),
+    ("CAP_SYSLOG", 34),
+    ("CAP_WAKE_ALARM", 35),
+    ("CAP_BLOCK_SUSPEND", 36),
+    ("CAP_AUDIT_READ", 37),
+    ("CAP_PERFMON", 38),
+    ("CAP_BPF", 39),
+    ("CAP_CHECKPOINT_RESTORE", 40),
+];
+
+/// `prctl(PR_SET_DUMPABLE)` values.
+pub const DUMPABLE: &[Named] = &[
+    ("SUID_DUMP_DISABLE", 0),
+    ("SUID_DUMP_USER", 1),
+    ("SUID_DUMP_ROOT", 2),
+];
+
+/// `futex` bitsets with a name.
+pub const FUTEX_BITSET: &[Named] = &[("FUTEX_BITSET_MATCH_ANY", 0xffff_ffff)];
+
+/// `renameat2` flags.
+pub const RENAME: &[Named] = &[
+    ("RENAME_NOREPLACE", 1),
+    ("RENAME_EXCHANGE", 2),
+    ("RENAME_WHITEOUT", 4),
+];
+
+/// `epoll_create1` flags.
+pub const EPOLL_FLAGS: &[Named] = &[("EPOLL_CLOEXEC", 0o2000000)];
+
+/// IP protocols (`socket`'s third argument for `AF_INET`/`AF_INET6`).
+pub const IPPROTO: &[Named] = &[
+    ("IPPROTO_IP", 0),
+    ("IPPROTO_ICMP", 1),
+    ("IPPROTO_IGMP", 2),
+    ("IPPROTO_TCP", 6),
+    ("IPPROTO_UDP", 17),
+    ("IPPROTO_IPV6", 41),
+    ("IPPROTO_GRE", 47),
+    ("IPPROTO_ICMPV6", 58),
+    ("IPPROTO_SCTP", 132),
+    ("IPPROTO_UDPLITE", 136),
+    ("IPPROTO_RAW", 255),
+    ("IPPROTO_MPTCP", 262),
+];
+
+/// `SOL_SOCKET` options (the same numbers on x86 and aarch64).
+pub const SO: &[Named] = &[
+    ("SO_DEBUG", 1),
+    ("SO_REUSEADDR", 2),
+    ("SO_TYPE", 3),
+    ("SO_ERROR", 4),
+    ("SO_DONTROUTE", 5),
+    ("SO_BROADCAST", 6),
+    ("SO_SNDBUF", 7),
+    ("SO_RCVBUF", 8),
+    ("SO_KEEPALIVE", 9),
+    ("SO_OOBINLINE", 10),
+    ("SO_NO_CHECK", 11),
+    ("SO_PRIORITY", 12),
+    ("SO_LINGER", 13),
+    ("SO_BSDCOMPAT", 14),
+    ("SO_REUSEPORT", 15),
+    ("SO_PASSCRED", 16),
+    ("SO_PEERCRED", 17),
+    ("SO_RCVLOWAT", 18),
+    ("SO_SNDLOWAT", 19),
+    ("SO_RCVTIMEO_OLD", 20),
+    ("SO_SNDTIMEO_OLD", 21),
+    ("SO_BINDTODEVICE", 25),
+    ("SO_ATTACH_FILTER", 26),
+    ("SO_DETACH_FILTER", 27),
+    ("SO_PEERNAME", 28),
+    ("SO_TIMESTAMP_OLD", 29),
+    ("SO_ACCEPTCONN", 30),
+    ("SO_PEERSEC", 31),
+    ("SO_SNDBUFFORCE", 32),
+    ("SO_RCVBUFFORCE", 33),
+    ("SO_PASSSEC", 34),
+    ("SO_MARK", 36),
+    ("SO_PROTOCOL", 38),
+    ("SO_DOMAIN", 39),
+    ("SO_RXQ_OVFL", 40),
+    ("SO_PEEK_OFF", 42),
+    ("SO_BUSY_POLL", 46),
+    ("SO_INCOMING_CPU", 49),
+    ("SO_ZEROCOPY", 60),
+];
+
+/// `SOL_TCP` options (the common ones).
+pub const TCP_OPTS: &[Named] = &[
+    ("TCP_NODELAY", 1),
+    ("TCP_MAXSEG", 2),
+    ("TCP_CORK", 3),
+    ("TCP_KEEPIDLE", 4),
+    ("TCP_KEEPINTVL", 5),
+    ("TCP_KEEPCNT", 6),
+    ("TCP_SYNCNT", 7),
+    ("TCP_LINGER2", 8),
+    ("TCP_DEFER_ACCEPT", 9),
+    ("TCP_WINDOW_CLAMP", 10),
+    ("TCP_INFO", 11),
+    ("TCP_QUICKACK", 12),
+    ("TCP_CONGESTION", 13),
+    ("TCP_FASTOPEN", 23),
+    ("TCP_USER_TIMEOUT", 18),
+];
+
 /// `socket` protocol levels of `setsockopt`/`getsockopt` (the common ones).
 pub const SOL: &[Named] = &[("SOL_IP", 0), ("SOL_SOCKET", 1), ("SOL_TCP", 6), ("SOL_IPV6", 41)];
 

@@ -251,6 +251,7 @@ fn reads_memory(kind: Kind) -> bool {
             | Kind::SigSet(_)
             | Kind::Rlimit
             | Kind::IntPtr
+            | Kind::Timespec
     )
 }
 
@@ -288,6 +289,7 @@ fn decode_args(
     kinds
         .iter()
         .enumerate()
+        .filter(|(_, kind)| **kind != Kind::Omit)
         .map(|(i, &kind)| {
             let value = raw.get(i).copied().unwrap_or(0);
             if !reads_memory(kind) {
@@ -343,6 +345,19 @@ fn read_arg(
                         flags::rlim(get(max))
                     ))
                 }
+                _ => Value::Unreadable(addr),
+            }
+        }
+        Kind::Timespec => {
+            let width = word_bytes(arch) as u64;
+            let seconds = read_word(arch, addr, mem);
+            let nanos = addr.checked_add(width).and_then(|at| read_word(arch, at, mem));
+            match (seconds, nanos) {
+                (Some(seconds), Some(nanos)) => Value::Symbol(format!(
+                    "{{tv_sec={}, tv_nsec={}}}",
+                    long(arch, seconds),
+                    long(arch, nanos)
+                )),
                 _ => Value::Unreadable(addr),
             }
         }
@@ -658,6 +673,27 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
         Kind::Rusage => Value::Symbol(flags::enumeration(flags::RUSAGE, low)),
         Kind::EpollOp => Value::Symbol(flags::enumeration(flags::EPOLL_CTL, low)),
         Kind::SockLevel => Value::Symbol(flags::enumeration(flags::SOL, low)),
+        Kind::FutexBitset => match low {
+            0xffff_ffff => Value::Symbol("FUTEX_BITSET_MATCH_ANY".to_owned()),
+            other => Value::Hex(other),
+        },
+        Kind::Capability => Value::Symbol(
+            flags::CAPS
+                .iter()
+                .find(|(_, v)| *v == word(arch, raw))
+                .map_or_else(
+                    || format!("{} /* CAP_??? */", hex(word(arch, raw))),
+                    |(name, _)| (*name).to_owned(),
+                ),
+        ),
+        Kind::Dumpable => Value::Symbol(flags::enumeration(flags::DUMPABLE, word(arch, raw))),
+        Kind::SoOption => Value::Symbol(flags::enumeration(flags::SO, low)),
+        Kind::TcpOption => Value::Symbol(flags::enumeration(flags::TCP_OPTS, low)),
+        Kind::IpProto => Value::Symbol(flags::enumeration(flags::IPPROTO, low)),
+        Kind::RenameFlags => Value::Symbol(flags::bits(flags::RENAME, low)),
+        Kind::EpollFlags => Value::Symbol(flags::bits(flags::EPOLL_FLAGS, low)),
+        Kind::ULong => Value::UInt(word(arch, raw)),
+        Kind::Omit => Value::Null,
         // Memory kinds are handled by the caller; a plain pointer is the honest fallback.
         Kind::Path
         | Kind::Str
@@ -668,7 +704,8 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
         | Kind::SigAction(_)
         | Kind::SigSet(_)
         | Kind::Rlimit
-        | Kind::IntPtr => Value::Hex(raw),
+        | Kind::IntPtr
+        | Kind::Timespec => Value::Hex(raw),
     }
 }
 

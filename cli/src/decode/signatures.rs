@@ -127,6 +127,28 @@ pub enum Kind {
     EpollOp,
     /// `SOL_*`.
     SockLevel,
+    /// A register the call does not use in this form: decoded, but not shown.
+    Omit,
+    /// An input `struct timespec` (`{tv_sec=1, tv_nsec=0}`).
+    Timespec,
+    /// A `futex` bitset (`FUTEX_BITSET_MATCH_ANY`).
+    FutexBitset,
+    /// A capability (`CAP_SYS_ADMIN`).
+    Capability,
+    /// `SUID_DUMP_*`.
+    Dumpable,
+    /// A `SOL_SOCKET` option (`SO_REUSEADDR`).
+    SoOption,
+    /// A `SOL_TCP` option (`TCP_NODELAY`).
+    TcpOption,
+    /// An IP protocol (`IPPROTO_TCP`).
+    IpProto,
+    /// `RENAME_*`.
+    RenameFlags,
+    /// `EPOLL_CLOEXEC`.
+    EpollFlags,
+    /// An unsigned `long` in decimal.
+    ULong,
 }
 
 use Kind::*;
@@ -190,7 +212,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["unlinkat"], &[DirFd, Path, AtFlags]),
     (&["rename", "link", "symlink"], &[Path, Path]),
     (&["renameat"], &[DirFd, Path, DirFd, Path]),
-    (&["renameat2"], &[DirFd, Path, DirFd, Path, Hex]),
+    (&["renameat2"], &[DirFd, Path, DirFd, Path, RenameFlags]),
     (&["linkat"], &[DirFd, Path, DirFd, Path, AtFlags]),
     (&["symlinkat"], &[Path, DirFd, Path]),
     (&["chmod"], &[Path, Mode]),
@@ -244,6 +266,10 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["pidfd_send_signal"], &[Fd, Signal, Ptr, UHex]),
     (&["pidfd_getfd"], &[Fd, Int, UHex]),
     (&["setpgid"], &[Pid, Pid]),
+    (
+        &["getgroups", "setgroups", "getgroups32", "setgroups32"],
+        &[Int, Ptr],
+    ),
     (&["getpgid", "getsid"], &[Pid]),
     (&["setuid", "setgid", "setuid32", "setgid32"], &[Int]),
     (&["uname", "sysinfo", "set_tid_address", "time", "times"], &[Ptr]),
@@ -252,16 +278,16 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["getrusage"], &[Rusage, Ptr]),
     (&["set_robust_list"], &[Ptr, Size]),
     (&["get_robust_list"], &[Pid, Ptr, Ptr]),
-    (&["futex", "futex_time64"], &[Ptr, FutexOp, UInt, Ptr, Ptr, UInt]),
+    (&["futex", "futex_time64"], &[Ptr, FutexOp, UInt, Ptr, Ptr, UHex]),
     (&["getrandom"], &[Ptr, Size, GrndFlags]),
     (&["arch_prctl"], &[ArchPrctl, Hex]),
     (&["prctl"], &[PrctlOption, Hex, Hex, Hex, Hex]),
     (&["rseq"], &[Ptr, UHex, UHex, UHex]),
     (&["seccomp"], &[UInt, Hex, Ptr]),
-    (&["nanosleep"], &[Ptr, Ptr]),
+    (&["nanosleep"], &[Timespec, Ptr]),
     (
         &["clock_nanosleep", "clock_nanosleep_time64"],
-        &[Clock, UHex, Ptr, Ptr],
+        &[Clock, UHex, Timespec, Ptr],
     ),
     (
         &[
@@ -278,7 +304,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["select", "_newselect"], &[Int, Ptr, Ptr, Ptr, Ptr]),
     (&["pselect6", "pselect6_time64"], &[Int, Ptr, Ptr, Ptr, Ptr, Ptr]),
     (&["epoll_create"], &[Int]),
-    (&["epoll_create1"], &[CloexecFlags]),
+    (&["epoll_create1"], &[EpollFlags]),
     (&["epoll_ctl"], &[Fd, EpollOp, Fd, Ptr]),
     (&["epoll_wait"], &[Fd, Ptr, Int, Int]),
     (&["epoll_pwait", "epoll_pwait2"], &[Fd, Ptr, Int, Ptr, Ptr, Size]),
@@ -377,6 +403,58 @@ pub fn layout(arch: Arch, name: &str, kinds: &'static [Kind], raw: &[u64; 6]) ->
             };
             Cow::Owned([Fd, FcntlCmd].into_iter().chain(third).collect())
         }
+        "futex" | "futex_time64" => Cow::Owned(match arg(1) & 127 {
+            0 => vec![Ptr, FutexOp, UInt, Timespec],
+            1 | 2 => vec![Ptr, FutexOp, UInt],
+            3 => vec![Ptr, FutexOp, UInt, UInt, Ptr],
+            4 | 12 => vec![Ptr, FutexOp, UInt, UInt, Ptr, UInt],
+            6 | 13 => vec![Ptr, FutexOp, Omit, Timespec],
+            7 | 8 => vec![Ptr, FutexOp],
+            9 => vec![Ptr, FutexOp, UInt, Timespec, Omit, FutexBitset],
+            10 => vec![Ptr, FutexOp, UInt, Omit, Omit, FutexBitset],
+            11 => vec![Ptr, FutexOp, UInt, Timespec, Ptr],
+            _ => kinds.to_vec(),
+        }),
+        "prctl" => Cow::Owned(match arg(0) {
+            // PR_GET_DUMPABLE, PR_GET_KEEPCAPS, PR_GET_TIMING, PR_GET_SECCOMP, PR_GET_SECUREBITS,
+            // PR_GET_TIMERSLACK: the option alone.
+            3 | 7 | 13 | 21 | 27 | 30 => vec![PrctlOption],
+            // PR_GET_PDEATHSIG, PR_GET_NAME, PR_GET_CHILD_SUBREAPER, PR_GET_TID_ADDRESS: an output pointer.
+            2 | 16 | 37 | 40 => vec![PrctlOption, Ptr],
+            1 => vec![PrctlOption, Signal],
+            4 => vec![PrctlOption, Dumpable],
+            8 | 29 | 36 => vec![PrctlOption, ULong],
+            15 => vec![PrctlOption, Str],
+            23 | 24 => vec![PrctlOption, Capability],
+            38 | 41 => vec![PrctlOption, ULong, Hex, Hex, Hex],
+            _ => kinds.to_vec(),
+        }),
+        "socket" | "socketpair" => match arg(0) {
+            // AF_INET, AF_INET6: the protocol by name.
+            2 | 10 => Cow::Owned(
+                kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &kind)| if i == 2 { IpProto } else { kind })
+                    .collect(),
+            ),
+            _ => Cow::Borrowed(kinds),
+        },
+        "setsockopt" | "getsockopt" => {
+            let option = match arg(1) {
+                1 => SoOption,
+                6 => TcpOption,
+                _ => Int,
+            };
+            let value = if name == "setsockopt" && arg(4) == 4 {
+                IntPtr
+            } else {
+                Ptr
+            };
+            let len = if name == "setsockopt" { UInt } else { Ptr };
+            Cow::Owned(vec![Fd, SockLevel, option, value, len])
+        }
+        "ioctl" if arg(1) == 0x4004_9409 => Cow::Owned(vec![Fd, IoctlReq, Fd]),
         "ioctl" => match arg(1) {
             request if super::flags::IOCTL_NO_ARG.contains(&request) => Cow::Owned(vec![Fd, IoctlReq]),
             // FIONBIO, FIOASYNC

@@ -567,3 +567,63 @@ fn unknown_signatures_show_as_many_words_as_the_syscall_takes() {
     let call = decode(&data(Arch::X86_64, "kexec_load", [1, 2, 3, 4, 5, 6]), &mut memory);
     assert_eq!(call_text(&call), "kexec_load(0x1, 0x2, 0x3, 0x4)");
 }
+
+#[test]
+fn futex_prctl_and_socket_options_take_the_arguments_their_operation_uses() {
+    let timespec = [1u64.to_le_bytes(), 500u64.to_le_bytes()].concat();
+    let mut memory = FakeMemory::default()
+        .with_region(0x1000, &timespec)
+        .with_region(0x2000, &1i32.to_le_bytes());
+    assert_eq!(
+        shown(&mut memory, "futex", [0x7f00, 0x89, 0, 0x1000, 0, 0xffff_ffff]),
+        "futex(0x7f00, FUTEX_WAIT_BITSET_PRIVATE, 0, {tv_sec=1, tv_nsec=500}, FUTEX_BITSET_MATCH_ANY)"
+    );
+    assert_eq!(
+        shown(&mut memory, "futex", [0x7f00, 0x81, 1, 0x55, 0x66, 0x77]),
+        "futex(0x7f00, FUTEX_WAKE_PRIVATE, 1)"
+    );
+    assert_eq!(
+        shown(&mut memory, "prctl", [23, 21, 0x55, 0x66, 0x77, 0]),
+        "prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN)"
+    );
+    assert_eq!(
+        shown(&mut memory, "prctl", [23, 48, 0, 0, 0, 0]),
+        "prctl(PR_CAPBSET_READ, 0x30 /* CAP_??? */)"
+    );
+    assert_eq!(
+        shown(&mut memory, "prctl", [38, 1, 0, 0, 0, 0]),
+        "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)"
+    );
+    assert_eq!(
+        shown(&mut memory, "prctl", [3, 9, 9, 9, 9, 0]),
+        "prctl(PR_GET_DUMPABLE)"
+    );
+    assert_eq!(
+        shown(&mut memory, "setsockopt", [3, 1, 2, 0x2000, 4, 0]),
+        "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4)"
+    );
+    assert_eq!(
+        shown(&mut memory, "socket", [2, 2 | 0o2000000, 0, 0, 0, 0]),
+        "socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP)"
+    );
+    assert_eq!(
+        shown(&mut memory, "socket", [1, 1, 0, 0, 0, 0]),
+        "socket(AF_UNIX, SOCK_STREAM, 0)"
+    );
+    assert_eq!(
+        shown(&mut memory, "clock_nanosleep", [0, 0, 0x1000, 0x3000, 0, 0]),
+        "clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=1, tv_nsec=500}, 0x3000)"
+    );
+    assert_eq!(
+        shown(
+            &mut memory,
+            "renameat2",
+            [u64::MAX - 99, 0, u64::MAX - 99, 0, 1, 0]
+        ),
+        "renameat2(AT_FDCWD, NULL, AT_FDCWD, NULL, RENAME_NOREPLACE)"
+    );
+    assert_eq!(
+        shown(&mut memory, "epoll_create1", [0o2000000, 0, 0, 0, 0, 0]),
+        "epoll_create1(EPOLL_CLOEXEC)"
+    );
+}
