@@ -333,6 +333,20 @@ fn trace_arguments_match_strace_call_by_call() {
         eprintln!("SKIP: trace_arguments_match_strace: strace is not installed (Debian package strace)");
         return;
     };
+    // strace needs ptrace; a sandbox without it cannot give the reference trace.
+    let probe = Command::new(&strace)
+        .args(["-f", "-o", "/dev/null", "--", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("strace runs");
+    if !probe.status.success() {
+        eprintln!(
+            "SKIP: trace_arguments_match_strace: strace cannot trace here: {}",
+            String::from_utf8_lossy(&probe.stderr).trim()
+        );
+        return;
+    }
     let tmp = TempDir::new("trace-vs-strace");
     let work = tmp.path("work");
     let strace_out = tmp.path("strace.txt");
