@@ -934,6 +934,89 @@ pub const TCP_OPTS: &[Named] = &[
     ("TCP_USER_TIMEOUT", 18),
 ];
 
+/// `poll` events.
+pub const POLL: &[Named] = &[
+    ("POLLIN", 1),
+    ("POLLPRI", 2),
+    ("POLLOUT", 4),
+    ("POLLERR", 8),
+    ("POLLHUP", 0x10),
+    ("POLLNVAL", 0x20),
+    ("POLLRDNORM", 0x40),
+    ("POLLRDBAND", 0x80),
+    ("POLLWRNORM", 0x100),
+    ("POLLWRBAND", 0x200),
+    ("POLLMSG", 0x400),
+    ("POLLRDHUP", 0x2000),
+];
+
+/// `sigaltstack` flags.
+pub const SS: &[Named] = &[
+    ("SS_ONSTACK", 1),
+    ("SS_DISABLE", 2),
+    ("SS_AUTODISARM", 0x8000_0000),
+];
+
+/// `mount` flags (`MS_*`).
+pub const MS: &[Named] = &[
+    ("MS_RDONLY", 1),
+    ("MS_NOSUID", 2),
+    ("MS_NODEV", 4),
+    ("MS_NOEXEC", 8),
+    ("MS_SYNCHRONOUS", 0x10),
+    ("MS_REMOUNT", 0x20),
+    ("MS_MANDLOCK", 0x40),
+    ("MS_DIRSYNC", 0x80),
+    ("MS_NOSYMFOLLOW", 0x100),
+    ("MS_NOATIME", 0x400),
+    ("MS_NODIRATIME", 0x800),
+    ("MS_BIND", 0x1000),
+    ("MS_MOVE", 0x2000),
+    ("MS_REC", 0x4000),
+    ("MS_SILENT", 0x8000),
+    ("MS_POSIXACL", 0x10000),
+    ("MS_UNBINDABLE", 0x20000),
+    ("MS_PRIVATE", 0x40000),
+    ("MS_SLAVE", 0x80000),
+    ("MS_SHARED", 0x10_0000),
+    ("MS_RELATIME", 0x20_0000),
+    ("MS_KERNMOUNT", 0x40_0000),
+    ("MS_I_VERSION", 0x80_0000),
+    ("MS_STRICTATIME", 0x100_0000),
+    ("MS_LAZYTIME", 0x200_0000),
+];
+
+/// `umount2` flags.
+pub const UMOUNT: &[Named] = &[
+    ("MNT_FORCE", 1),
+    ("MNT_DETACH", 2),
+    ("MNT_EXPIRE", 4),
+    ("UMOUNT_NOFOLLOW", 8),
+];
+
+/// A mode with its file type as strace writes it: `S_IFCHR|0666`, `S_IFREG|0644`, `0600` without a type.
+pub fn file_mode(value: u64) -> String {
+    let kind = match value & 0o170000 {
+        0o140000 => "S_IFSOCK|",
+        0o120000 => "S_IFLNK|",
+        0o100000 => "S_IFREG|",
+        0o060000 => "S_IFBLK|",
+        0o040000 => "S_IFDIR|",
+        0o020000 => "S_IFCHR|",
+        0o010000 => "S_IFIFO|",
+        _ => "",
+    };
+    let perms = value & 0o7777;
+    format!("{kind}{:0>3}", format!("0{perms:o}").trim_start_matches("00"))
+}
+
+/// A device number as strace writes it: `makedev(0x1, 0x3)` (the kernel's `new_encode_dev` layout).
+pub fn dev(value: u64) -> String {
+    let major = ((value >> 8) & 0xfff) | ((value >> 32) & !0xfff);
+    let minor = (value & 0xff) | ((value >> 12) & !0xff);
+    format!("makedev({:#x}, {:#x})", major, minor & 0xffff_ffff)
+}
+
 /// `socket` protocol levels of `setsockopt`/`getsockopt` (the common ones).
 pub const SOL: &[Named] = &[("SOL_IP", 0), ("SOL_SOCKET", 1), ("SOL_TCP", 6), ("SOL_IPV6", 41)];
 

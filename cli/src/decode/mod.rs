@@ -252,6 +252,10 @@ fn reads_memory(kind: Kind) -> bool {
             | Kind::Rlimit
             | Kind::IntPtr
             | Kind::Timespec
+            | Kind::Iovec(_)
+            | Kind::PollFds(_)
+            | Kind::StackT
+            | Kind::CloneArgs
     )
 }
 
@@ -361,6 +365,16 @@ fn read_arg(
                 _ => Value::Unreadable(addr),
             }
         }
+        Kind::Iovec(count_index) => {
+            let count = raw.get(usize::from(count_index)).map_or(0, |&n| int(n));
+            read_iovec(arch, addr, count, mem, limit)
+        }
+        Kind::PollFds(count_index) => {
+            let count = raw.get(usize::from(count_index)).map_or(0, |&n| word(arch, n));
+            read_pollfds(addr, count, mem)
+        }
+        Kind::StackT => read_stack(arch, addr, mem),
+        Kind::CloneArgs => read_clone_args(addr, mem),
         Kind::IntPtr => {
             let mut buf = [0u8; 4];
             match mem.partial(addr, &mut buf) {
@@ -481,6 +495,148 @@ fn read_sigaction(arch: Option<Arch>, addr: u64, sigset_size: u64, mem: &mut dyn
     }
     text.push('}');
     Value::Symbol(text)
+}
+
+/// How many elements of an input array (`iovec`, `pollfd`) are shown before `...`.
+const ARRAY_MAX: usize = 32;
+
+/// `writev`'s iovec array: `[{iov_base="hello\n", iov_len=6}, ...]`, each buffer cut at `limit` bytes.
+fn read_iovec(arch: Option<Arch>, addr: u64, count: i64, mem: &mut dyn ReadMem, limit: usize) -> Value {
+    let width = word_bytes(arch) as u64;
+    let Ok(count) = usize::try_from(count) else {
+        return Value::Hex(addr);
+    };
+    let mut out = String::from("[");
+    for index in 0..count.min(ARRAY_MAX) {
+        let at = (index as u64)
+            .checked_mul(2 * width)
+            .and_then(|offset| addr.checked_add(offset));
+        let base = at.and_then(|at| read_word(arch, at, mem));
+        let len = at
+            .and_then(|at| at.checked_add(width))
+            .and_then(|at| read_word(arch, at, mem));
+        let (Some(base), Some(len)) = (base, len) else {
+            return if index == 0 {
+                Value::Unreadable(addr)
+            } else {
+                out.push_str(", ...]");
+                Value::Symbol(out)
+            };
+        };
+        if index > 0 {
+            out.push_str(", ");
+        }
+        let want = usize::try_from(len).unwrap_or(usize::MAX).min(limit);
+        let mut buf = vec![0u8; want];
+        let data = match mem.partial(base, &mut buf) {
+            Ok(n) if n > 0 || want == 0 => {
+                buf.truncate(n);
+                quote::quote(&buf, (n as u64) < len)
+            }
+            _ => hex(base),
+        };
+        out.push_str(&format!("{{iov_base={data}, iov_len={len}}}"));
+    }
+    if count > ARRAY_MAX {
+        out.push_str(", ...");
+    }
+    out.push(']');
+    Value::Symbol(out)
+}
+
+/// `poll`'s input array: `[{fd=3, events=POLLIN}, ...]`.
+fn read_pollfds(addr: u64, count: u64, mem: &mut dyn ReadMem) -> Value {
+    let shown = usize::try_from(count).unwrap_or(usize::MAX).min(ARRAY_MAX);
+    let mut buf = vec![0u8; shown * 8];
+    match mem.partial(addr, &mut buf) {
+        Ok(n) if n == buf.len() => {}
+        _ => return Value::Unreadable(addr),
+    }
+    let items: Vec<String> = buf
+        .chunks_exact(8)
+        .map(|entry| {
+            let fd = i32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
+            let events = u16::from_le_bytes([entry[4], entry[5]]);
+            format!(
+                "{{fd={fd}, events={}}}",
+                flags::bits(flags::POLL, u64::from(events))
+            )
+        })
+        .collect();
+    let more = if count > shown as u64 { ", ..." } else { "" };
+    Value::Symbol(format!("[{}{more}]", items.join(", ")))
+}
+
+/// `sigaltstack`'s input `stack_t`: `{ss_sp=0x..., ss_flags=0, ss_size=8192}`.
+fn read_stack(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
+    let width = word_bytes(arch) as u64;
+    let sp = read_word(arch, addr, mem);
+    let mut flags_bytes = [0u8; 4];
+    let ss_flags = match addr
+        .checked_add(width)
+        .map(|at| mem.partial(at, &mut flags_bytes))
+    {
+        Some(Ok(4)) => Some(u64::from(u32::from_le_bytes(flags_bytes))),
+        _ => None,
+    };
+    let size = addr
+        .checked_add(2 * width)
+        .and_then(|at| read_word(arch, at, mem));
+    match (sp, ss_flags, size) {
+        (Some(sp), Some(ss_flags), Some(size)) => Value::Symbol(format!(
+            "{{ss_sp={}, ss_flags={}, ss_size={size}}}",
+            if sp == 0 { "NULL".to_owned() } else { hex(sp) },
+            flags::bits(flags::SS, ss_flags)
+        )),
+        _ => Value::Unreadable(addr),
+    }
+}
+
+/// `clone3`'s input `struct clone_args` as strace shows it: the flags, the pointers the flags use, the exit
+/// signal, the stack and its size.
+fn read_clone_args(addr: u64, mem: &mut dyn ReadMem) -> Value {
+    const CLONE_PIDFD: u64 = 0x1000;
+    const CLONE_SETTLS: u64 = 0x0008_0000;
+    const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+    const CLONE_CHILD_SETTID_OR_CLEARTID: u64 = 0x0100_0000 | 0x0020_0000;
+    let mut buf = [0u8; 64];
+    match mem.partial(addr, &mut buf) {
+        Ok(64) => {}
+        _ => return Value::Unreadable(addr),
+    }
+    let field = |index: usize| {
+        buf.get(index * 8..index * 8 + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let pointer = |value: u64| if value == 0 { "NULL".to_owned() } else { hex(value) };
+    let flags_value = field(0);
+    let mut out = format!("{{flags={}", flags::bits(flags::CLONE, flags_value));
+    if flags_value & CLONE_PIDFD != 0 {
+        out.push_str(&format!(", pidfd={}", pointer(field(1))));
+    }
+    if flags_value & CLONE_CHILD_SETTID_OR_CLEARTID != 0 {
+        out.push_str(&format!(", child_tid={}", pointer(field(2))));
+    }
+    if flags_value & CLONE_PARENT_SETTID != 0 {
+        out.push_str(&format!(", parent_tid={}", pointer(field(3))));
+    }
+    let exit_signal = field(4);
+    let signal = if exit_signal == 0 {
+        "0".to_owned()
+    } else {
+        flags::signal(exit_signal)
+    };
+    out.push_str(&format!(
+        ", exit_signal={signal}, stack={}, stack_size={}",
+        pointer(field(5)),
+        hex(field(6))
+    ));
+    if flags_value & CLONE_SETTLS != 0 {
+        out.push_str(&format!(", tls={}", pointer(field(7))));
+    }
+    out.push('}');
+    Value::Symbol(out)
 }
 
 /// A number in hex as strace (and C's `%#x`) writes it: `0` for zero.
@@ -694,6 +850,10 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
         Kind::EpollFlags => Value::Symbol(flags::bits(flags::EPOLL_FLAGS, low)),
         Kind::ULong => Value::UInt(word(arch, raw)),
         Kind::Omit => Value::Null,
+        Kind::MountFlags => Value::Symbol(flags::bits(flags::MS, word(arch, raw))),
+        Kind::UmountFlags => Value::Symbol(flags::bits(flags::UMOUNT, low)),
+        Kind::FileMode => Value::Symbol(flags::file_mode(low)),
+        Kind::Dev => Value::Symbol(flags::dev(low)),
         // Memory kinds are handled by the caller; a plain pointer is the honest fallback.
         Kind::Path
         | Kind::Str
@@ -705,7 +865,11 @@ fn scalar(host: Arch, arch: Option<Arch>, kind: Kind, raw: u64) -> Value {
         | Kind::SigSet(_)
         | Kind::Rlimit
         | Kind::IntPtr
-        | Kind::Timespec => Value::Hex(raw),
+        | Kind::Timespec
+        | Kind::Iovec(_)
+        | Kind::PollFds(_)
+        | Kind::StackT
+        | Kind::CloneArgs => Value::Hex(raw),
     }
 }
 

@@ -149,6 +149,22 @@ pub enum Kind {
     EpollFlags,
     /// An unsigned `long` in decimal.
     ULong,
+    /// An input `struct iovec` array whose length is the argument at this index (`writev`).
+    Iovec(u8),
+    /// An input `struct pollfd` array whose length is the argument at this index.
+    PollFds(u8),
+    /// An input `stack_t` (`sigaltstack`).
+    StackT,
+    /// An input `struct clone_args` (`clone3`).
+    CloneArgs,
+    /// `MS_*` mount flags.
+    MountFlags,
+    /// `MNT_*`/`UMOUNT_*` flags of `umount2`.
+    UmountFlags,
+    /// A file type and mode (`S_IFCHR|0666`).
+    FileMode,
+    /// A device number (`makedev(0x1, 0x3)`).
+    Dev,
 }
 
 use Kind::*;
@@ -159,8 +175,10 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["write"], &[Fd, Buf(2), Size]),
     (&["pread64"], &[Fd, Ptr, Size, Long]),
     (&["pwrite64"], &[Fd, Buf(2), Size, Long]),
-    (&["readv", "writev"], &[Fd, Ptr, Int]),
-    (&["preadv", "pwritev"], &[Fd, Ptr, Int, Long]),
+    (&["readv"], &[Fd, Ptr, Int]),
+    (&["writev"], &[Fd, Iovec(2), Int]),
+    (&["preadv"], &[Fd, Ptr, Int, Long]),
+    (&["pwritev"], &[Fd, Iovec(2), Int, Long]),
     (&["preadv2", "pwritev2"], &[Fd, Ptr, Int, Long, Hex, UHex]),
     (&["open"], &[Path, OpenFlags, Mode]),
     (&["openat"], &[DirFd, Path, OpenFlags, Mode]),
@@ -192,7 +210,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["rt_sigaction"], &[Signal, SigAction(3), Ptr, Size]),
     (&["rt_sigprocmask"], &[SigHow, SigSet(3), Ptr, Size]),
     (&["rt_sigreturn", "sigreturn"], &[]),
-    (&["sigaltstack"], &[Ptr, Ptr]),
+    (&["sigaltstack"], &[StackT, Ptr]),
     (&["ioctl"], &[Fd, IoctlReq, Ptr]),
     (&["fcntl", "fcntl64"], &[Fd, FcntlCmd, Ptr]),
     (&["flock"], &[Fd, Int]),
@@ -207,8 +225,8 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["chdir", "chroot", "rmdir", "unlink", "acct"], &[Path]),
     (&["mkdir"], &[Path, Mode]),
     (&["mkdirat"], &[DirFd, Path, Mode]),
-    (&["mknod"], &[Path, Mode, Hex]),
-    (&["mknodat"], &[DirFd, Path, Mode, Hex]),
+    (&["mknod"], &[Path, FileMode, Dev]),
+    (&["mknodat"], &[DirFd, Path, FileMode, Dev]),
     (&["unlinkat"], &[DirFd, Path, AtFlags]),
     (&["rename", "link", "symlink"], &[Path, Path]),
     (&["renameat"], &[DirFd, Path, DirFd, Path]),
@@ -256,7 +274,7 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
         &[],
     ),
     (&["clone"], &[CloneFlags, Ptr, Ptr, Ptr, Ptr]),
-    (&["clone3"], &[Ptr, Size]),
+    (&["clone3"], &[CloneArgs, Size]),
     (&["wait4"], &[Pid, Ptr, WaitOptions, Ptr]),
     (&["waitid"], &[Int, Pid, Ptr, WaitOptions, Ptr]),
     (&["kill"], &[Pid, Signal]),
@@ -299,8 +317,11 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
         &[Clock, Ptr],
     ),
     (&["gettimeofday"], &[Ptr, Ptr]),
-    (&["poll"], &[Ptr, UInt, Int]),
-    (&["ppoll", "ppoll_time64"], &[Ptr, UInt, Ptr, Ptr, Size]),
+    (&["poll"], &[PollFds(1), UInt, Int]),
+    (
+        &["ppoll", "ppoll_time64"],
+        &[PollFds(1), UInt, Timespec, SigSet(4), Size],
+    ),
     (&["select", "_newselect"], &[Int, Ptr, Ptr, Ptr, Ptr]),
     (&["pselect6", "pselect6_time64"], &[Int, Ptr, Ptr, Ptr, Ptr, Ptr]),
     (&["epoll_create"], &[Int]),
@@ -330,8 +351,8 @@ const SIGNATURES: &[(&[&str], &[Kind])] = &[
     (&["shutdown"], &[Fd, Int]),
     (&["setsockopt", "getsockopt"], &[Fd, SockLevel, Int, Ptr, Ptr]),
     (&["sched_getaffinity", "sched_setaffinity"], &[Pid, Size, Ptr]),
-    (&["mount"], &[Str, Path, Str, Hex, Ptr]),
-    (&["umount2"], &[Path, UHex]),
+    (&["mount"], &[Str, Path, Str, MountFlags, Str]),
+    (&["umount2"], &[Path, UmountFlags]),
     (&["sethostname"], &[Buf(1), Size]),
     (&["capget", "capset"], &[Ptr, Ptr]),
     (&["setns"], &[Fd, CloneFlags]),

@@ -627,3 +627,58 @@ fn futex_prctl_and_socket_options_take_the_arguments_their_operation_uses() {
         "epoll_create1(EPOLL_CLOEXEC)"
     );
 }
+
+#[test]
+fn input_arrays_and_structs_are_shown_with_their_fields() {
+    let iov = [
+        0x9000u64.to_le_bytes(),
+        6u64.to_le_bytes(),
+        0x9100u64.to_le_bytes(),
+        1u64.to_le_bytes(),
+    ]
+    .concat();
+    let pollfds = [3i32.to_le_bytes(), [1, 0, 0, 0], 4i32.to_le_bytes(), [3, 0, 0, 0]].concat();
+    let stack = [0x7000u64.to_le_bytes(), [0; 8], 8192u64.to_le_bytes()].concat();
+    let mut clone_args = [0u64; 11];
+    clone_args[0] = 0x0001_0000 | 0x100 | 0x0008_0000 | 0x0010_0000 | 0x0020_0000;
+    clone_args[2] = 0x7100;
+    clone_args[3] = 0x7100;
+    clone_args[5] = 0x7200;
+    clone_args[6] = 0x7f_ff00;
+    clone_args[7] = 0x7300;
+    let clone_args: Vec<u8> = clone_args.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut memory = FakeMemory::default()
+        .with_region(0x1000, &iov)
+        .with_region(0x2000, &pollfds)
+        .with_region(0x3000, &stack)
+        .with_region(0x4000, &clone_args)
+        .with_region(0x9000, b"hello\n")
+        .with_region(0x9100, b"x")
+        .with_region(0x9200, b"/dev/x\0");
+    assert_eq!(
+        shown(&mut memory, "writev", [1, 0x1000, 2, 0, 0, 0]),
+        "writev(1, [{iov_base=\"hello\\n\", iov_len=6}, {iov_base=\"x\", iov_len=1}], 2)"
+    );
+    assert_eq!(
+        shown(&mut memory, "poll", [0x2000, 2, 1000, 0, 0, 0]),
+        "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN|POLLPRI}], 2, 1000)"
+    );
+    assert_eq!(
+        shown(&mut memory, "sigaltstack", [0x3000, 0, 0, 0, 0, 0]),
+        "sigaltstack({ss_sp=0x7000, ss_flags=0, ss_size=8192}, NULL)"
+    );
+    assert_eq!(
+        shown(&mut memory, "clone3", [0x4000, 88, 0, 0, 0, 0]),
+        "clone3({flags=CLONE_VM|CLONE_THREAD|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, \
+         child_tid=0x7100, parent_tid=0x7100, exit_signal=0, stack=0x7200, stack_size=0x7fff00, \
+         tls=0x7300}, 88)"
+    );
+    assert_eq!(
+        shown(&mut memory, "mknod", [0x9200, 0o20666, 0x103, 0, 0, 0]),
+        "mknod(\"/dev/x\", S_IFCHR|0666, makedev(0x1, 0x3))"
+    );
+    assert_eq!(
+        shown(&mut memory, "umount2", [0x9200, 2, 0, 0, 0, 0]),
+        "umount2(\"/dev/x\", MNT_DETACH)"
+    );
+}
