@@ -446,17 +446,33 @@ fn read_word(arch: Option<Arch>, at: u64, mem: &mut dyn ReadMem) -> Option<u64> 
     }
 }
 
-/// `envp` as strace shows it: the pointer and the number of entries, `0x7ffd... /* 35 vars */`.
+/// `envp` as strace shows it: the pointer and the number of entries, `0x7ffd... /* 35 vars */`. The array
+/// is read in chunks of 64 pointers, not one read per entry.
 fn read_envp(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
-    let width = word_bytes(arch) as u64;
-    for count in 0..ENVP_MAX {
-        let at = (count as u64)
-            .checked_mul(width)
-            .and_then(|offset| addr.checked_add(offset));
-        match at.and_then(|at| read_word(arch, at, mem)) {
-            Some(0) => return Value::Symbol(format!("{addr:#x} /* {count} vars */")),
-            Some(_) => {}
-            None => break,
+    const CHUNK: usize = 64;
+    let width = word_bytes(arch);
+    let mut count = 0usize;
+    let mut buf = vec![0u8; CHUNK * width];
+    while count < ENVP_MAX {
+        let Some(at) = (count as u64)
+            .checked_mul(width as u64)
+            .and_then(|offset| addr.checked_add(offset))
+        else {
+            break;
+        };
+        let n = match mem.partial(at, &mut buf) {
+            Ok(n) if n >= width => n,
+            _ => break,
+        };
+        for entry in buf.get(..n - n % width).unwrap_or(&[]).chunks_exact(width) {
+            let mut word = [0u8; 8];
+            if let Some(slot) = word.get_mut(..width) {
+                slot.copy_from_slice(entry);
+            }
+            if u64::from_le_bytes(word) == 0 {
+                return Value::Symbol(format!("{addr:#x} /* {count} vars */"));
+            }
+            count += 1;
         }
     }
     Value::Hex(addr)
@@ -465,29 +481,32 @@ fn read_envp(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem) -> Value {
 /// The kernel's `struct sigaction` (handler, flags, restorer, mask: `sigset_size` bytes) as strace shows
 /// it: `{sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7f...}`.
 fn read_sigaction(arch: Option<Arch>, addr: u64, sigset_size: u64, mem: &mut dyn ReadMem) -> Value {
-    let width = word_bytes(arch) as u64;
-    let field = |index: u64, mem: &mut dyn ReadMem| {
-        addr.checked_add(index * width)
-            .and_then(|at| read_word(arch, at, mem))
-    };
-    let (Some(handler), Some(sa_flags), Some(restorer)) = (field(0, mem), field(1, mem), field(2, mem))
-    else {
-        return Value::Unreadable(addr);
-    };
-    let mut mask = vec![0u8; usize::try_from(sigset_size).unwrap_or(8).min(8)];
-    let mask_at = addr.checked_add(3 * width).unwrap_or(addr);
-    if !matches!(mem.partial(mask_at, &mut mask), Ok(n) if n == mask.len()) {
+    // handler, flags and restorer (one word each), then the mask: one read.
+    let width = word_bytes(arch);
+    let mask_len = usize::try_from(sigset_size).unwrap_or(8).min(8);
+    let mut buf = vec![0u8; 3 * width + mask_len];
+    if !matches!(mem.partial(addr, &mut buf), Ok(n) if n == buf.len()) {
         return Value::Unreadable(addr);
     }
+    let field = |index: usize| {
+        let mut word = [0u8; 8];
+        if let (Some(slot), Some(bytes)) =
+            (word.get_mut(..width), buf.get(index * width..(index + 1) * width))
+        {
+            slot.copy_from_slice(bytes);
+        }
+        u64::from_le_bytes(word)
+    };
+    let (handler, sa_flags, restorer) = (field(0), field(1), field(2));
+    let mask = buf.get(3 * width..).unwrap_or(&[]);
     let handler = match handler {
         0 => "SIG_DFL".to_owned(),
         1 => "SIG_IGN".to_owned(),
         other => format!("{other:#x}"),
     };
-    let sa_flags = sa_flags & if width == 4 { 0xffff_ffff } else { u64::MAX };
     let mut text = format!(
         "{{sa_handler={handler}, sa_mask={}, sa_flags={}",
-        flags::sigset(&mask),
+        flags::sigset(mask),
         flags::bits(flags::SA, sa_flags)
     );
     if sa_flags & flags::SA_RESTORER != 0 {
