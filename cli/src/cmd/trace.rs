@@ -285,9 +285,8 @@ pub fn run(args: &TraceArgs) -> CliResult {
             negated: false,
         }
     };
-    if !selection.negated && selection.names.is_empty() {
-        return Err(CliError::usage("-e selects no syscall"));
-    }
+    // `-e trace=none` (or only `?` names that matched nothing) runs the command with nothing shown, as
+    // strace does.
     let policy = trace_policy(native, &selection)?;
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
