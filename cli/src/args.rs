@@ -239,9 +239,10 @@ pub struct TraceArgs {
     /// Trace every syscall (the default when neither --syscalls nor -e is given).
     #[arg(long)]
     pub all: bool,
-    /// strace's selection: `trace=LIST` (or just LIST) of syscall names and classes (%file, %desc,
-    /// %process, %network, %signal, %memory, %ipc, %creds, %clock, %pure, %%stat, ...), `!` in front to
-    /// trace all but those, `?` before a name to ignore it when unknown; repeatable.
+    /// strace's selection: `trace=LIST` (or just LIST) of syscall names, numbers and classes (%file,
+    /// %desc, %process, %network, %signal, %memory, %ipc, %creds, %clock, %pure, %%stat, ...), `!` in
+    /// front to trace all but those, `?` before a name to ignore it when unknown; a later -e replaces an
+    /// earlier one.
     #[arg(
         short = 'e',
         value_name = "EXPR",

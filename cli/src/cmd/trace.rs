@@ -125,6 +125,23 @@ pub fn parse_expressions(native: Arch, exprs: &[String]) -> Result<Selection, Cl
                 );
             } else if known.contains(token) {
                 names.insert(token.to_owned());
+            } else if let Ok(nr) = token.parse::<u32>() {
+                // A number, as strace takes it: the native ABI's syscall of that number.
+                match native.syscall_name(nr) {
+                    Some(name) => {
+                        names.insert(name.to_owned());
+                    }
+                    None if optional => {}
+                    None => {
+                        return Err(CliError::usage(format!(
+                            "-e {expr}: no {native} syscall has number {nr}"
+                        )));
+                    }
+                }
+            } else if token.starts_with('/') {
+                return Err(CliError::usage(format!(
+                    "-e {expr}: regular expressions ({token}) are not supported; name the syscalls or a class"
+                )));
             } else if token.starts_with('%') && !optional {
                 let classes: Vec<&str> = classes::CLASSES
                     .iter()
@@ -401,6 +418,8 @@ mod tests {
         assert!(parse(&["trace=bogus"]).is_err());
         assert!(parse(&["trace=%bogus"]).is_err());
         assert!(parse(&["signal=SIGINT"]).is_err());
+        assert!(parse(&["trace=257"]).expect("a number").shows("openat"));
+        assert!(parse(&["trace=/^open"]).is_err());
     }
 
     #[test]
