@@ -186,3 +186,15 @@ fn trace_refuses_what_notifications_cannot_serve() {
     let output = run(&["trace", "-e", "trace=frobnicate", "--", "true"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
 }
+
+#[test]
+fn trace_shows_the_mask_rt_sigreturn_restores() {
+    if !can_continue("trace_rt_sigreturn") {
+        return;
+    }
+    let err = trace(
+        &["-e", "trace=rt_sigreturn"],
+        "trap true USR1; kill -USR1 $$; exit 0",
+    );
+    assert!(err.contains("rt_sigreturn({mask=["), "{err}");
+}

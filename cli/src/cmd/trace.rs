@@ -347,14 +347,16 @@ pub fn run(args: &TraceArgs) -> CliResult {
             *counts.entry(name).or_default() += 1;
         } else if shown {
             let pid = notification.raw().pid;
-            let mut call = decode::decode_with(
-                data,
-                &mut Target {
-                    listener,
-                    notification,
-                },
-                &options,
-            );
+            let mut target = Target {
+                listener,
+                notification,
+            };
+            let mut call = decode::decode_with(data, &mut target, &options);
+            if call.name == Some("rt_sigreturn")
+                && let Some(sp) = decode::stack_pointer(pid)
+            {
+                decode::add_sigreturn_mask(&mut call, sp, &mut target);
+            }
             if args.decode_fds {
                 with_fd_paths(pid, &mut call);
             }

@@ -196,6 +196,48 @@ fn word(arch: Option<Arch>, raw: u64) -> u64 {
     }
 }
 
+/// Where the signal mask sits relative to the stack pointer when `rt_sigreturn` is called: in the
+/// `struct ucontext` of the signal frame the kernel built (x86_64: `uc_flags`, `uc_link`, `uc_stack` and the
+/// 256-byte `uc_mcontext` come first, the frame's return address already popped; aarch64: a 128-byte
+/// `siginfo` and then `uc_flags`, `uc_link`, `uc_stack`).
+fn sigreturn_mask_offset(arch: Arch) -> Option<u64> {
+    match arch {
+        Arch::X86_64 => Some(8 + 8 + 24 + 256),
+        Arch::Aarch64 => Some(128 + 8 + 8 + 24),
+        _ => None,
+    }
+}
+
+/// Shows `rt_sigreturn`'s argument as strace does, `{mask=[...]}`: the signal mask the kernel will restore,
+/// read from the signal frame at the stack pointer `sp` (which the notification does not carry; the caller
+/// reads it from `/proc/PID/syscall`). Leaves `call` as it is for other calls, other ABIs, or when the
+/// frame cannot be read.
+pub fn add_sigreturn_mask(call: &mut Call, sp: u64, memory: &mut dyn Memory) {
+    let (Some(arch), Some("rt_sigreturn")) = (call.arch, call.name) else {
+        return;
+    };
+    let Some(at) = sigreturn_mask_offset(arch).and_then(|offset| sp.checked_add(offset)) else {
+        return;
+    };
+    let read = memory.with(&mut |mem| {
+        let mut mask = [0u8; 8];
+        match mem.partial(at, &mut mask) {
+            Ok(8) => vec![Value::Symbol(format!("{{mask={}}}", flags::sigset(&mask)))],
+            _ => Vec::new(),
+        }
+    });
+    if let Some(value) = read.and_then(|mut values| values.pop()) {
+        call.args = vec![value];
+    }
+}
+
+/// The user stack pointer of a task stopped in a syscall, from `/proc/TID/syscall` (`nr args... sp pc`).
+pub fn stack_pointer(tid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/syscall")).ok()?;
+    let sp = text.split_whitespace().nth(7)?;
+    u64::from_str_radix(sp.strip_prefix("0x")?, 16).ok()
+}
+
 /// The syscall's name, without decoding its arguments.
 pub fn name_of(data: &SeccompData) -> Option<&'static str> {
     Arch::from_seccomp_data(data.arch, data.nr as u32).and_then(|arch| arch.syscall_name(data.nr as u32))

@@ -406,6 +406,13 @@ pub fn layout(arch: Arch, name: &str, kinds: &'static [Kind], raw: &[u64; 6]) ->
     let arg = |index: usize| raw.get(index).copied().unwrap_or(0) & 0xffff_ffff;
     let _ = arch;
     match name {
+        // The device number only for character and block devices, as strace shows it.
+        "mknod" if !matches!(arg(1) & 0o170000, 0o020000 | 0o060000) => {
+            Cow::Borrowed(kinds.get(..2).unwrap_or(kinds))
+        }
+        "mknodat" if !matches!(arg(2) & 0o170000, 0o020000 | 0o060000) => {
+            Cow::Borrowed(kinds.get(..3).unwrap_or(kinds))
+        }
         "open" if arg(1) & CREATES == 0 => Cow::Borrowed(kinds.get(..2).unwrap_or(kinds)),
         "openat" if arg(2) & CREATES == 0 => Cow::Borrowed(kinds.get(..3).unwrap_or(kinds)),
         "fcntl" | "fcntl64" => {

@@ -682,3 +682,24 @@ fn input_arrays_and_structs_are_shown_with_their_fields() {
         "umount2(\"/dev/x\", MNT_DETACH)"
     );
 }
+
+#[test]
+fn rt_sigreturn_shows_the_mask_of_its_signal_frame() {
+    // The mask sits 296 bytes above the stack pointer on x86_64 (after uc_flags, uc_link, uc_stack and
+    // uc_mcontext), 168 on aarch64 (after the siginfo and uc_flags, uc_link, uc_stack).
+    let mask = ((1u64 << 0) | (1 << 11)).to_le_bytes();
+    let mut memory = FakeMemory::default()
+        .with_region(0x1000 + 296, &mask)
+        .with_region(0x8000 + 168, &mask);
+    let mut call = decode(&data(Arch::X86_64, "rt_sigreturn", [0; 6]), &mut memory);
+    assert_eq!(call_text(&call), "rt_sigreturn()");
+    add_sigreturn_mask(&mut call, 0x1000, &mut memory);
+    assert_eq!(call_text(&call), "rt_sigreturn({mask=[HUP USR2]})");
+    let mut call = decode(&data(Arch::Aarch64, "rt_sigreturn", [0; 6]), &mut memory);
+    add_sigreturn_mask(&mut call, 0x8000, &mut memory);
+    assert_eq!(call_text(&call), "rt_sigreturn({mask=[HUP USR2]})");
+    // An unreadable frame leaves the call as it was.
+    let mut call = decode(&data(Arch::X86_64, "rt_sigreturn", [0; 6]), &mut memory);
+    add_sigreturn_mask(&mut call, 0x5000, &mut memory);
+    assert_eq!(call_text(&call), "rt_sigreturn()");
+}
