@@ -198,3 +198,28 @@ fn trace_shows_the_mask_rt_sigreturn_restores() {
     );
     assert!(err.contains("rt_sigreturn({mask=["), "{err}");
 }
+
+#[test]
+fn trace_json_lines_carry_the_time_and_the_summary() {
+    if !can_continue("trace_json") {
+        return;
+    }
+    let err = trace(&["--json", "-tt", "-e", "trace=execve"], "true");
+    let line = err
+        .lines()
+        .find(|line| line.starts_with('{'))
+        .expect("a JSON line");
+    let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON");
+    assert_eq!(value["syscall"], "execve", "{line}");
+    assert!(value["time"].as_f64().is_some_and(|t| t > 1.0e9), "{line}");
+    let err = trace(&["--json", "-c"], "true");
+    let line = err
+        .lines()
+        .find(|line| line.starts_with('{'))
+        .expect("a JSON line");
+    let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON");
+    assert!(
+        value["summary"]["execve"].as_u64().is_some_and(|n| n >= 1),
+        "{line}"
+    );
+}
