@@ -21,11 +21,9 @@ use seccomp_sys::Notification;
 use seccomp_sys::mem::{MemError, PATH_MAX, TargetMemory};
 use signatures::Kind;
 
-/// How many bytes of a string or input buffer (`write`, an `argv` entry) are shown by default: strace's
-/// default `-s` too.
+/// How many bytes of a string or input buffer (`write`, an `argv` entry), and how many `argv` entries, are
+/// shown by default: strace's default `-s` too.
 pub const STRING_LIMIT: usize = 32;
-/// How many `argv` entries are shown.
-pub const ARGV_MAX: usize = 32;
 /// How many `envp` entries are counted for `/* N vars */`.
 const ENVP_MAX: usize = 4096;
 /// The most bytes of a socket address read (`sizeof(struct sockaddr_storage)`).
@@ -56,7 +54,7 @@ pub enum Value {
         /// More followed that is not shown.
         truncated: bool,
     },
-    /// A list of strings (`argv`); `truncated` when there were more than [`ARGV_MAX`].
+    /// A list of strings (`argv`); `truncated` when there were more than [`Options::string_limit`].
     List {
         /// The entries.
         items: Vec<Value>,
@@ -77,7 +75,8 @@ pub enum Value {
 /// How decoding shows what it reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// The most bytes shown of a string that is not a path, and of an input buffer (strace's `-s`).
+    /// The most bytes shown of a string that is not a path and of an input buffer, and the most `argv`
+    /// entries (strace's `-s`).
     pub string_limit: usize,
 }
 
@@ -713,7 +712,7 @@ pub fn hex(value: u64) -> String {
 fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem, limit: usize) -> Value {
     let width = word_bytes(arch);
     let mut items = Vec::new();
-    for index in 0..=ARGV_MAX {
+    for index in 0..=limit {
         let Some(at) = (index as u64)
             .checked_mul(width as u64)
             .and_then(|offset| addr.checked_add(offset))
@@ -744,7 +743,7 @@ fn read_argv(arch: Option<Arch>, addr: u64, mem: &mut dyn ReadMem, limit: usize)
                 truncated: false,
             };
         }
-        if index == ARGV_MAX {
+        if index == limit {
             break;
         }
         items.push(read_limited(mem, pointer, limit));
