@@ -211,12 +211,13 @@ fn make_node(
                 OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
             )
         });
-        // The bind keeps the node alive; the name on the tmpfs is not needed any more.
-        let _ = rustix::fs::unlinkat(fs, node.as_str(), rustix::fs::AtFlags::empty());
-        made
+        if made.is_err() {
+            let _ = rustix::fs::unlinkat(fs, node.as_str(), rustix::fs::AtFlags::empty());
+        }
+        made.map(|tree| (tree, node))
     })();
-    let tree = match bound {
-        Ok(tree) => tree,
+    let (tree, node) = match bound {
+        Ok(bound) => bound,
         Err(errno) => {
             undo(&parent_fd);
             return Err(errno);
@@ -236,6 +237,11 @@ fn make_node(
             MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
         )
     });
+    // The bind keeps the node alive; its name on the tmpfs is not needed any more (a bind whose root
+    // is already unlinked cannot be moved, so this comes after the move).
+    if let Ok(fs) = device_fs() {
+        let _ = rustix::fs::unlinkat(fs, node.as_str(), rustix::fs::AtFlags::empty());
+    }
     if let Err(errno) = moved {
         undo(&parent_fd);
         // The target's view of its own mount namespace refused the bind: as the kernel, refuse.

@@ -345,12 +345,17 @@ pub(super) fn handle_umount(handlers: &Handlers, call: Call<'_>) -> Handled {
         if !handlers.with_state(|state| state.mounts.contains(&key)) {
             return Err(Errno::PERM);
         }
+        // An fd on the mount itself would keep it busy: unmount it by name from its parent directory,
+        // the thread's working directory in the target's mount namespace.
+        let (parent, name) = split_parent(&key.1).ok_or(Errno::INVAL)?;
         let root = inner.root()?;
-        let mount_point = path::open_in_root(&root, &key.1, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
-        let umount_flags = rustix::mount::UnmountFlags::from_bits_retain(flags)
-            & (rustix::mount::UnmountFlags::DETACH | rustix::mount::UnmountFlags::FORCE);
+        let parent_fd = path::open_in_root(&root, &parent, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+        let umount_flags = (rustix::mount::UnmountFlags::from_bits_retain(flags)
+            & (rustix::mount::UnmountFlags::DETACH | rustix::mount::UnmountFlags::FORCE))
+            | rustix::mount::UnmountFlags::NOFOLLOW;
         super::in_mount_namespace(mnt_ns, move || {
-            rustix::mount::unmount(format!("/proc/self/fd/{}", mount_point.as_raw_fd()), umount_flags)
+            rustix::process::fchdir(&parent_fd)?;
+            rustix::mount::unmount(name.as_c_str(), umount_flags)
         })?;
         handlers.with_state(|state| state.mounts.retain(|m| *m != key));
         Ok(resolved)
@@ -368,6 +373,18 @@ pub(super) fn handle_umount(handlers: &Handlers, call: Call<'_>) -> Handled {
         rule,
         detail,
     )
+}
+
+/// `/a/b/c` as (`/a/b`, `c`).
+fn split_parent(path: &[u8]) -> Option<(Vec<u8>, std::ffi::CString)> {
+    let at = path.iter().rposition(|&b| b == b'/')?;
+    let name = path.get(at + 1..).filter(|n| !n.is_empty())?;
+    let parent = if at == 0 {
+        b"/".to_vec()
+    } else {
+        path[..at].to_vec()
+    };
+    Some((parent, std::ffi::CString::new(name).ok()?))
 }
 
 #[cfg(test)]
