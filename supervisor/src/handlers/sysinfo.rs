@@ -3,10 +3,11 @@
 //! - `uptime`: seconds since the init of the target's pid namespace started (its `starttime` in
 //!   `/proc/PID/stat`, against `CLOCK_BOOTTIME`); the host's uptime when the target shares the supervisor's
 //!   pid namespace.
-//! - `totalram`/`freeram`: from the target's cgroup (v2) when it or an ancestor sets `memory.max`:
-//!   total = the tightest limit (never more than the host's RAM), free = total - `memory.current`; the
-//!   same for swap with `memory.swap.max` and `memory.swap.current`. `sharedram` and `bufferram` are
-//!   clamped to the total.
+//! - `totalram`/`freeram`: from the target's cgroup when it or an ancestor sets a limit (v2 `memory.max`,
+//!   v1 `memory.limit_in_bytes`): total = the tightest limit (never more than the host's RAM), free =
+//!   total - usage (`memory.current`, `memory.usage_in_bytes`); on v2 the same for swap with
+//!   `memory.swap.max` and `memory.swap.current`. With a limit, `sharedram` is clamped to the total and
+//!   `bufferram` is 0. (`/proc/meminfo`, which procps `free` reads, is not a syscall: LXCFS's job.)
 //! - `procs`: threads of the processes in the target's pid namespace.
 //! - the load averages stay the host's (the kernel keeps none per container).
 //!
@@ -143,11 +144,50 @@ fn cgroup_value(dir: &str, file: &str) -> Option<u64> {
     text.trim().parse().ok()
 }
 
-/// (total, used) for `max_file`/`current_file` along the target's cgroup and its ancestors.
-fn cgroup_memory(pid: i32, max_file: &str, current_file: &str) -> Option<(u64, u64)> {
+/// Which memory files to read.
+#[derive(Clone, Copy)]
+enum Memory {
+    Ram,
+    Swap,
+}
+
+/// The target's memory cgroup directory and its (limit, usage) file names: cgroup v2 (`0::PATH` under a
+/// unified `/sys/fs/cgroup`) or v1 (the `memory` controller's hierarchy; swap is not read there).
+fn cgroup_files(cgroups: &str, memory: Memory) -> Option<(String, String, &'static str, &'static str)> {
+    let unified = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    for line in cgroups.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(id), Some(controllers), Some(path)) = (fields.next(), fields.next(), fields.next()) else {
+            continue;
+        };
+        let path = path.trim_end_matches('/');
+        if unified && id == "0" && controllers.is_empty() {
+            let (max, current) = match memory {
+                Memory::Ram => ("memory.max", "memory.current"),
+                Memory::Swap => ("memory.swap.max", "memory.swap.current"),
+            };
+            return Some(("/sys/fs/cgroup".into(), path.to_owned(), max, current));
+        }
+        if !unified && controllers.split(',').any(|c| c == "memory") {
+            return match memory {
+                Memory::Ram => Some((
+                    "/sys/fs/cgroup/memory".into(),
+                    path.to_owned(),
+                    "memory.limit_in_bytes",
+                    "memory.usage_in_bytes",
+                )),
+                Memory::Swap => None,
+            };
+        }
+    }
+    None
+}
+
+/// (limit, used) of the target's cgroup: the tightest limit along it and its ancestors, and its usage.
+fn cgroup_memory(pid: i32, memory: Memory) -> Option<(u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    let path = text.lines().find_map(|line| line.strip_prefix("0::"))?;
-    let mut dir = format!("/sys/fs/cgroup{}", path.trim_end_matches('/'));
+    let (base, path, max_file, current_file) = cgroup_files(&text, memory)?;
+    let mut dir = format!("{base}{path}");
     let current = cgroup_value(&dir, current_file).unwrap_or(0);
     let mut limit: Option<u64> = None;
     loop {
@@ -155,7 +195,7 @@ fn cgroup_memory(pid: i32, max_file: &str, current_file: &str) -> Option<(u64, u
             limit = Some(limit.map_or(max, |l| l.min(max)));
         }
         match dir.rfind('/') {
-            Some(at) if dir.len() > "/sys/fs/cgroup".len() => dir.truncate(at),
+            Some(at) if dir.len() > base.len() => dir.truncate(at),
             _ => break,
         }
     }
@@ -174,14 +214,15 @@ pub fn for_target(pid: i32) -> Sysinfo {
         }
         info.procs = procs.min(u64::from(u16::MAX)) as u16;
     }
-    if let Some((limit, used)) = cgroup_memory(pid, "memory.max", "memory.current") {
+    if let Some((limit, used)) = cgroup_memory(pid, Memory::Ram) {
         let total = (limit / unit).min(info.totalram);
         info.totalram = total;
         info.freeram = total.saturating_sub(used / unit).min(info.freeram);
         info.sharedram = info.sharedram.min(total);
-        info.bufferram = info.bufferram.min(total);
+        // The host's buffers say nothing about the container; report none.
+        info.bufferram = 0;
     }
-    if let Some((limit, used)) = cgroup_memory(pid, "memory.swap.max", "memory.swap.current") {
+    if let Some((limit, used)) = cgroup_memory(pid, Memory::Swap) {
         let total = (limit / unit).min(info.totalswap);
         info.totalswap = total;
         info.freeswap = total.saturating_sub(used / unit);
