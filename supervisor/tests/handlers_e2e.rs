@@ -11,9 +11,11 @@
 
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
-use seccomp_supervisor::handlers::{Device, Handlers, MknodRule, MountAllow, MountKind, MountRule};
+use seccomp_supervisor::handlers::{
+    Device, Handlers, MknodRule, ModuleRule, MountAllow, MountKind, MountRule,
+};
 use seccomp_supervisor::path::Lexical;
-use seccomp_supervisor::{Answer, Call, Context, Reply, Supervisor};
+use seccomp_supervisor::{Answer, Call, Context, Errno, Reply, Supervisor};
 use seccomp_sys::FilterFlags;
 use seccomp_sys::spawn::{self, CStrArray, Confinement, Exec};
 use std::ffi::CString;
@@ -379,4 +381,119 @@ fn free_and_uptime_in_the_container_show_its_own_values() {
         assert!((0..60).contains(&uptime), "container uptime {uptime} s: {line}");
         assert!(line.ends_with("[test:4]"));
     }
+}
+
+/// The module image of the tests: Debian's dummy.ko (see core/tests/data/modules/PROVENANCE.md).
+const DUMMY_KO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/modules/dummy.ko");
+
+/// `finit_module(fd of FILE, "", 0)` and `init_module(bytes of FILE, len, PARAMS)` from the container
+/// with perl, printing each result.
+fn perl_load(file: &str, params: &str) -> String {
+    let (finit, init) = if cfg!(target_arch = "aarch64") {
+        (273, 105)
+    } else {
+        (313, 175)
+    };
+    format!(
+        "perl -e 'open(my $f, \"<\", $ARGV[0]) or die; my $p = \"\"; \
+         print \"finit=\", (syscall({finit}, fileno($f), $p, 0) == 0 ? 0 : $!+0), \"\\n\"; \
+         local $/; my $img = <$f>; seek($f, 0, 0); $img = do {{ local $/; <$f> }}; my $q = $ARGV[1]; \
+         print \"init=\", (syscall({init}, $img, length($img), $q) == 0 ? 0 : $!+0), \"\\n\"' '{file}' '{params}'"
+    )
+}
+
+#[test]
+fn module_loads_read_the_images_name_and_only_ever_load_the_hosts_copy_of_an_allowed_module() {
+    if unavailable() {
+        return;
+    }
+    let dir = scratch("module");
+    // The container's file claims to be `dummy`; the host's modules directory has its own dummy.ko.
+    let theirs = dir.join("theirs.ko");
+    std::fs::copy(DUMMY_KO, &theirs).expect("copy");
+    let host = dir.join("host-modules");
+    std::fs::create_dir_all(host.join("kernel/drivers/net")).expect("host modules");
+    std::fs::copy(DUMMY_KO, host.join("kernel/drivers/net/dummy.ko")).expect("copy");
+    std::fs::write(host.join("modules.dep"), "kernel/drivers/net/dummy.ko:\n").expect("modules.dep");
+    let eperm = Errno::PERM.raw_os_error();
+
+    // Not on the list: EPERM for both calls, and nothing is loaded.
+    let mut handlers = Handlers::new();
+    handlers.modules.push(ModuleRule {
+        origin: "test:5".into(),
+        names: vec!["veth".into()],
+        syscalls: vec!["finit_module".into(), "init_module".into()],
+        params: false,
+    });
+    handlers.modules_dir = Some(host.clone());
+    let (code, log) = run(
+        handlers,
+        &format!(
+            "{} | grep -qx 'finit={eperm}'",
+            perl_load(&theirs.display().to_string(), "")
+        ),
+    );
+    assert_eq!(code, 0, "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l == "errno(EPERM) module dummy is not allowed [-]"),
+        "{log:#?}"
+    );
+
+    // Allowed: the host's copy goes to finit_module (this host's kernel refuses a Debian 6.1 module, or
+    // has it: either way the errno, or 0, is the kernel's answer for the host's file), and parameters
+    // without `params` are refused.
+    let mut handlers = Handlers::new();
+    handlers.modules.push(ModuleRule {
+        origin: "test:6".into(),
+        names: vec!["dummy".into()],
+        syscalls: vec!["finit_module".into(), "init_module".into()],
+        params: false,
+    });
+    handlers.modules_dir = Some(host.clone());
+    let (code, log) = run(
+        handlers,
+        &format!(
+            "{} >/dev/null",
+            perl_load(&theirs.display().to_string(), "numdummies=9")
+        ),
+    );
+    assert_eq!(code, 0, "{log:#?}");
+    eprintln!("handler log:\n{}", log.join("\n"));
+    let finit = log.first().expect("a finit_module line");
+    assert!(
+        finit.contains("the host's kernel/drivers/net/dummy.ko") && finit.ends_with("[test:6]"),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l == "errno(EPERM) module dummy: parameters are not allowed [test:6]"),
+        "{log:#?}"
+    );
+
+    // A malformed image: its name cannot be read, EPERM with the reader's reason.
+    let broken = dir.join("broken.ko");
+    std::fs::write(&broken, &std::fs::read(DUMMY_KO).expect("read")[..1000]).expect("write");
+    let mut handlers = Handlers::new();
+    handlers.modules.push(ModuleRule {
+        origin: "test:7".into(),
+        names: vec!["dummy".into()],
+        syscalls: vec!["finit_module".into()],
+        params: false,
+    });
+    handlers.modules_dir = Some(host);
+    let (code, log) = run(
+        handlers,
+        &format!(
+            "{} | grep -qx 'finit={eperm}'",
+            perl_load(&broken.display().to_string(), "")
+        ),
+    );
+    assert_eq!(code, 0, "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("errno(EPERM) module image's section table")),
+        "{log:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
