@@ -432,4 +432,32 @@ mod tests {
             assert!(message.starts_with("h.policy:1: "), "{text}: {message}");
         }
     }
+
+    #[test]
+    fn every_prefix_and_byte_change_of_the_examples_is_a_rule_or_an_error_never_a_panic() {
+        let lines = [
+            "emulate mknod mknodat if dev in [1:3, c 1:5, b 7:0]",
+            "emulate mount if fstype == \"ext4\" && source under \"/srv/images\" && target under \"/mnt\" && rw",
+            "emulate mount if bind && source under \"/srv/shared\" && target under \"/data\"",
+            "emulate sysinfo",
+            "emulate finit_module init_module delete_module if module in [\"dummy\", \"veth\"] && params",
+        ];
+        for line in lines {
+            for cut in 0..=line.len() {
+                if let Some(prefix) = line.get(..cut) {
+                    let _ = parse(prefix);
+                }
+            }
+            let bytes = line.as_bytes();
+            for at in 0..bytes.len() {
+                for replacement in [b' ', b'"', b'[', b']', b':', b',', b'&', b'=', b'x', b'9', b'\\'] {
+                    let mut changed = bytes.to_vec();
+                    changed[at] = replacement;
+                    if let Ok(text) = std::str::from_utf8(&changed) {
+                        let _ = parse(text);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -12,7 +12,8 @@
 //! 3. The node itself is made on a private tmpfs of the supervisor (created with `fsopen`/`fsmount`, never
 //!    attached anywhere in the host, owned by the host's user namespace, not `nodev`), with the target's
 //!    umask applied and owned by the target's fsuid and fsgid as the host sees them.
-//! 4. A bind of that node (`open_tree(OPEN_TREE_CLONE)`) is moved over the placeholder in the target's
+//! 4. A bind of that node (`open_tree(OPEN_TREE_CLONE)`) is moved onto the placeholder (through its fd,
+//!    so a swap of the path meanwhile cannot redirect it) in the target's
 //!    mount namespace (`move_mount`, in a thread that `setns`es there). A node on a filesystem mounted
 //!    inside the user namespace (runc's `/dev` tmpfs) could not be opened; the bound node can.
 
@@ -21,7 +22,7 @@ use crate::answer::{Answer, CheckedAnswer};
 use crate::call::{Call, Inspected};
 use crate::creds;
 use crate::path::{self, Lexical};
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::OwnedFd;
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::CString;
@@ -166,7 +167,7 @@ fn make_node(
     });
     assumed.restore();
     let parent_fd = parent_fd?;
-    drop(placeholder?);
+    let placeholder = placeholder?;
     let undo = |parent_fd: &OwnedFd| {
         let _ = rustix::fs::unlinkat(parent_fd, name.as_c_str(), rustix::fs::AtFlags::empty());
     };
@@ -225,16 +226,16 @@ fn make_node(
     };
     call.check()?;
     let mnt_ns = super::mount_namespace(call)?;
-    let target_dir = rustix::io::fcntl_dupfd_cloexec(parent_fd.as_fd(), 0)?;
-    let target_name = name.clone();
+    // The bind goes onto the very file created above (its fd, not its name), so a target that swaps the
+    // placeholder for a symlink meanwhile cannot redirect it.
     let moved = super::in_mount_namespace(mnt_ns, move || {
         use rustix::mount::MoveMountFlags;
         rustix::mount::move_mount(
             &tree,
             c"",
-            &target_dir,
-            target_name.as_c_str(),
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+            &placeholder,
+            c"",
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
         )
     });
     // The bind keeps the node alive; its name on the tmpfs is not needed any more (a bind whose root

@@ -281,6 +281,33 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_cgroup_comes_from_the_v1_controller_line_or_the_v2_line() {
+        let v1 = "12:pids:/x\n4:memory,foo:/process_api/abc\n0::/\n";
+        let v2 = "0::/user.slice/session-1.scope\n";
+        let unified = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        if unified {
+            let (base, path, max, _) = cgroup_files(v2, Memory::Ram).expect("v2");
+            assert_eq!(
+                (base.as_str(), path.as_str(), max),
+                ("/sys/fs/cgroup", "/user.slice/session-1.scope", "memory.max")
+            );
+        } else {
+            let (base, path, max, _) = cgroup_files(v1, Memory::Ram).expect("v1");
+            assert_eq!(
+                (base.as_str(), path.as_str(), max),
+                (
+                    "/sys/fs/cgroup/memory",
+                    "/process_api/abc",
+                    "memory.limit_in_bytes"
+                )
+            );
+            assert!(cgroup_files(v1, Memory::Swap).is_none());
+            assert!(cgroup_files(v2, Memory::Ram).is_none());
+        }
+        assert!(cgroup_files("garbage", Memory::Ram).is_none());
+    }
+
+    #[test]
     fn nspid_takes_the_innermost_pid() {
         let status = "Name:\tsh\nThreads:\t3\nNSpid:\t4242\t17\t1\n";
         assert_eq!(nspid_and_threads(status), (Some(1), 3));
