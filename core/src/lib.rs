@@ -17,6 +17,7 @@ pub use action_syntax::{
 };
 pub mod arch;
 pub mod bpf;
+pub mod elf_module;
 pub mod errno;
 mod number;
 pub mod policy;

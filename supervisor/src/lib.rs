@@ -74,6 +74,7 @@ pub mod answer;
 pub mod call;
 pub mod creds;
 pub mod emulate;
+pub mod handlers;
 pub mod memory;
 pub mod path;
 pub mod server;

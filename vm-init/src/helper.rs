@@ -5,6 +5,8 @@
 //! - `open <path>`: opens `path`; exits 0 on success, else with the errno (so `EPERM` gives status 1).
 //! - `exit <code>`: exits with `code`.
 //! - `sleep <seconds>`: sleeps, for testing timeouts.
+//! - `finit <path>`: `finit_module(open(path), "", 0)`; exits 0 on success, else with the errno (the
+//!   container side of the module handler's vm-test).
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ pub fn run(args: &[String]) -> ExitCode {
     match args {
         [mode] if mode == "syscalls" => syscalls(),
         [mode, path] if mode == "open" => open(path),
+        [mode, path] if mode == "finit" => finit(path),
         [mode, code] if mode == "exit" => match code.parse::<u8>() {
             Ok(code) => ExitCode::from(code),
             Err(_) => usage(&format!("exit code `{code}` is not a number in 0..=255")),
@@ -69,6 +72,26 @@ fn open(path: &str) -> ExitCode {
     }
 }
 
+fn finit(path: &str) -> ExitCode {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) => {
+            println!("helper: open {path}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match rustix::system::finit_module(&file, c"", 0) {
+        Ok(()) => {
+            println!("helper: finit_module {path}: ok");
+            ExitCode::SUCCESS
+        }
+        Err(errno) => {
+            println!("helper: finit_module {path}: {errno}");
+            ExitCode::from(u8::try_from(errno.raw_os_error()).unwrap_or(255))
+        }
+    }
+}
+
 /// A minimal cat(1): writes each file in `paths` (or stdin when there is none) to stdout; exits 1 if a
 /// file could not be read.
 pub fn cat(paths: &[String]) -> ExitCode {
@@ -94,6 +117,8 @@ pub fn cat(paths: &[String]) -> ExitCode {
 }
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("helper: {problem}; usage: helper syscalls | open PATH | exit CODE | sleep SECONDS");
+    eprintln!(
+        "helper: {problem}; usage: helper syscalls | open PATH | finit PATH | exit CODE | sleep SECONDS"
+    );
     ExitCode::from(64)
 }

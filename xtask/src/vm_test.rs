@@ -220,9 +220,10 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
     timings.kernel = start.elapsed();
 
     let start = Instant::now();
-    let (files, steps) = build_guest_programs(arch, &options.packages, options.cli, options.timeout)?;
+    let (mut files, steps) = build_guest_programs(arch, &options.packages, options.cli, options.timeout)?;
+    let module_dirs = add_test_module(&dir, &mut files)?;
     let initrd = dir.join("initramfs.cpio");
-    write_initramfs(&initrd, &files, &steps)?;
+    write_initramfs(&initrd, &module_dirs, &files, &steps)?;
     timings.build = start.elapsed();
 
     let log = dir.join("console.log");
@@ -407,9 +408,53 @@ fn step_name(artifact: &build::Artifact) -> String {
 /// smoke test's policies under `/etc/vm-smoke`.
 const IMAGE_DIRS: [&str; 7] = ["dev", "proc", "sys", "t", "bin", "etc", "etc/vm-smoke"];
 
-/// Writes the initramfs: the standard mount points, `/init`, `/vm-plan` and the guest files.
-fn write_initramfs(path: &Path, files: &[GuestFile], steps: &[plan::Step]) -> Result<(), String> {
-    initramfs::write(path, &IMAGE_DIRS, files, steps)
+/// Writes the initramfs: the standard mount points (and `extra_dirs`), `/init`, `/vm-plan` and the guest
+/// files.
+fn write_initramfs(
+    path: &Path,
+    extra_dirs: &[String],
+    files: &[GuestFile],
+    steps: &[plan::Step],
+) -> Result<(), String> {
+    let mut dirs: Vec<&str> = IMAGE_DIRS.to_vec();
+    dirs.extend(extra_dirs.iter().map(String::as_str));
+    initramfs::write(path, &dirs, files, steps)
+}
+
+/// Puts the cached test module (Debian's `dummy.ko`, see `vm::kernel`) into the image as the guest
+/// kernel's own module, `/lib/modules/<release>/kernel/drivers/net/dummy.ko*`, with a `modules.dep`
+/// naming it, for the module handler's test (supervisor/tests/module_vm.rs). Returns the directories to
+/// create; none when the cache holds no module (a kernel of your own, or a cache from before modules
+/// were kept: that test then skips).
+fn add_test_module(dir: &Path, files: &mut Vec<GuestFile>) -> Result<Vec<String>, String> {
+    let Some((release, module)) = kernel::cached_test_module(dir) else {
+        return Ok(Vec::new());
+    };
+    let name = module
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("bad module path {}", module.display()))?;
+    let base = format!("lib/modules/{release}");
+    let dirs: Vec<String> = ["lib", "lib/modules", &base]
+        .iter()
+        .map(|d| d.to_string())
+        .chain(
+            ["kernel", "kernel/drivers", "kernel/drivers/net"]
+                .iter()
+                .map(|d| format!("{base}/{d}")),
+        )
+        .collect();
+    files.push(GuestFile {
+        name: format!("{base}/kernel/drivers/net/{name}"),
+        mode: 0o644,
+        contents: Contents::Host(module),
+    });
+    files.push(GuestFile {
+        name: format!("{base}/modules.dep"),
+        mode: 0o644,
+        contents: Contents::Inline(format!("kernel/drivers/net/{name}:\n").into_bytes()),
+    });
+    Ok(dirs)
 }
 
 fn print_outcome(options: &Options, outcome: &Outcome) {
@@ -592,7 +637,7 @@ mod tests {
         let image = dir.join("initramfs.cpio");
         let files = [GuestFile::program("init", source)];
         let steps = [plan::Step::new("a", 5, &["/init", "helper", "syscalls"])];
-        write_initramfs(&image, &files, &steps).unwrap();
+        write_initramfs(&image, &[], &files, &steps).unwrap();
         let bytes = std::fs::read(&image).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let text = String::from_utf8_lossy(&bytes);

@@ -3,5 +3,6 @@
 
 pub mod act;
 pub mod answer;
+pub mod emulate_rules;
 pub mod log;
 pub mod rules;

@@ -66,6 +66,8 @@ pub struct Rules {
     pub rules: Vec<Rule>,
     /// The whole file as a policy (its `default` and `bad-arch`).
     pub policy: Box<Policy>,
+    /// The file's `emulate` lines: the container handlers (see [`super::emulate_rules`]).
+    pub emulate: seccomp_supervisor::handlers::Handlers,
 }
 
 fn error(file: &str, line: u32, message: impl std::fmt::Display) -> CliError {
@@ -194,10 +196,16 @@ impl Rules {
         let file = path.display().to_string();
         let mut stripped = String::with_capacity(text.len());
         let mut rules = Vec::new();
+        let mut emulate = seccomp_supervisor::handlers::Handlers::new();
         for (index, raw_line) in text.lines().enumerate() {
             let line = index as u32 + 1;
             let code = strip_comment(raw_line).trim();
             let first = code.split_whitespace().next().unwrap_or("");
+            if first == "emulate" {
+                super::emulate_rules::parse_line(&file, line, code, &mut emulate)?;
+                stripped.push('\n');
+                continue;
+            }
             let statement = code.is_empty() || matches!(first, "arch" | "default" | "bad-arch" | "x32");
             if statement {
                 stripped.push_str(code);
@@ -243,6 +251,7 @@ impl Rules {
             file,
             rules,
             policy: Box::new(policy),
+            emulate,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Raw system calls: the crate's only inline assembly, and the safe typed entry points for the calls rustix
-//! does not offer (`seccomp(2)`, `process_vm_readv(2)`, `clone(2)` as fork, `execve(2)`, `exit_group(2)`).
+//! does not offer (`seccomp(2)`, `process_vm_readv(2)`, `process_vm_writev(2)`, `mount_setattr(2)`, `clone(2)` as fork,
+//! `execve(2)`, `exit_group(2)`).
 //!
 //! The instruction itself lives in one small module per architecture (`x86_64.rs`: `syscall`; `aarch64.rs`:
 //! `svc 0`), chosen by `cfg`; any other architecture is a compile error. A raw result in `-4095..=-1` is
@@ -222,6 +223,82 @@ pub(crate) fn process_vm_readv(pid: i32, local: &mut [u8], remote: u64) -> Resul
             0,
         )
     }
+}
+
+/// `process_vm_writev(pid, &{local}, 1, &{remote, local.len()}, 1, 0)`: copies `local` to address `remote`
+/// in process `pid`, returning the number of bytes written (short at the end of a writable mapping).
+///
+/// # References
+/// - process_vm_writev(2)
+pub(crate) fn process_vm_writev(pid: i32, local: &[u8], remote: u64) -> Result<usize, Errno> {
+    let local_iov = IoVec {
+        base: local.as_ptr().cast_mut().cast(),
+        len: local.len(),
+    };
+    let remote_iov = IoVec {
+        base: remote as usize as *mut c_void,
+        len: local.len(),
+    };
+    // SAFETY: the kernel only reads `local.len()` bytes from `local`, which we borrow (the iovec's `*mut` is
+    // the ABI's type; process_vm_writev never writes the local side), and the two iovecs, which are live
+    // locals; the remote address is only written (with fault handling) in the target's address space, never
+    // in ours.
+    unsafe {
+        syscall6(
+            nr::__NR_process_vm_writev,
+            pid as usize,
+            (&raw const local_iov) as usize,
+            1,
+            (&raw const remote_iov) as usize,
+            1,
+            0,
+        )
+    }
+}
+
+/// `struct mount_attr` (`MOUNT_ATTR_SIZE_VER0`, 32 bytes).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &{set, clear}, 32)` (5.12+):
+/// sets and clears `MOUNT_ATTR_*` flags on the mount (tree) that `fd` refers to, such as a detached
+/// mount from `open_tree(OPEN_TREE_CLONE)`. rustix 1.1 does not offer it.
+///
+/// # References
+/// - mount_setattr(2)
+pub fn mount_setattr(
+    fd: rustix::fd::BorrowedFd<'_>,
+    set: u64,
+    clear: u64,
+    recursive: bool,
+) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: clear,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = nr::AT_EMPTY_PATH | if recursive { nr::AT_RECURSIVE } else { 0 };
+    // SAFETY: the kernel reads the NUL-terminated empty path (a static) and the 32-byte `attr`, a live
+    // local; it changes flags of the mount behind `fd`, which the caller borrows, and no memory of ours.
+    unsafe {
+        syscall6(
+            nr::__NR_mount_setattr,
+            fd.as_raw_fd() as usize,
+            c"".as_ptr() as usize,
+            flags as usize,
+            (&raw const attr) as usize,
+            size_of::<MountAttr>(),
+            0,
+        )
+    }
+    .map(drop)
 }
 
 /// `clone(SIGCHLD, 0, NULL, NULL, 0)`: fork. Returns 0 in the child and the child's pid in the parent.

@@ -112,6 +112,11 @@ pub fn fetch(arch: Arch, suite: Suite, dir: &Path) -> Result<PathBuf, String> {
     fs::copy(&vmlinuz, &partial).map_err(|e| format!("cannot copy {}: {e}", vmlinuz.display()))?;
     let target = dir.join(name);
     fs::rename(&partial, &target).map_err(|e| format!("cannot rename to {}: {e}", target.display()))?;
+    // Best effort: a kernel package without the module only makes the module test skip.
+    match extract(&deb, &extracted, &[TEST_MODULE_PATTERN]) {
+        Ok(()) => keep_test_module(&extracted, dir)?,
+        Err(why) => eprintln!("vm-test: no test module kept ({why})"),
+    }
     write(
         &dir.join("package.txt"),
         &format!("{}\n", deb.file_name().unwrap_or_default().to_string_lossy()),
@@ -121,9 +126,57 @@ pub fn fetch(arch: Arch, suite: Suite, dir: &Path) -> Result<PathBuf, String> {
     Ok(target)
 }
 
+/// The one module kept for the module handler's test: `dummy` (drivers/net/dummy.ko, `.ko.xz` on
+/// trixie), harmless and without dependencies.
+const TEST_MODULE_PATTERN: &str = "./lib/modules/*/kernel/drivers/net/dummy.ko*";
+
+/// The test module kept in the cache: `<dir>/modules/<release>/kernel/drivers/net/<file>`, if any.
+pub fn cached_test_module(dir: &Path) -> Option<(String, PathBuf)> {
+    let modules = dir.join("modules");
+    let release = fs::read_dir(&modules)
+        .ok()?
+        .filter_map(Result::ok)
+        .next()?
+        .file_name();
+    let net = modules.join(&release).join("kernel/drivers/net");
+    let file = fs::read_dir(&net).ok()?.filter_map(Result::ok).next()?.path();
+    Some((release.to_string_lossy().into_owned(), file))
+}
+
+/// Copies the extracted test module into `<dir>/modules/` (see [`cached_test_module`]).
+fn keep_test_module(extracted: &Path, dir: &Path) -> Result<(), String> {
+    let modules = extracted.join("lib/modules");
+    let Some(release) = fs::read_dir(&modules)
+        .ok()
+        .and_then(|d| d.filter_map(Result::ok).next())
+    else {
+        return Ok(());
+    };
+    let net = release.path().join("kernel/drivers/net");
+    let Some(file) = fs::read_dir(&net)
+        .ok()
+        .and_then(|d| d.filter_map(Result::ok).next())
+    else {
+        return Ok(());
+    };
+    let into = dir
+        .join("modules")
+        .join(release.file_name())
+        .join("kernel/drivers/net");
+    create_dir(&into)?;
+    let target = into.join(file.file_name());
+    fs::copy(file.path(), &target).map_err(|e| format!("cannot copy {}: {e}", target.display()))?;
+    Ok(())
+}
+
 /// Extracts the `./boot` directory of the package `deb` into `into` (`dpkg-deb --fsys-tarfile | tar`):
 /// skipping the ~350 MB of modules keeps it fast.
 fn extract_boot(deb: &Path, into: &Path) -> Result<(), String> {
+    extract(deb, into, &["./boot"])
+}
+
+/// Extracts the members `patterns` (tar wildcards) of the package `deb` into `into`.
+fn extract(deb: &Path, into: &Path, patterns: &[&str]) -> Result<(), String> {
     let mut dpkg = Command::new("dpkg-deb");
     dpkg.arg("--fsys-tarfile").arg(deb).stdout(Stdio::piped());
     let mut producer = dpkg
@@ -131,9 +184,9 @@ fn extract_boot(deb: &Path, into: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot run `{}`: {e}", describe(&dpkg)))?;
     let stdout = producer.stdout.take().ok_or("dpkg-deb has no stdout pipe")?;
     let mut tar = Command::new("tar");
-    tar.args(["-x", "-f", "-", "-C"])
+    tar.args(["-x", "-f", "-", "--wildcards", "-C"])
         .arg(into)
-        .arg("./boot")
+        .args(patterns)
         .stdin(stdout);
     let tar_status = tar
         .status()
@@ -145,7 +198,8 @@ fn extract_boot(deb: &Path, into: &Path) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "extracting ./boot from {} failed (dpkg-deb: {dpkg_status}, tar: {tar_status})",
+            "extracting {} from {} failed (dpkg-deb: {dpkg_status}, tar: {tar_status})",
+            patterns.join(" "),
             deb.display()
         ))
     }
