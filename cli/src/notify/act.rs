@@ -222,6 +222,22 @@ impl RuleHandler {
     }
 }
 
+impl RuleHandler {
+    /// Decides `call` without logging it, and says what decided: `FILE:LINE` of the rule, `FILE: default`,
+    /// `FILE: bad-arch` or `--on-notify` (for callers that log in their own format, such as the agent).
+    pub fn decide_explained<'a>(&self, call: Call<'a>) -> (Reply, String) {
+        let (reply, origin) = self.decide(call);
+        let file = self.rules.as_ref().map_or("", |rules| rules.file.as_str());
+        let why = match origin {
+            Origin::Rule(line) => format!("{file}:{line}"),
+            Origin::Default => format!("{file}: default"),
+            Origin::BadArch => format!("{file}: bad-arch"),
+            Origin::Fallback => "--on-notify".to_owned(),
+        };
+        (reply, why)
+    }
+}
+
 impl Handler for RuleHandler {
     fn handle(&self, call: Call<'_>) -> Reply {
         let data = *call.notification().data();
@@ -230,15 +246,8 @@ impl Handler for RuleHandler {
             .sink
             .as_ref()
             .map(|_| decode::decode(&data, &mut Peek(&call)));
-        let (reply, origin) = self.decide(call);
+        let (reply, why) = self.decide_explained(call);
         if let (Some(sink), Some(shown)) = (&self.sink, shown) {
-            let file = self.rules.as_ref().map_or("", |rules| rules.file.as_str());
-            let why = match origin {
-                Origin::Rule(line) => format!("{file}:{line}"),
-                Origin::Default => format!("{file}: default"),
-                Origin::BadArch => format!("{file}: bad-arch"),
-                Origin::Fallback => "--on-notify".to_owned(),
-            };
             let text = format!("{} ({why})", reply.answer());
             if let Ok(mut sink) = sink.lock() {
                 sink.record(pid, &shown, Some(&text));
