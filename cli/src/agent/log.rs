@@ -7,7 +7,6 @@
 use super::message::Reject;
 use crate::args::NotifyAnswer;
 use crate::decode::Call;
-use crate::notify::answer::Decision;
 use crate::notify::log as notify_log;
 use seccomp_core::arch::Arch;
 use seccomp_oci::state::ContainerProcessState;
@@ -78,13 +77,13 @@ impl Log {
                     "listening on {} (handlers: {}; otherwise {})",
                     socket.display(),
                     handlers.map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
-                    notify_log::answer_text(Decision::Answer(fallback))
+                    crate::notify::answer::answer(fallback)
                 )
             },
             || {
                 json!({"event": "listening", "socket": socket.display().to_string(),
                        "handlers": handlers.map(|p| p.display().to_string()),
-                       "fallback": notify_log::answer_text(Decision::Answer(fallback))})
+                       "fallback": crate::notify::answer::answer(fallback).to_string()})
             },
         );
     }

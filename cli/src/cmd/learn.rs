@@ -123,7 +123,7 @@ pub fn run(args: &LearnArgs) -> CliResult {
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen: true,
             no_new_privs: true,
         },

@@ -81,7 +81,7 @@ pub fn run(args: &RunArgs) -> CliResult {
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen,
             no_new_privs: !args.no_nnp,
         },

@@ -114,7 +114,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen: true,
             no_new_privs: true,
         },

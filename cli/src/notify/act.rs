@@ -46,14 +46,6 @@ impl Memory for Peek<'_, '_> {
     }
 }
 
-fn fallback_answer(fallback: NotifyAnswer) -> Answer {
-    match fallback {
-        NotifyAnswer::Continue => Answer::Continue,
-        NotifyAnswer::Errno(errno) => Answer::Errno(Errno::from_raw_os_error(i32::from(errno))),
-        NotifyAnswer::Value(value) => Answer::Value(value),
-    }
-}
-
 impl RuleHandler {
     /// A handler deciding with `rules` (when given), else `fallback`, logging to `sink`.
     pub fn new(
@@ -84,7 +76,7 @@ impl RuleHandler {
                 false,
             ),
             ActionKind::KillProcess | ActionKind::KillThread => (Answer::Kill, false),
-            _ => (fallback_answer(self.fallback), true),
+            _ => (crate::notify::answer::answer(self.fallback), true),
         }
     }
 
@@ -126,7 +118,10 @@ impl RuleHandler {
     fn decide<'a>(&self, call: Call<'a>) -> (Reply, Origin) {
         let data = *call.notification().data();
         let Some(rules) = &self.rules else {
-            return (call.answer(fallback_answer(self.fallback)), Origin::Fallback);
+            return (
+                call.answer(crate::notify::answer::answer(self.fallback)),
+                Origin::Fallback,
+            );
         };
         if data.arch != self.native.audit()
             || (self.native == Arch::X86_64 && data.nr as u32 & 0x4000_0000 != 0)

@@ -22,6 +22,7 @@ use crate::error::{CliError, CliResult, Failure};
 use command::Prepared;
 use rustix::io::Errno;
 use seccomp_core::abi::SockFilter;
+use seccomp_core::bpf::Validated;
 use seccomp_supervisor::{Answer, Context, Delivery, Handler, Observer, Supervisor};
 use seccomp_sys::listener::{RecvError, ReplyError};
 use seccomp_sys::spawn::{self, CStrArray, Child, Confinement, Exec, SavedSignal, SpawnError, Stage};
@@ -44,8 +45,8 @@ pub struct Session {
 /// How to confine the command.
 #[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
-    /// The filter program.
-    pub program: &'a [SockFilter],
+    /// The filter program, validated ([`validated`]).
+    pub program: Validated<'a>,
     /// Install with `NEW_LISTENER` and supervise.
     pub listen: bool,
     /// Set `no_new_privs` in the child (else installing needs CAP_SYS_ADMIN).
@@ -369,6 +370,17 @@ pub fn compile(policy: &seccomp_core::policy::Policy) -> Result<Vec<SockFilter>,
         .compile(policy, &mut out)
         .map_err(|error| CliError::bad_input(format!("cannot compile the policy: {error}")))?;
     Ok(compiled.program().insns().to_vec())
+}
+
+/// The compiled program as the kernel will get it: validated (the compiler's output always is; this is the
+/// proof the spawn takes).
+pub fn validated(program: &[SockFilter]) -> Result<Validated<'_>, CliError> {
+    seccomp_core::bpf::validate(program).map_err(|error| {
+        CliError::new(
+            Failure::Supervisor,
+            format!("internal error: the compiled filter is invalid: {error}"),
+        )
+    })
 }
 
 /// The host's architecture, which every policy run here must target.
