@@ -22,6 +22,7 @@
 //!    when signal N killed it, 127/126 when exec failed (with the reason on stderr, like a shell).
 
 pub mod command;
+pub mod ordered;
 
 use crate::error::{CliError, CliResult, Failure};
 use command::Prepared;
