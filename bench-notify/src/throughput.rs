@@ -172,3 +172,93 @@ pub fn run(iterations: u64, rounds: u64) -> Result<String, String> {
     }
     Ok(out)
 }
+
+/// The latency probe's target: `iterations` calls of `lseek(0, T, SEEK_SET)` (notified, never run), T the
+/// `CLOCK_MONOTONIC` nanoseconds just before the call, so the supervisor sees when it was made.
+pub fn latency_target(iterations: u64) -> ! {
+    let stdin = rustix::stdio::stdin();
+    for _ in 0..iterations {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        let ns = now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64;
+        let _ = rustix::fs::seek(stdin, rustix::fs::SeekFrom::Start(ns));
+        // A pause between calls, as a real program has, so each call finds the threads waiting.
+        let pause = rustix::time::Timespec {
+            tv_sec: 0,
+            tv_nsec: 20_000,
+        };
+        let _ = rustix::thread::nanosleep(&pause);
+    }
+    std::process::exit(0)
+}
+
+/// Post-to-receive latency: from just before the target's syscall to the moment a serving thread has it,
+/// for 1 and 2 threads per listener; nanoseconds (median, p99, max) over `iterations` calls.
+pub fn latency(iterations: u64) -> Result<String, String> {
+    use std::sync::{Arc, Mutex};
+    let arch = Arch::native().ok_or("unsupported host architecture")?;
+    let mut policy: Policy = Policy::new(arch, Action::ALLOW);
+    policy.add_named_rule("lseek", Action::NOTIFY, &[]).map_err(|e| e.to_string())?;
+    let mut out = vec![seccomp_core::abi::SockFilter::default(); 4096];
+    let program = seccomp_core::policy::compile(&policy, &mut out)
+        .map_err(|e| e.to_string())?
+        .program()
+        .insns()
+        .to_vec();
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let exe = CString::new(exe.into_os_string().into_encoded_bytes()).map_err(|e| e.to_string())?;
+    let count = CString::new(iterations.to_string()).map_err(|e| e.to_string())?;
+    let mut table = format!(
+        "post-to-receive latency: {iterations} notified lseek calls 20 us apart, one target\n\n\
+         | threads | median ns | p99 ns | max ns |\n| ---: | ---: | ---: | ---: |\n"
+    );
+    for threads in [1usize, 2] {
+        let samples = Arc::new(Mutex::new(Vec::with_capacity(iterations as usize)));
+        let record = Arc::clone(&samples);
+        let supervisor = Supervisor::new(
+            move |call: Call<'_>| -> Reply {
+                let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+                let ns = now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64;
+                if let Ok(mut samples) = record.lock() {
+                    samples.push(ns.saturating_sub(call.args()[1]));
+                }
+                call.answer(Answer::Value(0))
+            },
+            threads,
+        );
+        let argv_refs: [&CStr; 3] = [&exe, c"--latency-target", &count];
+        let mut argv_storage = [std::ptr::null(); 4];
+        let mut envp_storage = [std::ptr::null(); 1];
+        let exec = Exec {
+            path: &exe,
+            argv: CStrArray::new(&argv_refs, &mut argv_storage).ok_or("argv")?,
+            envp: CStrArray::new(&[], &mut envp_storage).ok_or("envp")?,
+        };
+        let confinement = Confinement {
+            program: seccomp_core::bpf::validate(&program).map_err(|e| e.to_string())?,
+            flags: FilterFlags::NEW_LISTENER,
+            no_new_privs: true,
+            restore: &[],
+            signal_mask: None,
+            die_with_parent: true,
+        };
+        let mut child = spawn::spawn(&exec, &confinement).map_err(|e| e.to_string())?;
+        let ready = child.wait_ready().map_err(|e| e.to_string())?;
+        supervisor.add(ready.listener.ok_or("no listener")?, Context::new("latency"));
+        let status = child.wait().map_err(|e| e.to_string())?;
+        supervisor.wait_all_hung_up_for(Duration::from_secs(5));
+        supervisor.shutdown();
+        if status != spawn::ExitStatus::Exited(0) {
+            return Err(format!("the target ended with {status}"));
+        }
+        let mut samples = samples.lock().map_err(|_| "poisoned")?.clone();
+        samples.sort_unstable();
+        let at = |q: f64| samples.get(((samples.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0);
+        table.push_str(&format!(
+            "| {threads} | {} | {} | {} |\n",
+            at(0.5),
+            at(0.99),
+            samples.last().copied().unwrap_or(0)
+        ));
+    }
+    Ok(table)
+}

@@ -11,6 +11,9 @@
 //! wakeup of the receiving thread and the thread's wakeup of the target both stay on one CPU, where a
 //! round trip costs about 2 µs on this machine's VM against about 40 µs across CPUs (docs/performance.md).
 //!
+//! Where the supervisor may (CAP_SYS_NICE), its serving threads run at nice -10, so that on a loaded
+//! machine a posted notification does not wait behind ordinary tasks to be received.
+//!
 //! A `RECV` that finds nothing returns `ENOENT`: either a notification was withdrawn before it could be
 //! received (a signal interrupted it, or its task was killed: counted and reported to
 //! [`Observer::interrupted`], together with gaps in the notification ids, see [`crate::gaps`]), or no task
@@ -399,8 +402,18 @@ fn account(shared: &Shared, entry: &Entry, received: Option<u64>) {
     }
 }
 
+/// The nice value serving threads ask for (see [`serve`]).
+const SERVING_NICE: i32 = -10;
+
 /// One serving thread of a listener (see the module documentation).
 fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Entry>) {
+    // Where allowed (CAP_SYS_NICE, e.g. root), run ahead of ordinary tasks: on a loaded machine the time
+    // a posted notification waits for this thread to be scheduled is the window in which a signal can
+    // interrupt the target's syscall. Without the privilege the thread keeps its priority.
+    let _ = rustix::process::setpriority_process(
+        Some(rustix::thread::gettid()),
+        SERVING_NICE,
+    );
     let why = loop {
         if entry.done.load(Ordering::SeqCst) {
             break Reason::Stopped;
