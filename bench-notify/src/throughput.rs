@@ -197,7 +197,9 @@ pub fn latency(iterations: u64) -> Result<String, String> {
     use std::sync::{Arc, Mutex};
     let arch = Arch::native().ok_or("unsupported host architecture")?;
     let mut policy: Policy = Policy::new(arch, Action::ALLOW);
-    policy.add_named_rule("lseek", Action::NOTIFY, &[]).map_err(|e| e.to_string())?;
+    policy
+        .add_named_rule("lseek", Action::NOTIFY, &[])
+        .map_err(|e| e.to_string())?;
     let mut out = vec![seccomp_core::abi::SockFilter::default(); 4096];
     let program = seccomp_core::policy::compile(&policy, &mut out)
         .map_err(|e| e.to_string())?
@@ -252,7 +254,12 @@ pub fn latency(iterations: u64) -> Result<String, String> {
         }
         let mut samples = samples.lock().map_err(|_| "poisoned")?.clone();
         samples.sort_unstable();
-        let at = |q: f64| samples.get(((samples.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0);
+        let at = |q: f64| {
+            samples
+                .get(((samples.len() as f64 - 1.0) * q) as usize)
+                .copied()
+                .unwrap_or(0)
+        };
         table.push_str(&format!(
             "| {threads} | {} | {} | {} |\n",
             at(0.5),

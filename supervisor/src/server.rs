@@ -410,10 +410,7 @@ fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Ent
     // Where allowed (CAP_SYS_NICE, e.g. root), run ahead of ordinary tasks: on a loaded machine the time
     // a posted notification waits for this thread to be scheduled is the window in which a signal can
     // interrupt the target's syscall. Without the privilege the thread keeps its priority.
-    let _ = rustix::process::setpriority_process(
-        Some(rustix::thread::gettid()),
-        SERVING_NICE,
-    );
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), SERVING_NICE);
     let why = loop {
         if entry.done.load(Ordering::SeqCst) {
             break Reason::Stopped;

@@ -70,3 +70,53 @@ impl OrderedLog {
         Some(state.sink)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::Arc;
+
+    /// A writer whose bytes the test can read afterwards.
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn call(nr: i32) -> Call {
+        Call {
+            arch: None,
+            name: None,
+            nr,
+            args: Vec::new(),
+            raw: [0; 6],
+        }
+    }
+
+    #[test]
+    fn lines_come_out_in_ticket_order_whatever_order_they_are_recorded_in() {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let log = OrderedLog::new(Sink::new(Box::new(Shared(Arc::clone(&bytes))), false, "test"));
+        let tickets: Vec<u64> = (0..4).map(|_| log.ticket()).collect();
+        log.record(tickets[2], 3, call(302));
+        log.record(tickets[1], 2, call(301));
+        assert!(
+            bytes.lock().expect("lock").is_empty(),
+            "ticket 0 is still missing"
+        );
+        log.record(tickets[0], 1, call(300));
+        log.record(tickets[3], 4, call(303));
+        let sink = log.into_sink().expect("the sink");
+        sink.finish().expect("flushed");
+        let text = String::from_utf8(bytes.lock().expect("lock").clone()).expect("text");
+        let pids: Vec<&str> = text.lines().filter_map(|line| line.split(' ').nth(1)).collect();
+        assert_eq!(pids, ["1", "2", "3", "4"], "{text}");
+    }
+}
