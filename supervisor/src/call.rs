@@ -16,7 +16,7 @@ use std::cell::OnceCell;
 
 /// Decides notifications. Implemented for every `Fn(Call<'_>) -> Reply + Send + Sync`.
 pub trait Handler: Send + Sync + 'static {
-    /// Decides one notification. Runs on a worker thread; several calls may run at once.
+    /// Decides one notification. Runs on a serving thread of the listener; several calls may run at once.
     fn handle(&self, call: Call<'_>) -> Reply;
 }
 
@@ -53,7 +53,7 @@ impl std::fmt::Debug for Reply {
 }
 
 impl Reply {
-    /// Runs `work` on the worker right after the answer was delivered: what need not delay the target,
+    /// Runs `work` on the serving thread right after the answer was delivered: what need not delay the target,
     /// such as formatting and writing a log line of what the handler read before answering.
     pub fn then(mut self, work: impl FnOnce() + Send + 'static) -> Reply {
         self.after = Some(Box::new(work));

@@ -6,7 +6,7 @@
 //! new number), or the task was killed. Notifications arrive in order since Linux 5.19; before, a late one
 //! fills its hole.
 //!
-//! Gaps only show a lost notification that has a received one on each side. The receiving thread also
+//! Gaps only show a lost notification that has a received one on each side. The serving threads also
 //! counts the receives that find nothing (`ENOENT`): the kernel counts a notification as pending when it
 //! is posted and does not take the count back when the syscall is interrupted, so a thread blocked in
 //! `RECV` wakes for it and finds nothing. That catches the lone interrupted notification too.

@@ -106,7 +106,7 @@ pub trait Observer: Send + Sync + 'static {
 
     /// Notifications vanished before they were received (a signal interrupted the syscall, which the
     /// target then saw fail with `EINTR` or restarted, or its task was killed); `lost` is the total for
-    /// this listener so far. Called from the receiving thread each time the total grows.
+    /// this listener so far. Called from a serving thread each time the total grows.
     fn interrupted(&self, context: &Context, lost: u64) {
         let _ = (context, lost);
     }
@@ -122,12 +122,12 @@ struct Entry {
     listener: Listener,
     context: Context,
     answered: AtomicU64,
-    /// Set once the listener was dropped from service (hang-up, failure or stop); reported only once.
+    /// Set once a serving thread saw the hang-up or a failure: the others stop at their next turn.
     done: AtomicBool,
-    /// How many times [`Supervisor::wait_all_hung_up`] saw it hung up while its thread still received.
+    /// How many times [`Supervisor::wait_all_hung_up`] saw it hung up while its threads still waited.
     stale: AtomicU64,
-    /// The receiving thread (1 until it retires the listener) plus the notifications received and not yet
-    /// answered; whoever brings it to 0 reports the end, so a hang-up is reported after the last answer.
+    /// The serving threads still running; the last to end reports the end (after its last answer), so a
+    /// hang-up is reported after every answer.
     holders: AtomicU64,
     /// Why the listener was retired.
     reason: Mutex<Option<Reason>>,
@@ -407,6 +407,9 @@ const SERVING_NICE: i32 = -10;
 
 /// One serving thread of a listener (see the module documentation).
 fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Entry>) {
+    // Each serving thread's umask is its own (set to a target's for creating opens, see `creds`);
+    // without it the emulation would still run, with the supervisor's umask.
+    let _ = crate::creds::private_fs_state();
     // Where allowed (CAP_SYS_NICE, e.g. root), run ahead of ordinary tasks: on a loaded machine the time
     // a posted notification waits for this thread to be scheduled is the window in which a signal can
     // interrupt the target's syscall. Without the privilege the thread keeps its priority.

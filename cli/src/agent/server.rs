@@ -6,8 +6,8 @@
 //!   listener and close the connection; if malformed, log one line naming the peer and the reason and close
 //!   the connection with every fd that came with it. A connection that has not completed its message within
 //!   [`MESSAGE_DEADLINE`] is refused the same way, so a stalled client cannot hold a slot forever.
-//! - A registered container's listener goes to the [`Supervisor`] (its own receiving thread blocked in
-//!   `RECV`, `--workers` threads answering for all containers): each notification is decided by the
+//! - A registered container's listener goes to the [`Supervisor`] (`--workers` serving threads of its
+//!   own, each blocked in `RECV`, deciding and answering what it receives): each notification is decided by the
 //!   handler rules ([`RuleHandler`]), logged with the container's id and the rule that decided, and
 //!   answered. A listener that hangs up (Linux 5.9+: no task uses the filter any more) means the container
 //!   has exited: the supervisor closes it and the exit is logged.

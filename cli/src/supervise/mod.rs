@@ -13,9 +13,8 @@
 //!    `PR_SET_PDEATHSIG` (SIGKILL) ends it if seccompctl is killed outright (SIGKILL). Descendants of the
 //!    command are not covered by that: once the listener is gone their notified syscalls fail with
 //!    `ENOSYS`.
-//! 3. [`Session::serve`] hands the listener to a [`seccomp_supervisor::Supervisor`]: its receiving thread
-//!    sits in `RECV`, its workers run the caller's [`Handler`] (which decides, logs and answers each
-//!    notification), and lost notifications are counted ([`Session::interrupted`]). It returns once no task
+//! 3. [`Session::serve`] hands the listener to a [`seccomp_supervisor::Supervisor`]: its serving threads
+//!    sit in `RECV` and run the caller's [`Handler`] (which decides, logs and answers each notification), and lost notifications are counted ([`Session::interrupted`]). It returns once no task
 //!    uses the filter any more (the listener hangs up, Linux 5.9+): descendants that outlive the command are
 //!    followed to their end, like `strace -f`. On older kernels it returns when the command itself ends.
 //! 4. [`Session::finish`] reaps the child and turns its end into the exit status: its own status, 128 + N
