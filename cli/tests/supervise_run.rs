@@ -406,10 +406,43 @@ fn a_single_interrupted_notification_is_reported() {
         .unwrap_or_else(|| panic!("unexpected line {line:?}"));
     let target = rustix::process::Pid::from_raw(target).expect("a pid");
     rustix::process::kill_process(supervisor, rustix::process::Signal::STOP).expect("SIGSTOP");
+    // Every thread of seccompctl must have stopped before the call is made (a thread that received it
+    // first would make it uninterruptible).
+    let all_stopped = || {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", supervisor.as_raw_nonzero()));
+        tasks.is_ok_and(|tasks| {
+            tasks.flatten().all(|task| {
+                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+                stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("T")
+            })
+        })
+    };
+    assert!(
+        (0..1000).any(|_| {
+            let stopped = all_stopped();
+            if !stopped {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            stopped
+        }),
+        "seccompctl did not stop"
+    );
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"go\n").expect("go");
-    // The getppid is now parked, unreceived; interrupt it.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Wait until the getppid is parked in the kernel, unreceived (its number in /proc/PID/syscall).
+    let getppid = seccomp_core::arch::Arch::native()
+        .and_then(|arch| arch.syscall_nr("getppid"))
+        .expect("a native getppid");
+    let parked = (0..1000).any(|_| {
+        let text = std::fs::read_to_string(format!("/proc/{}/syscall", target.as_raw_nonzero()))
+            .unwrap_or_default();
+        let parked = text.split_whitespace().next() == Some(getppid.to_string().as_str());
+        if !parked {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        parked
+    });
+    assert!(parked, "the target never blocked in getppid");
     rustix::process::kill_process(target, rustix::process::Signal::USR1).expect("SIGUSR1");
     std::thread::sleep(std::time::Duration::from_millis(100));
     rustix::process::kill_process(supervisor, rustix::process::Signal::CONT).expect("SIGCONT");
