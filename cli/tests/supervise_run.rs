@@ -413,7 +413,10 @@ fn a_single_interrupted_notification_is_reported() {
         tasks.is_ok_and(|tasks| {
             tasks.flatten().all(|task| {
                 let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-                stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("T")
+                stat.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().next())
+                    == Some("T")
             })
         })
     };
@@ -434,8 +437,8 @@ fn a_single_interrupted_notification_is_reported() {
         .and_then(|arch| arch.syscall_nr("getppid"))
         .expect("a native getppid");
     let parked = (0..1000).any(|_| {
-        let text = std::fs::read_to_string(format!("/proc/{}/syscall", target.as_raw_nonzero()))
-            .unwrap_or_default();
+        let text =
+            std::fs::read_to_string(format!("/proc/{}/syscall", target.as_raw_nonzero())).unwrap_or_default();
         let parked = text.split_whitespace().next() == Some(getppid.to_string().as_str());
         if !parked {
             std::thread::sleep(std::time::Duration::from_millis(5));

@@ -133,6 +133,8 @@ struct Entry {
     reason: Mutex<Option<Reason>>,
     /// What is known of lost notifications.
     lost: Mutex<Lost>,
+    /// Serving threads between a receipt and its delivery.
+    busy: AtomicU64,
 }
 
 /// Lost notifications of one listener: id gaps, empty receives, and the total last reported.
@@ -220,6 +222,7 @@ impl Supervisor {
             holders: AtomicU64::new(self.per_listener as u64),
             reason: Mutex::new(None),
             lost: Mutex::new(Lost::default()),
+            busy: AtomicU64::new(0),
         });
         if let Ok(mut active) = self.shared.active.lock() {
             *active += 1;
@@ -265,7 +268,9 @@ impl Supervisor {
             if now >= deadline {
                 return false;
             }
-            let slice = (deadline - now).min(std::time::Duration::from_millis(250));
+            // The slice only matters on kernels whose RECV sleeps through the hang-up (see
+            // `drop_stuck_listeners`); elsewhere the last serving thread wakes this wait itself.
+            let slice = (deadline - now).min(std::time::Duration::from_millis(25));
             match self.shared.idle.wait_timeout(active, slice) {
                 Ok((guard, result)) => {
                     active = guard;
@@ -285,14 +290,15 @@ impl Supervisor {
     }
 
     /// Drops listeners that report `POLLHUP` while their threads stay in `RECV` (kernels before 6.11,
-    /// whose `RECV` does not wake at the hang-up): seen hung up twice, a quarter of a second apart.
+    /// whose `RECV` does not wake at the hang-up): seen hung up on two looks in a row, 25 ms apart.
     fn drop_stuck_listeners(&self) {
         let entries: Vec<Arc<Entry>> = match self.shared.entries.lock() {
             Ok(entries) => entries.clone(),
             Err(_) => return,
         };
         for entry in entries {
-            if hung_up(&entry.listener) && entry.stale.fetch_add(1, Ordering::Relaxed) >= 1 {
+            let idle = entry.busy.load(Ordering::SeqCst) == 0;
+            if idle && hung_up(&entry.listener) && entry.stale.fetch_add(1, Ordering::Relaxed) >= 1 {
                 entry.done.store(true, Ordering::SeqCst);
                 set_reason(&entry, Reason::HungUp);
                 if entry.holders.swap(0, Ordering::SeqCst) > 0 {
@@ -420,6 +426,7 @@ fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Ent
         }
         match entry.listener.recv() {
             Ok(notification) => {
+                entry.busy.fetch_add(1, Ordering::SeqCst);
                 account(shared, &entry, Some(notification.id()));
                 let handler = match handler.upgrade() {
                     Some(handler) if !shared.stopping.load(Ordering::SeqCst) => handler,
@@ -428,10 +435,13 @@ fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Ent
                         let _ = entry
                             .listener
                             .respond(Response::errno(notification.id(), Errno::NOSYS));
+                        entry.busy.fetch_sub(1, Ordering::SeqCst);
                         break Reason::Stopped;
                     }
                 };
                 answer_one(shared, &*handler, &entry, notification);
+                drop(handler);
+                entry.busy.fetch_sub(1, Ordering::SeqCst);
             }
             Err(RecvError::TargetGone) => {
                 if hung_up(&entry.listener) {

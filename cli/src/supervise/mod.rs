@@ -322,12 +322,19 @@ impl Session {
             let _ = rustix::process::kill_process(self.child.pid(), rustix::process::Signal::KILL);
             return Err(error);
         }
-        Arc::try_unwrap(handler).map_err(|_| {
-            CliError::new(
-                Failure::Supervisor,
-                "internal error: the notification handler is still in use",
-            )
-        })
+        // A serving thread may still hold the handler for a moment after the hang-up was reported.
+        let mut handler = handler;
+        for _ in 0..200 {
+            match Arc::try_unwrap(handler) {
+                Ok(handler) => return Ok(handler),
+                Err(shared) => handler = shared,
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Err(CliError::new(
+            Failure::Supervisor,
+            "internal error: the notification handler is still in use",
+        ))
     }
 
     /// How many notifications vanished before seccompctl could receive them (see
