@@ -78,6 +78,7 @@ fn measure(
     iterations: u64,
     workers: usize,
     work: Duration,
+    sync: bool,
 ) -> Result<f64, String> {
     let supervisor = Supervisor::new(
         move |call: Call<'_>| -> Reply {
@@ -88,6 +89,7 @@ fn measure(
         },
         workers,
     );
+    supervisor.set_sync_wake_up(sync);
     let count = CString::new(iterations.to_string()).map_err(|e| e.to_string())?;
     let argv_refs: [&CStr; 3] = [exe, c"--throughput-target", &count];
     let mut argv_storage = [std::ptr::null(); 4];
@@ -143,18 +145,22 @@ pub fn run(iterations: u64, rounds: u64) -> Result<String, String> {
     let program = program()?;
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let exe = CString::new(exe.into_os_string().into_encoded_bytes()).map_err(|e| e.to_string())?;
-    let configs: [(usize, Duration); 4] = [
-        (1, Duration::ZERO),
-        (2, Duration::ZERO),
-        (1, Duration::from_micros(5)),
-        (2, Duration::from_micros(5)),
+    let configs: [(usize, Duration, bool); 8] = [
+        (1, Duration::ZERO, true),
+        (2, Duration::ZERO, true),
+        (1, Duration::from_micros(5), true),
+        (2, Duration::from_micros(5), true),
+        (1, Duration::ZERO, false),
+        (2, Duration::ZERO, false),
+        (1, Duration::from_micros(5), false),
+        (2, Duration::from_micros(5), false),
     ];
     let mut samples = vec![Vec::new(); configs.len()];
     for round in 0..rounds as usize {
         for k in 0..configs.len() {
             let index = (k + round) % configs.len();
-            let (workers, work) = configs[index];
-            samples[index].push(measure(&program, &exe, iterations, workers, work)?);
+            let (workers, work, sync) = configs[index];
+            samples[index].push(measure(&program, &exe, iterations, workers, work, sync)?);
         }
     }
     let rates: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
@@ -162,7 +168,12 @@ pub fn run(iterations: u64, rounds: u64) -> Result<String, String> {
         "throughput: {TARGETS} targets x {iterations} notified getppid, one supervisor, median of {rounds} interleaved rounds\n\n\
          | handler | threads | notifications/s | scaling 1 -> 2 |\n| --- | ---: | ---: | ---: |\n"
     );
-    for (pair, label) in [(0, "answer at once"), (2, "5 us of work each")] {
+    for (pair, label) in [
+        (0, "answer at once"),
+        (2, "5 us of work each"),
+        (4, "answer at once, no SYNC_WAKE_UP"),
+        (6, "5 us of work each, no SYNC_WAKE_UP"),
+    ] {
         let (one, two) = (rates[pair], rates[pair + 1]);
         out.push_str(&format!("| {label} | 1 | {one:.0} | |\n"));
         out.push_str(&format!(

@@ -169,6 +169,7 @@ pub struct Supervisor {
     handler: Arc<dyn Handler>,
     per_listener: usize,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    sync_wake_up: AtomicBool,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -202,7 +203,15 @@ impl Supervisor {
             handler: Arc::new(handler),
             per_listener: threads.max(1),
             threads: Mutex::new(Vec::new()),
+            sync_wake_up: AtomicBool::new(true),
         }
+    }
+
+    /// Whether listeners added from now on get `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (6.6+; the default):
+    /// it keeps one target and its serving thread on one CPU, which is what a round trip wants; many
+    /// targets busy at once on several CPUs may do better without it (see docs/performance.md).
+    pub fn set_sync_wake_up(&self, on: bool) {
+        self.sync_wake_up.store(on, Ordering::SeqCst);
     }
 
     /// Serves `listener` from now on, with its own threads.
@@ -212,7 +221,9 @@ impl Supervisor {
         }
         // 6.6+: wakeups between the target and the serving thread stay on the current CPU; older kernels
         // refuse the flag, which only costs latency.
-        let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
+        if self.sync_wake_up.load(Ordering::SeqCst) {
+            let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
+        }
         let entry = Arc::new(Entry {
             listener,
             context,
