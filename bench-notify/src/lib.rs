@@ -13,6 +13,8 @@
 //! - [`ptrace`]: the raw ptrace requests of the two tracers.
 //! - [`shared`]: the `MAP_SHARED` memory the processes of a round share.
 //! - [`output`]: the raw text format the xtask reads.
+//! - [`throughput`]: the throughput row (`--throughput`): 8 targets against one `seccomp-supervisor` with 1
+//!   and 2 worker threads.
 //!
 //! Each round forks two processes, so unlike the xtask this crate needs `fork` and therefore `unsafe`:
 //! the forked code paths (everything reachable from [`peer::main`]) are restricted to raw syscalls and
@@ -25,6 +27,7 @@ pub mod ptrace;
 pub mod round;
 pub mod shared;
 pub mod target;
+pub mod throughput;
 
 use rustix::io::Errno;
 use rustix::thread::CpuSet;

@@ -16,7 +16,7 @@ use std::cell::OnceCell;
 
 /// Decides notifications. Implemented for every `Fn(Call<'_>) -> Reply + Send + Sync`.
 pub trait Handler: Send + Sync + 'static {
-    /// Decides one notification. Runs on a worker thread; several calls may run at once.
+    /// Decides one notification. Runs on a serving thread of the listener; several calls may run at once.
     fn handle(&self, call: Call<'_>) -> Reply;
 }
 
@@ -29,14 +29,37 @@ where
     }
 }
 
+impl<H: Handler> Handler for std::sync::Arc<H> {
+    fn handle(&self, call: Call<'_>) -> Reply {
+        H::handle(self, call)
+    }
+}
+
 /// A handler's decision, made by [`Call::answer`] or [`Inspected::answer`].
-#[derive(Debug)]
 pub struct Reply {
     pub(crate) answer: Answer,
     pub(crate) inspected: bool,
+    pub(crate) after: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("answer", &self.answer)
+            .field("inspected", &self.inspected)
+            .field("after", &self.after.is_some())
+            .finish()
+    }
 }
 
 impl Reply {
+    /// Runs `work` on the serving thread right after the answer was delivered: what need not delay the target,
+    /// such as formatting and writing a log line of what the handler read before answering.
+    pub fn then(mut self, work: impl FnOnce() + Send + 'static) -> Reply {
+        self.after = Some(Box::new(work));
+        self
+    }
+
     /// The answer that will be delivered.
     pub fn answer(&self) -> &Answer {
         &self.answer
@@ -187,6 +210,7 @@ impl<'a> Call<'a> {
         Reply {
             answer,
             inspected: false,
+            after: None,
         }
     }
 
@@ -217,6 +241,7 @@ impl<'a> Inspected<'a> {
         Reply {
             answer: answer.into(),
             inspected: true,
+            after: None,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! `seccomp-supervisor`: a seccomp user-notification supervisor that *acts* for its targets.
 //!
 //! A filter that returns `SECCOMP_RET_USER_NOTIF` parks the syscall and hands it to whoever holds the
-//! listener fd. This crate serves any number of listeners in one process: a receiving thread per listener
-//! takes each notification off the kernel's queue as soon as it is posted, a pool of worker threads runs the
-//! [`Handler`], and the handler's [`Reply`] is delivered (`SEND`, `ADDFD` + `SEND`, or a kill).
+//! listener fd. This crate serves any number of listeners in one process: each listener has its own
+//! serving threads, already blocked in `RECV` when a notification is posted, each running the [`Handler`]
+//! on what it received and delivering its [`Reply`] (`SEND`, `ADDFD` + `SEND`, or a kill).
 //!
 //! Modules, in the order a notification flows through them:
-//! - [`server`]: [`Supervisor`], the listeners, the receiving threads and the workers.
+//! - [`server`]: [`Supervisor`], the listeners and their serving threads.
+//! - [`gaps`]: notifications that vanished before they were received (interrupted by a signal).
 //! - [`call`]: the [`Call`] a handler gets, and [`Inspected`], the call once its memory has been read.
 //! - [`target`]: the target process: pid, pidfd, root, cwd, credentials, namespaces.
 //! - [`memory`]: reading arguments (C strings, sockaddrs, fixed structs, byte ranges), each read handed back
@@ -33,7 +34,7 @@
 //!    which [`Call::inspect`] makes by consuming the [`Call`], and an [`Inspected`] call is answered with a
 //!    [`CheckedAnswer`], which has no `Continue`.
 //! 3. Work done for the target uses the target's filesystem credentials (fsuid, fsgid, supplementary groups,
-//!    effective capabilities) in the worker thread, and resolves paths inside the target's root, so a rule can
+//!    effective capabilities) in the serving thread, and resolves paths inside the target's root, so a rule can
 //!    only narrow what the target could do itself, never widen it.
 //!
 //! What this does not defend against: a handler that copies memory it read into its own state and uses it
@@ -74,6 +75,7 @@ pub mod answer;
 pub mod call;
 pub mod creds;
 pub mod emulate;
+pub mod gaps;
 pub mod handlers;
 pub mod memory;
 pub mod path;

@@ -1,29 +1,40 @@
-//! Serving listeners: a receiving thread per listener, a pool of worker threads, delivery of answers.
+//! Serving listeners: threads per listener that sit in `RECV`, handle what they receive, and deliver.
 //!
-//! Each listener gets its own receiving thread, which does nothing but wait for the listener and receive:
-//! it sleeps in `poll` on the listener and the supervisor's stop eventfd, and the kernel wakes it in the
-//! same call that queues a notification (`seccomp_do_user_notification` raises the RECV semaphore and wakes
-//! the poll queue together), so receiving starts as soon as a notification is posted, whatever the
-//! workers are doing. That matters: until a notification is received, a non-fatal signal can interrupt the
-//! target's syscall (with `WAIT_KILLABLE_RECV`, 5.19, only until then). The thread sleeps in `poll` rather
-//! than in `RECV` itself because a `RECV` never returns once the listener hangs up (no task uses the filter
-//! any more), so a thread blocked there could never be stopped without a signal handler; `poll` reports
-//! the hang-up (`POLLHUP`, 5.9+) and the stop request.
+//! Each listener gets its own threads (as many as asked for, at least one), each doing the whole cycle:
+//! `SECCOMP_IOCTL_NOTIF_RECV`, the [`Handler`], the delivery of its [`Reply`], then `RECV` again. So a
+//! thread is already waiting in the kernel when a notification is posted and takes it off the queue in the
+//! wakeup itself; with two or more threads per listener one is still waiting while another handles.
+//! That matters: until a notification is received, a non-fatal signal can interrupt the target's syscall
+//! (with `WAIT_KILLABLE_RECV`, 5.19, only until then), which then fails with `EINTR` although it never
+//! would unsupervised. And no notification is handed from one thread to another: with
+//! `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (6.6+, set on every listener where the kernel has it) the target's
+//! wakeup of the receiving thread and the thread's wakeup of the target both stay on one CPU, where a
+//! round trip costs about 2 µs on this machine's VM against about 40 µs across CPUs (docs/performance.md).
 //!
-//! Received notifications go to a queue that the workers (as many as asked for) take from; each worker
-//! calls the [`Handler`] and delivers its [`Reply`]. A listener whose tasks are all gone is dropped (its
-//! fd closed) and reported to [`Observer::hung_up`].
+//! Where the supervisor may (CAP_SYS_NICE), its serving threads run at nice -10, so that on a loaded
+//! machine a posted notification does not wait behind ordinary tasks to be received.
+//!
+//! A `RECV` that finds nothing returns `ENOENT`: either a notification was withdrawn before it could be
+//! received (a signal interrupted it, or its task was killed: counted and reported to
+//! [`Observer::interrupted`], together with gaps in the notification ids, see [`crate::gaps`]), or no task
+//! uses the filter any more (since 6.11 the kernel wakes `RECV` then: checked with `poll`, which reports
+//! `POLLHUP` since 5.9). A listener whose tasks are all gone is dropped (its fd closed) and reported to
+//! [`Observer::hung_up`] after its last answer. Kernels whose `RECV` sleeps on after the hang-up are
+//! covered by [`Supervisor::wait_all_hung_up`], which polls the listeners for `POLLHUP` and drops those
+//! whose threads stay blocked (the threads then end with the process; they hold the handler only weakly,
+//! so it is freed with the supervisor).
 
 use crate::answer::Answer;
 use crate::call::{Call, Handler, Reply};
-use rustix::event::{PollFd, PollFlags};
-use rustix::fd::{AsFd, OwnedFd};
+use crate::gaps::Gaps;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
 use seccomp_sys::listener::{RecvError, ReplyError};
 use seccomp_sys::{AddFd, Listener, Notification, Response};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 /// What the supervisor knows about a listener: a label for logs (a container id) and the process it was
@@ -92,6 +103,13 @@ pub trait Observer: Send + Sync + 'static {
     fn failed(&self, context: &Context, error: &RecvError) {
         let _ = (context, error);
     }
+
+    /// Notifications vanished before they were received (a signal interrupted the syscall, which the
+    /// target then saw fail with `EINTR` or restarted, or its task was killed); `lost` is the total for
+    /// this listener so far. Called from a serving thread each time the total grows.
+    fn interrupted(&self, context: &Context, lost: u64) {
+        let _ = (context, lost);
+    }
 }
 
 /// An observer that ignores everything.
@@ -103,19 +121,43 @@ impl Observer for Quiet {}
 struct Entry {
     listener: Listener,
     context: Context,
-    answered: std::sync::atomic::AtomicU64,
+    answered: AtomicU64,
+    /// Set once a serving thread saw the hang-up or a failure: the others stop at their next turn.
+    done: AtomicBool,
+    /// How many times [`Supervisor::wait_all_hung_up`] saw it hung up while its threads still waited.
+    stale: AtomicU64,
+    /// The serving threads still running; the last to end reports the end (after its last answer), so a
+    /// hang-up is reported after every answer.
+    holders: AtomicU64,
+    /// Why the listener was retired.
+    reason: Mutex<Option<Reason>>,
+    /// What is known of lost notifications.
+    lost: Mutex<Lost>,
+    /// Serving threads between a receipt and its delivery.
+    busy: AtomicU64,
 }
 
-struct Job {
-    entry: Arc<Entry>,
-    notification: Notification,
+/// Lost notifications of one listener: id gaps, empty receives, and the total last reported.
+#[derive(Debug, Default)]
+struct Lost {
+    gaps: Gaps,
+    withdrawn: u64,
+    reported: u64,
+}
+
+/// Why a listener left service.
+#[derive(Debug, Clone, Copy)]
+enum Reason {
+    HungUp,
+    Failed(RecvError),
+    Stopped,
 }
 
 struct Shared {
-    handler: Box<dyn Handler>,
     observer: Box<dyn Observer>,
-    stop: OwnedFd,
+    stopping: AtomicBool,
     active: Mutex<usize>,
+    entries: Mutex<Vec<Arc<Entry>>>,
     idle: Condvar,
     /// Cleared once the kernel refuses `ADDFD_FLAG_SEND` (before 5.14).
     addfd_send: AtomicBool,
@@ -124,79 +166,95 @@ struct Shared {
 /// A supervisor serving any number of listeners with one handler.
 pub struct Supervisor {
     shared: Arc<Shared>,
-    jobs: Option<mpsc::Sender<Job>>,
-    workers: Vec<JoinHandle<()>>,
-    receivers: Mutex<Vec<JoinHandle<()>>>,
+    handler: Arc<dyn Handler>,
+    per_listener: usize,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    sync_wake_up: AtomicBool,
 }
 
 impl std::fmt::Debug for Supervisor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Supervisor")
-            .field("workers", &self.workers.len())
+            .field("threads_per_listener", &self.per_listener)
             .finish_non_exhaustive()
     }
 }
 
 impl Supervisor {
-    /// Starts `workers` worker threads (at least one) that answer with `handler`. Add listeners with
+    /// A supervisor answering with `handler`, serving each listener with `threads` threads (at least one;
+    /// two keep one thread waiting in `RECV` while the other handles). Add listeners with
     /// [`Supervisor::add`].
-    pub fn new(handler: impl Handler, workers: usize) -> Supervisor {
-        Supervisor::with_observer(handler, Quiet, workers)
+    pub fn new(handler: impl Handler, threads: usize) -> Supervisor {
+        Supervisor::with_observer(handler, Quiet, threads)
     }
 
-    /// [`Supervisor::new`] with an [`Observer`] of deliveries and hang-ups.
-    pub fn with_observer(handler: impl Handler, observer: impl Observer, workers: usize) -> Supervisor {
-        let stop = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)
-            .unwrap_or_else(|_| std::process::abort());
+    /// [`Supervisor::new`] with an [`Observer`] of deliveries, losses and hang-ups.
+    pub fn with_observer(handler: impl Handler, observer: impl Observer, threads: usize) -> Supervisor {
         let shared = Arc::new(Shared {
-            handler: Box::new(handler),
             observer: Box::new(observer),
-            stop,
+            stopping: AtomicBool::new(false),
             active: Mutex::new(0),
+            entries: Mutex::new(Vec::new()),
             idle: Condvar::new(),
             addfd_send: AtomicBool::new(true),
         });
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
-        let workers = (0..workers.max(1))
-            .map(|i| {
-                let shared = Arc::clone(&shared);
-                let rx = Arc::clone(&rx);
-                std::thread::Builder::new()
-                    .name(format!("seccomp-worker-{i}"))
-                    .spawn(move || work(&shared, &rx))
-                    .unwrap_or_else(|_| std::process::abort())
-            })
-            .collect();
         Supervisor {
             shared,
-            jobs: Some(tx),
-            workers,
-            receivers: Mutex::new(Vec::new()),
+            handler: Arc::new(handler),
+            per_listener: threads.max(1),
+            threads: Mutex::new(Vec::new()),
+            sync_wake_up: AtomicBool::new(true),
         }
     }
 
-    /// Serves `listener` from now on, with its own receiving thread.
+    /// Whether listeners added from now on get `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (6.6+; the default):
+    /// it keeps one target and its serving thread on one CPU, which is what a round trip wants; many
+    /// targets busy at once on several CPUs may do better without it (see docs/performance.md).
+    pub fn set_sync_wake_up(&self, on: bool) {
+        self.sync_wake_up.store(on, Ordering::SeqCst);
+    }
+
+    /// Serves `listener` from now on, with its own threads.
     pub fn add(&self, listener: Listener, context: Context) {
-        let Some(jobs) = self.jobs.clone() else {
+        if self.shared.stopping.load(Ordering::SeqCst) {
             return;
-        };
+        }
+        // 6.6+: wakeups between the target and the serving thread stay on the current CPU; older kernels
+        // refuse the flag, which only costs latency.
+        if self.sync_wake_up.load(Ordering::SeqCst) {
+            let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
+        }
         let entry = Arc::new(Entry {
             listener,
             context,
-            answered: std::sync::atomic::AtomicU64::new(0),
+            answered: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+            stale: AtomicU64::new(0),
+            holders: AtomicU64::new(self.per_listener as u64),
+            reason: Mutex::new(None),
+            lost: Mutex::new(Lost::default()),
+            busy: AtomicU64::new(0),
         });
         if let Ok(mut active) = self.shared.active.lock() {
             *active += 1;
         }
-        let shared = Arc::clone(&self.shared);
-        let handle = std::thread::Builder::new()
-            .name("seccomp-recv".to_owned())
-            .spawn(move || receive(&shared, entry, &jobs))
-            .unwrap_or_else(|_| std::process::abort());
-        if let Ok(mut receivers) = self.receivers.lock() {
-            receivers.retain(|h| !h.is_finished());
-            receivers.push(handle);
+        if let Ok(mut entries) = self.shared.entries.lock() {
+            entries.push(Arc::clone(&entry));
+        }
+        let handles: Vec<JoinHandle<()>> = (0..self.per_listener)
+            .map(|_| {
+                let shared = Arc::clone(&self.shared);
+                let handler = Arc::downgrade(&self.handler);
+                let entry = Arc::clone(&entry);
+                std::thread::Builder::new()
+                    .name("seccomp-serve".to_owned())
+                    .spawn(move || serve(&shared, &handler, entry))
+                    .unwrap_or_else(|_| std::process::abort())
+            })
+            .collect();
+        if let Ok(mut threads) = self.threads.lock() {
+            threads.retain(|h| !h.is_finished());
+            threads.extend(handles);
         }
     }
 
@@ -207,33 +265,78 @@ impl Supervisor {
 
     /// Blocks until every listener added so far has hung up.
     pub fn wait_all_hung_up(&self) {
+        while !self.wait_all_hung_up_for(std::time::Duration::from_secs(1)) {}
+    }
+
+    /// Like [`Supervisor::wait_all_hung_up`], for at most `timeout`; whether every listener hung up.
+    pub fn wait_all_hung_up_for(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
         let Ok(mut active) = self.shared.active.lock() else {
-            return;
+            return true;
         };
         while *active > 0 {
-            match self.shared.idle.wait(active) {
-                Ok(guard) => active = guard,
-                Err(_) => return,
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            // The slice only matters on kernels whose RECV sleeps through the hang-up (see
+            // `drop_stuck_listeners`); elsewhere the last serving thread wakes this wait itself.
+            let slice = (deadline - now).min(std::time::Duration::from_millis(25));
+            match self.shared.idle.wait_timeout(active, slice) {
+                Ok((guard, result)) => {
+                    active = guard;
+                    if result.timed_out() && *active > 0 {
+                        drop(active);
+                        self.drop_stuck_listeners();
+                        active = match self.shared.active.lock() {
+                            Ok(guard) => guard,
+                            Err(_) => return true,
+                        };
+                    }
+                }
+                Err(_) => return true,
+            }
+        }
+        true
+    }
+
+    /// Drops listeners that report `POLLHUP` while their threads stay in `RECV` (kernels before 6.11,
+    /// whose `RECV` does not wake at the hang-up): seen hung up on two looks in a row, 25 ms apart.
+    fn drop_stuck_listeners(&self) {
+        let entries: Vec<Arc<Entry>> = match self.shared.entries.lock() {
+            Ok(entries) => entries.clone(),
+            Err(_) => return,
+        };
+        for entry in entries {
+            let idle = entry.busy.load(Ordering::SeqCst) == 0;
+            if idle && hung_up(&entry.listener) && entry.stale.fetch_add(1, Ordering::Relaxed) >= 1 {
+                entry.done.store(true, Ordering::SeqCst);
+                set_reason(&entry, Reason::HungUp);
+                if entry.holders.swap(0, Ordering::SeqCst) > 0 {
+                    finish(&self.shared, &entry);
+                }
             }
         }
     }
 
-    /// Stops receiving on every listener (dropping them: their targets' notified syscalls then fail with
-    /// `ENOSYS`), lets the workers finish what was received, and joins every thread.
+    /// Stops serving: joins the threads that are not blocked in `RECV` and leaves the others, which
+    /// answer the next notification they receive with `ENOSYS` and drop their listener (whose targets'
+    /// notified syscalls then fail with `ENOSYS` too). The handler is dropped with the supervisor.
     pub fn shutdown(mut self) {
         self.stop_all();
     }
 
     fn stop_all(&mut self) {
-        let _ = rustix::io::write(&self.shared.stop, &1u64.to_ne_bytes());
-        if let Ok(mut receivers) = self.receivers.lock() {
-            for handle in receivers.drain(..) {
-                let _ = handle.join();
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        if let Ok(mut threads) = self.threads.lock() {
+            for handle in threads.drain(..) {
+                if handle.is_finished() {
+                    let _ = handle.join();
+                }
             }
         }
-        self.jobs = None;
-        for handle in self.workers.drain(..) {
-            let _ = handle.join();
+        if let Ok(mut entries) = self.shared.entries.lock() {
+            entries.clear();
         }
     }
 }
@@ -244,56 +347,54 @@ impl Drop for Supervisor {
     }
 }
 
-/// The receiving thread of one listener (see the module documentation).
-fn receive(shared: &Shared, entry: Arc<Entry>, jobs: &mpsc::Sender<Job>) {
-    loop {
-        let (pending, hangup, stopped) = {
-            let mut fds = [
-                PollFd::new(&entry.listener, PollFlags::IN),
-                PollFd::new(&shared.stop, PollFlags::IN),
-            ];
-            match rustix::event::poll(&mut fds, None) {
-                Ok(_) => {
-                    let listener = fds[0].revents();
-                    (
-                        listener.contains(PollFlags::IN),
-                        listener.intersects(PollFlags::HUP | PollFlags::ERR),
-                        !fds[1].revents().is_empty(),
-                    )
-                }
-                Err(Errno::INTR) => continue,
-                Err(errno) => {
-                    shared.observer.failed(&entry.context, &RecvError::Os(errno));
-                    break;
-                }
-            }
-        };
-        if stopped {
-            break;
+/// Whether no task uses the listener's filter any more (`POLLHUP`, 5.9+), without waiting.
+fn hung_up(listener: &Listener) -> bool {
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    match rustix::event::poll(&mut fds, Some(&now)) {
+        Ok(_) => {
+            let events = fds[0].revents();
+            events.intersects(PollFlags::HUP | PollFlags::ERR) && !events.contains(PollFlags::IN)
         }
-        if pending {
-            match entry.listener.recv() {
-                Ok(notification) => {
-                    let job = Job {
-                        entry: Arc::clone(&entry),
-                        notification,
-                    };
-                    if jobs.send(job).is_err() {
-                        break;
-                    }
-                }
-                Err(RecvError::TargetGone) => {}
-                Err(error) => {
-                    shared.observer.failed(&entry.context, &error);
-                    break;
-                }
-            }
-        } else if hangup {
-            shared
-                .observer
-                .hung_up(&entry.context, entry.answered.load(Ordering::Relaxed));
-            break;
-        }
+        Err(_) => false,
+    }
+}
+
+/// Records why `entry` leaves service; the first reason given stays.
+fn set_reason(entry: &Entry, why: Reason) {
+    if let Ok(mut reason) = entry.reason.lock() {
+        reason.get_or_insert(why);
+    }
+}
+
+/// Ends one serving thread's hold on `entry`; the last one reports the end.
+fn release(shared: &Shared, entry: &Arc<Entry>) {
+    let last = entry
+        .holders
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |holders| {
+            holders.checked_sub(1)
+        })
+        == Ok(1);
+    if last {
+        finish(shared, entry);
+    }
+}
+
+/// Reports the end of `entry` and wakes [`Supervisor::wait_all_hung_up`].
+fn finish(shared: &Shared, entry: &Arc<Entry>) {
+    let reason = entry.reason.lock().ok().and_then(|reason| *reason);
+    match reason {
+        Some(Reason::HungUp) => shared
+            .observer
+            .hung_up(&entry.context, entry.answered.load(Ordering::SeqCst)),
+        Some(Reason::Failed(error)) => shared.observer.failed(&entry.context, &error),
+        Some(Reason::Stopped) | None => {}
+    }
+    if let Ok(mut entries) = shared.entries.lock() {
+        entries.retain(|other| !Arc::ptr_eq(other, entry));
     }
     if let Ok(mut active) = shared.active.lock() {
         *active = active.saturating_sub(1);
@@ -301,35 +402,88 @@ fn receive(shared: &Shared, entry: Arc<Entry>, jobs: &mpsc::Sender<Job>) {
     }
 }
 
-/// A worker thread: takes received notifications and answers them.
-fn work(shared: &Shared, jobs: &Mutex<mpsc::Receiver<Job>>) {
-    // Each worker's umask is its own (set to a target's for creating opens); without it the emulation
-    // would still run, with the supervisor's umask.
-    let _ = crate::creds::private_fs_state();
-    loop {
-        let job = match jobs.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else {
-            return;
-        };
-        let entry = &job.entry;
-        let call = Call::new(&entry.listener, &entry.context, job.notification);
-        let reply: Reply = shared.handler.handle(call);
-        let result = deliver(
-            &entry.listener,
-            &job.notification,
-            &reply.answer,
-            &shared.addfd_send,
-        );
-        if result == Ok(Delivery::Answered) {
-            entry.answered.fetch_add(1, Ordering::Relaxed);
-        }
-        shared
-            .observer
-            .delivered(&entry.context, &job.notification, &reply.answer, &result);
+/// Records a received id or an empty receive, and reports the lost total when it grew.
+fn account(shared: &Shared, entry: &Entry, received: Option<u64>) {
+    let Ok(mut lost) = entry.lost.lock() else {
+        return;
+    };
+    match received {
+        Some(id) => lost.gaps.saw(id),
+        None => lost.withdrawn += 1,
     }
+    let total = lost.gaps.lost().max(lost.withdrawn);
+    if total > lost.reported {
+        lost.reported = total;
+        drop(lost);
+        shared.observer.interrupted(&entry.context, total);
+    }
+}
+
+/// The nice value serving threads ask for (see [`serve`]).
+const SERVING_NICE: i32 = -10;
+
+/// One serving thread of a listener (see the module documentation).
+fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Entry>) {
+    // Each serving thread's umask is its own (set to a target's for creating opens, see `creds`);
+    // without it the emulation would still run, with the supervisor's umask.
+    let _ = crate::creds::private_fs_state();
+    // Where allowed (CAP_SYS_NICE, e.g. root), run ahead of ordinary tasks: on a loaded machine the time
+    // a posted notification waits for this thread to be scheduled is the window in which a signal can
+    // interrupt the target's syscall. Without the privilege the thread keeps its priority.
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), SERVING_NICE);
+    let why = loop {
+        if entry.done.load(Ordering::SeqCst) {
+            break Reason::Stopped;
+        }
+        match entry.listener.recv() {
+            Ok(notification) => {
+                entry.busy.fetch_add(1, Ordering::SeqCst);
+                account(shared, &entry, Some(notification.id()));
+                let handler = match handler.upgrade() {
+                    Some(handler) if !shared.stopping.load(Ordering::SeqCst) => handler,
+                    _ => {
+                        // Nobody serves this listener any more: answer as a closed listener would.
+                        let _ = entry
+                            .listener
+                            .respond(Response::errno(notification.id(), Errno::NOSYS));
+                        entry.busy.fetch_sub(1, Ordering::SeqCst);
+                        break Reason::Stopped;
+                    }
+                };
+                answer_one(shared, &*handler, &entry, notification);
+                drop(handler);
+                entry.busy.fetch_sub(1, Ordering::SeqCst);
+            }
+            Err(RecvError::TargetGone) => {
+                if hung_up(&entry.listener) {
+                    break Reason::HungUp;
+                }
+                account(shared, &entry, None);
+            }
+            Err(error) => break Reason::Failed(error),
+        }
+    };
+    if !matches!(why, Reason::Stopped) {
+        entry.done.store(true, Ordering::SeqCst);
+    }
+    set_reason(&entry, why);
+    release(shared, &entry);
+}
+
+/// Runs the handler on one notification and delivers its reply.
+fn answer_one(shared: &Shared, handler: &dyn Handler, entry: &Entry, notification: Notification) {
+    let call = Call::new(&entry.listener, &entry.context, notification);
+    let mut reply: Reply = handler.handle(call);
+    let result = deliver(&entry.listener, &notification, &reply.answer, &shared.addfd_send);
+    if result == Ok(Delivery::Answered) {
+        entry.answered.fetch_add(1, Ordering::SeqCst);
+    }
+    if let Some(after) = reply.after.take() {
+        after();
+    }
+    shared
+        .observer
+        .delivered(&entry.context, &notification, &reply.answer, &result);
 }
 
 /// Delivers `answer` for `notification`: the one place answers turn into ioctls.

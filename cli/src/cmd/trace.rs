@@ -30,17 +30,20 @@
 //! With `--syscalls`, syscalls of another ABI (i386 or x32 on x86_64) are all notified, since the filter
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
-use crate::args::{NotifyAnswer, TraceArgs};
-use crate::decode::{self, Call, Target, Value, classes};
+use crate::args::TraceArgs;
+use crate::decode::{self, Call, Value, classes};
 use crate::error::{CliError, CliResult};
-use crate::notify::answer::Decision;
+use crate::notify::Peek;
 use crate::notify::log::{self, Sink};
+use crate::supervise::ordered::{Entry, OrderedLog};
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
+use seccomp_supervisor::Answer;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The ABIs whose syscalls a process on this host can make: the native one and, on x86_64, i386 and x32.
@@ -307,7 +310,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let policy = trace_policy(native, &selection)?;
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
-    let mut sink = match args.output.as_deref() {
+    let sink = match args.output.as_deref() {
         Some(path) => Sink::open(Some(path), args.json)?,
         None => Sink::new(
             Box::new(crate::output::StderrLog::default()),
@@ -324,68 +327,100 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let options = decode::Options {
         string_limit: args.string_limit,
     };
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut previous: Option<SystemTime> = None;
+    let counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen: true,
             no_new_privs: true,
         },
     )?;
-    let served = session.supervise(|listener, notification| {
-        let received = SystemTime::now();
-        let data = notification.data();
-        let shown = match decode::name_of(data) {
-            Some(name) => selection.shows(name),
-            // A number no table names: shown only when everything is.
-            None => selection.negated && selection.names.is_empty(),
+    let json_lines = args.json;
+    let relative = args.relative;
+    let mut previous: Option<SystemTime> = None;
+    let format = Box::new(move |entry: &Entry| {
+        let line = if json_lines {
+            let mut object = log::json_object(entry.pid, &entry.call, None);
+            if clock != Clock::None || relative {
+                let since = entry.received.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+                object.insert("time".to_owned(), json!(since.as_secs_f64()));
+            }
+            serde_json::Value::Object(object).to_string()
+        } else {
+            format!(
+                "{}{}{} = ?",
+                log::pid_prefix(entry.pid, &entry.call),
+                time_prefix(clock, relative, entry.received, previous),
+                log::call_text(&entry.call)
+            )
         };
-        if shown && args.summary {
-            let name = decode::name_of(data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
-            *counts.entry(name).or_default() += 1;
-        } else if shown {
-            let pid = notification.raw().pid;
-            let mut target = Target {
-                listener,
-                notification,
+        previous = Some(entry.received);
+        line
+    });
+    let sink = Arc::new(OrderedLog::new(sink, format));
+    let log = Arc::clone(&sink);
+    let counts = Arc::new(Mutex::new(counts));
+    let counted = Arc::clone(&counts);
+    let summary = args.summary;
+    let decode_fds = args.decode_fds;
+    let served = session.serve(
+        move |call: seccomp_supervisor::Call<'_>| {
+            let received = SystemTime::now();
+            let data = *call.notification().data();
+            let shown = match decode::name_of(&data) {
+                Some(name) => selection.shows(name),
+                // A number no table names: shown only when everything is.
+                None => selection.negated && selection.names.is_empty(),
             };
-            let mut call = decode::decode_with(data, &mut target, &options);
-            if call.name == Some("rt_sigreturn")
+            if !shown {
+                return call.answer(Answer::Continue);
+            }
+            if summary {
+                let name = decode::name_of(&data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
+                if let Ok(mut counts) = counted.lock() {
+                    *counts.entry(name).or_default() += 1;
+                }
+                return call.answer(Answer::Continue);
+            }
+            // Read the memory arguments (and the fd paths) before answering, since the target runs on
+            // after it; format and write the line after, so the target does not wait for the log.
+            let pid = call.notification().raw().pid;
+            let mut memory = Peek(&call);
+            let mut decoded = decode::decode_with(&data, &mut memory, &options);
+            if decoded.name == Some("rt_sigreturn")
                 && let Some(sp) = decode::stack_pointer(pid)
             {
-                decode::add_sigreturn_mask(&mut call, sp, &mut target);
+                decode::add_sigreturn_mask(&mut decoded, sp, &mut memory);
             }
-            if args.decode_fds {
-                with_fd_paths(pid, &mut call);
+            if decode_fds {
+                with_fd_paths(pid, &mut decoded);
             }
-            let line = if args.json {
-                let mut object = log::json_object(pid, &call, None);
-                if clock != Clock::None || args.relative {
-                    let since = received.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-                    object.insert("time".to_owned(), json!(since.as_secs_f64()));
-                }
-                serde_json::Value::Object(object).to_string()
-            } else {
-                format!(
-                    "{}{}{} = ?",
-                    log::pid_prefix(pid, &call),
-                    time_prefix(clock, args.relative, received, previous),
-                    log::call_text(&call)
+            let log = Arc::clone(&log);
+            let ticket = log.ticket();
+            call.answer(Answer::Continue).then(move || {
+                log.record(
+                    ticket,
+                    Entry {
+                        pid,
+                        call: decoded,
+                        received,
+                    },
                 )
-            };
-            previous = Some(received);
-            sink.write_line(&line);
-        }
-        supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
-    });
+            })
+        },
+        2,
+    );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&warning);
     }
     let status = session.finish();
-    served?;
+    drop(served?);
+    let Some(mut sink) = Arc::try_unwrap(sink).ok().and_then(OrderedLog::into_sink) else {
+        return status;
+    };
     if args.summary {
+        let counts = counts.lock().map(|counts| counts.clone()).unwrap_or_default();
         if args.json {
             sink.write_line(&json!({ "summary": counts }).to_string());
         } else {
