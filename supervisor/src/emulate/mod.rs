@@ -3,7 +3,7 @@
 //! resolving paths inside the target's root, and answers with the result (an fd injected with `ADDFD` +
 //! `SEND`, a value or an errno).
 //!
-//! - [`open`]: `open`, `openat`, `openat2`, `creat` (the file is opened and injected).
+//! - [`mod@open`]: `open`, `openat`, `openat2`, `creat` (the file is opened and injected).
 //! - [`fs`]: `mkdir`, `mkdirat`, `unlink`, `unlinkat` (with `AT_REMOVEDIR`), `rmdir`, `rename`,
 //!   `renameat`, `renameat2`, `chmod`, `fchmodat`.
 //! - [`net`]: `connect` and `bind`, done on the target's own socket (taken with `pidfd_getfd`).
