@@ -176,10 +176,14 @@ impl FsRequest {
             }
         }
         let creates = matches!(self.op, FsOp::Mkdir(_));
+        let root = match call.root() {
+            Ok(root) => root,
+            Err(errno) => return Outcome::Failed(errno),
+        };
         let done = as_target(call, creates, || {
             let mut dirs = Vec::with_capacity(splits.len());
             for split in &splits {
-                match open_dir_in(call, &split.parent, scope) {
+                match open_dir_in(&root, &split.parent, scope) {
                     Ok(fd) => dirs.push(fd),
                     Err(outcome) => return outcome,
                 }
@@ -195,7 +199,7 @@ impl FsRequest {
                     new.last.as_slice(),
                     RenameFlags::from_bits_retain(flags),
                 ),
-                (FsOp::Chmod(mode), [_], [s]) => return chmod(call, s, scope, mode),
+                (FsOp::Chmod(mode), [_], [s]) => return chmod(&root, s, scope, mode),
                 _ => Err(Errno::INVAL),
             };
             match result {
@@ -241,8 +245,8 @@ pub(crate) fn in_scope(split: &Split, op: FsOp, scope: Scope<'_>) -> bool {
 /// `chmod` with the last component followed: the file is opened `O_PATH` within the scope (so a
 /// symlink out of the tree changes nothing) and changed through the supervisor's own
 /// `/proc/thread-self/fd/N`.
-fn chmod(call: &Call<'_>, split: &Split, scope: Scope<'_>, mode: Mode) -> Outcome {
-    let file = match open_path_in(call, &split.parent.join(&split.last), scope, OFlags::PATH) {
+fn chmod(root: &rustix::fd::OwnedFd, split: &Split, scope: Scope<'_>, mode: Mode) -> Outcome {
+    let file = match open_path_in(root, &split.parent.join(&split.last), scope, OFlags::PATH) {
         Ok(fd) => fd,
         Err(outcome) => return outcome,
     };

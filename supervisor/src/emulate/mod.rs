@@ -193,25 +193,26 @@ pub(crate) fn as_target<R>(call: &Call<'_>, umask: bool, work: impl FnOnce() -> 
 
 /// Opens directory `dir` (an absolute path inside the target's root) as an `O_PATH` fd within `scope`
 /// (see [`open_path_in`]).
-pub(crate) fn open_dir_in(call: &Call<'_>, dir: &Lexical, scope: Scope<'_>) -> Result<OwnedFd, Outcome> {
-    open_path_in(call, dir, scope, OFlags::PATH | OFlags::DIRECTORY)
+pub(crate) fn open_dir_in(root: &OwnedFd, dir: &Lexical, scope: Scope<'_>) -> Result<OwnedFd, Outcome> {
+    open_path_in(root, dir, scope, OFlags::PATH | OFlags::DIRECTORY)
 }
 
-/// Opens `path` (an absolute path inside the target's root) with `flags` within `scope`, as the calling
-/// thread's credentials allow (call it inside [`as_target`]): in the root with `RESOLVE_IN_ROOT`, or
+/// Opens `path` (an absolute path inside the target's root, whose fd is `root`: take it with
+/// `Call::root` *before* [`as_target`], since a target that changed its ids is not dumpable and its
+/// `/proc/PID/root` is closed to its own uid) with `flags` within `scope`, as the calling thread's
+/// credentials allow (call it inside [`as_target`]): in the root with `RESOLVE_IN_ROOT`, or
 /// from the allowed tree with `RESOLVE_BENEATH`. `EXDEV` (resolution left the scope), a file on procfs,
 /// or a path outside an exact or tree scope give [`Outcome::Outside`]; other errors are the kernel's own
 /// (`ENOENT`, `ENOTDIR`, `EACCES`, `ELOOP`, ...).
 pub(crate) fn open_path_in(
-    call: &Call<'_>,
+    root: &OwnedFd,
     path: &Lexical,
     scope: Scope<'_>,
     flags: OFlags,
 ) -> Result<OwnedFd, Outcome> {
-    let root = call.root().map_err(Outcome::Failed)?;
     let opened = match scope {
         Scope::Root => path::open_with(
-            &root,
+            root,
             &path.to_bytes(),
             flags,
             Mode::empty(),
@@ -222,7 +223,7 @@ pub(crate) fn open_path_in(
                 return Err(Outcome::Outside);
             }
             path::open_with(
-                &root,
+                root,
                 &path.to_bytes(),
                 flags,
                 Mode::empty(),
@@ -232,7 +233,7 @@ pub(crate) fn open_path_in(
         Scope::Under(tree) => {
             let rest = path.strip_prefix(tree).ok_or(Outcome::Outside)?;
             let dir = OFlags::PATH | OFlags::DIRECTORY;
-            let tree_fd = path::open_with(&root, &tree.to_bytes(), dir, Mode::empty(), ResolveFlags::IN_ROOT)
+            let tree_fd = path::open_with(root, &tree.to_bytes(), dir, Mode::empty(), ResolveFlags::IN_ROOT)
                 .map_err(|errno| match errno {
                     Errno::XDEV => Outcome::Outside,
                     errno => Outcome::Failed(errno),

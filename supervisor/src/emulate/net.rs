@@ -167,8 +167,12 @@ impl SockRequest {
         if scope != Scope::Root && !fs::in_scope(split, FsOp::Chmod(rustix::fs::Mode::empty()), scope) {
             return Outcome::Outside;
         }
+        let root = match call.root() {
+            Ok(root) => root,
+            Err(errno) => return Outcome::Failed(errno),
+        };
         let outcome = as_target(call, false, || {
-            let file = match open_path_in(call, &full, scope, OFlags::PATH) {
+            let file = match open_path_in(&root, &full, scope, OFlags::PATH) {
                 Ok(fd) => fd,
                 Err(outcome) => return outcome,
             };
@@ -185,8 +189,12 @@ impl SockRequest {
         if !fs::in_scope(split, FsOp::Mkdir(rustix::fs::Mode::empty()), scope) {
             return Outcome::Outside;
         }
+        let root = match call.root() {
+            Ok(root) => root,
+            Err(errno) => return Outcome::Failed(errno),
+        };
         let outcome = as_target(call, true, || {
-            let dir = match open_dir_in(call, &split.parent, scope) {
+            let dir = match open_dir_in(&root, &split.parent, scope) {
                 Ok(fd) => fd,
                 Err(outcome) => return outcome,
             };
