@@ -623,6 +623,99 @@ mod tests {
     }
 
     #[test]
+    fn socket_predicates_parse_and_hold() {
+        use std::net::{Ipv4Addr, SocketAddrV4};
+        let rules = parse(
+            "default notify\nallow connect if family == inet && addr in 10.0.0.0/8 && port >= 1024\n\
+             allow bind if addr == ::1 && port == 80\nallow connect bind if path under \"/run/app\"\n",
+        )
+        .expect("parses");
+        let first = &rules.rules[0];
+        assert_eq!(first.sockaddr.len(), 3);
+        let addr = |ip: [u8; 4], port| SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::from(ip), port));
+        let holds = |a: &SockAddr| first.sockaddr.iter().all(|p| p.holds(a));
+        assert!(holds(&addr([10, 1, 2, 3], 8080)));
+        assert!(!holds(&addr([11, 1, 2, 3], 8080)));
+        assert!(!holds(&addr([10, 1, 2, 3], 80)));
+        assert!(!holds(&SockAddr::UnixPath(b"/x".to_vec())));
+        assert_eq!(
+            rules.rules[1].sockaddr[0],
+            SockPredicate::Addr("::1".parse().expect("ip"), 128)
+        );
+        assert_eq!(rules.rules[2].paths.len(), 1);
+        assert!(in_prefix(
+            "0.0.0.1".parse().expect("ip"),
+            "9.9.9.9".parse().expect("ip"),
+            0
+        ));
+    }
+
+    #[test]
+    fn every_emulated_syscall_takes_a_path_allow() {
+        parse(
+            "default notify\nallow mkdir mkdirat unlink unlinkat rmdir rename renameat renameat2 chmod \
+             fchmodat open openat openat2 creat connect bind if path under \"/srv\"\n",
+        )
+        .expect("parses");
+    }
+
+    #[test]
+    fn socket_predicates_are_refused_where_there_is_no_socket_address() {
+        for (text, want) in [
+            (
+                "default notify\nallow openat if port == 1\n",
+                "h.policy:2: `family`, `addr` and `port`",
+            ),
+            (
+                "default notify\nallow connect if family == ipx\n",
+                "unknown address family",
+            ),
+            (
+                "default notify\nallow connect if addr in 10.0.0.0/33\n",
+                "must be 0 to 32",
+            ),
+            (
+                "default notify\nallow connect if addr == 10.0.0.0/8\n",
+                "use `addr in",
+            ),
+            (
+                "default notify\nallow connect if addr in 10.0.0.1\n",
+                "NET/PREFIX",
+            ),
+            ("default notify\nallow connect if port == 70000\n", "0 to 65535"),
+            (
+                "default notify\nallow connect if port ~ 1\n",
+                "expected a comparison",
+            ),
+            (
+                "default notify\nallow execve if addr == 1.2.3.4\n",
+                "`execve` has none",
+            ),
+            (
+                "default notify\nallow sendto if port == 53\n",
+                "`sendto` has none",
+            ),
+        ] {
+            let message = parse(text).expect_err(text);
+            assert!(message.contains(want), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_denial_by_memory_of_an_emulated_syscall_is_accepted() {
+        let rules =
+            parse("default allow\nerrno(EACCES) connect if addr in 192.168.0.0/16\n").expect("parses");
+        assert!(rules.rules[0].reads_memory());
+    }
+
+    #[test]
+    fn words_that_only_start_like_predicates_stay_native_terms() {
+        assert_eq!(starts_with_word("port == 1", "port"), Some("== 1"));
+        assert_eq!(starts_with_word("portal == 1", "port"), None);
+        assert_eq!(starts_with_word("path==\"/a\"", "path"), Some("==\"/a\""));
+    }
+
+    #[test]
     fn a_hash_inside_a_path_is_not_a_comment() {
         let rules =
             parse("default notify\nallow openat if path == \"/a#b\" # real comment\n").expect("parses");
