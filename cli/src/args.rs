@@ -194,11 +194,15 @@ pub struct RunArgs {
     /// How --oci profiles are imported.
     #[command(flatten)]
     pub oci_options: OciOptions,
-    /// A native policy evaluated against each notification to choose its answer: `allow`/`log` continue the
-    /// syscall, `errno(N)` fails it, `kill-process`/`kill-thread` kill the caller, `notify` falls back to
-    /// `--on-notify`.
+    /// Handler rules deciding each notification, first match in file order (docs/policy.md): the native
+    /// format plus `path under "DIR"` / `path == "FILE"` predicates; `allow` continues (a path-checked allow
+    /// opens the file for the command and injects it), `errno(N)` fails, `kill-process` kills, `notify`
+    /// falls back to `--on-notify`.
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
+    /// How many threads answer notifications (the receiving thread is separate).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
     /// How to answer notifications no handler decides: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
     #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
     pub on_notify: NotifyAnswer,
@@ -429,10 +433,14 @@ pub struct AgentArgs {
     /// The Unix socket to listen on (the profile's `listenerPath`).
     #[arg(long, value_name = "PATH")]
     pub socket: PathBuf,
-    /// A native policy evaluated against each notification to choose its answer (same meaning as
-    /// `run --handlers`); without it every notification gets the `--on-notify` answer.
-    #[arg(long, value_name = "HANDLERS")]
-    pub policy: Option<PathBuf>,
+    /// Handler rules deciding each notification (same format and meaning as `run --handlers`); without
+    /// them every notification gets the `--on-notify` answer. `--policy` is an alias.
+    #[arg(long, visible_alias = "policy", value_name = "HANDLERS")]
+    pub handlers: Option<PathBuf>,
+    /// How many threads answer notifications, for all containers together (each container's listener
+    /// also has its own receiving thread).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
     /// How to answer notifications no handler rule matches.
     #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
     pub on_notify: NotifyAnswer,

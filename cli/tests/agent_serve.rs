@@ -38,7 +38,7 @@ fn an_errno_answer_fails_the_containers_syscall_and_the_log_names_the_container(
         line.starts_with(&format!("agent: container errno-box: [pid {pid}] getppid()")),
         "{line}"
     );
-    assert!(line.ends_with("-> errno(EACCES)"), "{line}");
+    assert!(line.ends_with("-> errno(EACCES) (--on-notify)"), "{line}");
     let registered = agent.wait_for("the registration", |line| line.contains("registered"));
     assert!(
         registered.contains(&format!(
@@ -58,7 +58,9 @@ fn a_value_answer_is_what_the_syscall_returns() {
     assert_eq!(target.call(Call::Getuid), 4242);
     assert_eq!(target.call(Call::Getppid), 4242);
     agent.wait_for("two answered notifications", |line| {
-        line.contains("container value-box") && line.contains("getppid(") && line.ends_with("-> value(4242)")
+        line.contains("container value-box")
+            && line.contains("getppid(")
+            && line.ends_with("-> value(4242) (--on-notify)")
     });
 }
 
@@ -73,7 +75,9 @@ fn continue_runs_the_real_syscall() {
         my_pid(),
         "getppid must return the test's pid"
     );
-    agent.wait_for("the continued notification", |line| line.ends_with("-> continue"));
+    agent.wait_for("the continued notification", |line| {
+        line.ends_with("-> continue (--on-notify)")
+    });
 }
 
 #[test]
@@ -95,7 +99,11 @@ fn the_handlers_policy_decides_each_syscall_and_the_fallback_the_rest() {
     );
     assert_eq!(target.call(Call::Getgid), 7, "notify falls back to --on-notify");
     agent.wait_for("the fallback answer", |line| {
-        line.contains("getgid(") && line.ends_with("-> value(7)")
+        line.contains("getgid(") && line.ends_with("-> value(7) (--on-notify)")
+    });
+    // Each line names the rule that decided: line 2 of the handlers file refused getppid.
+    agent.wait_for("the rule's answer", |line| {
+        line.contains("getppid(") && line.ends_with(&format!("-> errno(EPERM) ({policy}:2)"))
     });
 }
 
@@ -173,7 +181,7 @@ fn json_log_lines_carry_the_container_and_the_syscall() {
         i64::from(target.pid().as_raw_nonzero().get())
     );
     assert_eq!(notification["answer"], "errno(EPERM)");
-    assert_eq!(notification["delivery"], "answered");
+    assert_eq!(notification["rule"], "--on-notify");
     // getppid takes no arguments: none are decoded, and the six raw registers are still logged.
     assert_eq!(notification["args"].as_array().map(Vec::len), Some(0));
     assert_eq!(notification["raw"].as_array().map(Vec::len), Some(6));

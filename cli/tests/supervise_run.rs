@@ -184,7 +184,7 @@ fn json_logs_go_to_the_output_file_one_object_per_line() {
         .unwrap_or_else(|| panic!("no openat of the data file in {text}"));
     assert_eq!(open["syscall"], "openat");
     assert_eq!(open["args"][0], "AT_FDCWD");
-    assert_eq!(open["answer"], "continue");
+    assert_eq!(open["answer"], "continue (--on-notify)");
     assert!(open["pid"].as_u64().is_some_and(|pid| pid > 0));
 }
 
@@ -297,4 +297,75 @@ fn the_command_gets_default_signal_dispositions_while_seccompctl_ignores_interru
     assert_eq!(code(&output), 0);
     assert_eq!(stdout(&output), "y\n");
     assert_eq!(stderr(&output), "", "yes must not see EPIPE");
+}
+
+#[test]
+fn handler_rules_open_allowed_paths_for_the_command_and_refuse_the_rest_naming_the_line() {
+    if !can_continue("handler_rules_open_allowed_paths") {
+        return;
+    }
+    if kernel_version() < (5, 14) {
+        eprintln!("SKIP handler_rules_open_allowed_paths: ADDFD with SEND needs Linux 5.14");
+        return;
+    }
+    let tmp = TempDir::new("run-rules");
+    std::fs::create_dir_all(tmp.path("srv")).expect("mkdir srv");
+    let allowed = tmp.write("srv/data.txt", "allowed\n");
+    let refused = tmp.write("other.txt", "refused\n");
+    let policy = tmp.write("policy", "default allow\nnotify openat open\n");
+    let srv = tmp.path("srv");
+    let handlers = tmp.write(
+        "handlers",
+        &format!(
+            "default notify\n\
+             allow openat open if path under \"/usr\"\n\
+             allow openat open if path under \"/lib\"\n\
+             allow openat open if path under \"/lib64\"\n\
+             allow openat open if path under \"/etc\"\n\
+             allow openat open if path under \"{}\"\n\
+             errno(EACCES) openat open\n",
+            s(&srv)
+        ),
+    );
+    for workers in ["1", "2"] {
+        let output = run(&[
+            "run",
+            "--policy",
+            s(&policy),
+            "--handlers",
+            s(&handlers),
+            "--workers",
+            workers,
+            "--",
+            "cat",
+            s(&allowed),
+        ]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert_eq!(stdout(&output), "allowed\n");
+        let err = stderr(&output);
+        let line = err
+            .lines()
+            .find(|line| line.contains(s(&allowed)))
+            .unwrap_or_else(|| panic!("no log line for the allowed file in {err}"));
+        // Opened by the supervisor and injected; the log names line 6 of the handlers file.
+        assert!(line.ends_with(&format!("({}:6)", s(&handlers))), "{line}");
+    }
+    let output = run(&[
+        "run",
+        "--policy",
+        s(&policy),
+        "--handlers",
+        s(&handlers),
+        "--",
+        "cat",
+        s(&refused),
+    ]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(
+        err.contains(&format!("-> errno(EACCES) ({}:7)", s(&handlers))),
+        "{err}"
+    );
 }

@@ -29,6 +29,12 @@ where
     }
 }
 
+impl<H: Handler> Handler for std::sync::Arc<H> {
+    fn handle(&self, call: Call<'_>) -> Reply {
+        H::handle(self, call)
+    }
+}
+
 /// A handler's decision, made by [`Call::answer`] or [`Inspected::answer`].
 #[derive(Debug)]
 pub struct Reply {

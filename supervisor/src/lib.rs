@@ -2,11 +2,12 @@
 //!
 //! A filter that returns `SECCOMP_RET_USER_NOTIF` parks the syscall and hands it to whoever holds the
 //! listener fd. This crate serves any number of listeners in one process: a receiving thread per listener
-//! takes each notification off the kernel's queue as soon as it is posted, a pool of worker threads runs the
+//! already blocked in `RECV` takes each notification off the kernel's queue as soon as it is posted, a pool of worker threads runs the
 //! [`Handler`], and the handler's [`Reply`] is delivered (`SEND`, `ADDFD` + `SEND`, or a kill).
 //!
 //! Modules, in the order a notification flows through them:
 //! - [`server`]: [`Supervisor`], the listeners, the receiving threads and the workers.
+//! - [`gaps`]: notifications that vanished before they were received (interrupted by a signal).
 //! - [`call`]: the [`Call`] a handler gets, and [`Inspected`], the call once its memory has been read.
 //! - [`target`]: the target process: pid, pidfd, root, cwd, credentials, namespaces.
 //! - [`memory`]: reading arguments (C strings, sockaddrs, fixed structs, byte ranges), each read handed back
@@ -74,6 +75,7 @@ pub mod answer;
 pub mod call;
 pub mod creds;
 pub mod emulate;
+pub mod gaps;
 pub mod memory;
 pub mod path;
 pub mod server;

@@ -1,28 +1,35 @@
 //! Serving listeners: a receiving thread per listener, a pool of worker threads, delivery of answers.
 //!
-//! Each listener gets its own receiving thread, which does nothing but wait for the listener and receive:
-//! it sleeps in `poll` on the listener and the supervisor's stop eventfd, and the kernel wakes it in the
-//! same call that queues a notification (`seccomp_do_user_notification` raises the RECV semaphore and wakes
-//! the poll queue together), so receiving starts as soon as a notification is posted, whatever the
-//! workers are doing. That matters: until a notification is received, a non-fatal signal can interrupt the
-//! target's syscall (with `WAIT_KILLABLE_RECV`, 5.19, only until then). The thread sleeps in `poll` rather
-//! than in `RECV` itself because a `RECV` never returns once the listener hangs up (no task uses the filter
-//! any more), so a thread blocked there could never be stopped without a signal handler; `poll` reports
-//! the hang-up (`POLLHUP`, 5.9+) and the stop request.
+//! Each listener gets its own receiving thread, which does nothing but sit in `SECCOMP_IOCTL_NOTIF_RECV`:
+//! it is already waiting in the kernel when a notification is posted, so the notification is taken off the
+//! queue in the wakeup itself, whatever the workers are doing. That matters: until a notification is
+//! received, a non-fatal signal can interrupt the target's syscall (with `WAIT_KILLABLE_RECV`, 5.19, only
+//! until then), which then fails with `EINTR` although it never would unsupervised. With
+//! `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (6.6+, set on every listener where the kernel has it) the wakeup
+//! runs the receiving thread on the target's CPU at once.
+//!
+//! A `RECV` that finds nothing returns `ENOENT`: either a notification was withdrawn before it could be
+//! received (a signal interrupted it, or its task was killed: counted and reported to
+//! [`Observer::interrupted`], together with gaps in the notification ids, see [`crate::gaps`]), or no task
+//! uses the filter any more (the kernel wakes `RECV` then: checked with `poll`, which reports `POLLHUP`
+//! since 5.9). A listener whose tasks are all gone is dropped (its fd closed) and reported to
+//! [`Observer::hung_up`]. Kernels whose `RECV` sleeps on after the hang-up are covered by
+//! [`Supervisor::wait_all_hung_up`], which polls the listeners for `POLLHUP` and drops those whose
+//! receiving thread stays blocked (the thread then ends with the process).
 //!
 //! Received notifications go to a queue that the workers (as many as asked for) take from; each worker
-//! calls the [`Handler`] and delivers its [`Reply`]. A listener whose tasks are all gone is dropped (its
-//! fd closed) and reported to [`Observer::hung_up`].
+//! calls the [`Handler`] and delivers its [`Reply`].
 
 use crate::answer::Answer;
 use crate::call::{Call, Handler, Reply};
-use rustix::event::{PollFd, PollFlags};
-use rustix::fd::{AsFd, OwnedFd};
+use crate::gaps::Gaps;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
 use seccomp_sys::listener::{RecvError, ReplyError};
 use seccomp_sys::{AddFd, Listener, Notification, Response};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 
@@ -92,6 +99,13 @@ pub trait Observer: Send + Sync + 'static {
     fn failed(&self, context: &Context, error: &RecvError) {
         let _ = (context, error);
     }
+
+    /// Notifications vanished before they were received (a signal interrupted the syscall, which the
+    /// target then saw fail with `EINTR` or restarted, or its task was killed); `lost` is the total for
+    /// this listener so far. Called from the receiving thread each time the total grows.
+    fn interrupted(&self, context: &Context, lost: u64) {
+        let _ = (context, lost);
+    }
 }
 
 /// An observer that ignores everything.
@@ -103,7 +117,31 @@ impl Observer for Quiet {}
 struct Entry {
     listener: Listener,
     context: Context,
-    answered: std::sync::atomic::AtomicU64,
+    answered: AtomicU64,
+    /// Set once the listener was dropped from service (hang-up, failure or stop); reported only once.
+    done: AtomicBool,
+    /// How many times [`Supervisor::wait_all_hung_up`] saw it hung up while its thread still received.
+    stale: AtomicU64,
+    /// The receiving thread (1 until it retires the listener) plus the notifications received and not yet
+    /// answered; whoever brings it to 0 reports the end, so a hang-up is reported after the last answer.
+    holders: AtomicU64,
+    /// Why the listener was retired.
+    reason: Mutex<Option<Reason>>,
+}
+
+/// Why a listener left service.
+#[derive(Debug, Clone, Copy)]
+enum Reason {
+    HungUp,
+    Failed(RecvError),
+    Stopped,
+}
+
+/// What the workers take from the queue.
+enum Work {
+    Job(Job),
+    /// Sent once per worker by [`Supervisor::shutdown`], after everything received.
+    Stop,
 }
 
 struct Job {
@@ -112,10 +150,10 @@ struct Job {
 }
 
 struct Shared {
-    handler: Box<dyn Handler>,
     observer: Box<dyn Observer>,
-    stop: OwnedFd,
+    stopping: AtomicBool,
     active: Mutex<usize>,
+    entries: Mutex<Vec<Arc<Entry>>>,
     idle: Condvar,
     /// Cleared once the kernel refuses `ADDFD_FLAG_SEND` (before 5.14).
     addfd_send: AtomicBool,
@@ -124,7 +162,7 @@ struct Shared {
 /// A supervisor serving any number of listeners with one handler.
 pub struct Supervisor {
     shared: Arc<Shared>,
-    jobs: Option<mpsc::Sender<Job>>,
+    jobs: Option<mpsc::Sender<Work>>,
     workers: Vec<JoinHandle<()>>,
     receivers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -146,25 +184,27 @@ impl Supervisor {
 
     /// [`Supervisor::new`] with an [`Observer`] of deliveries and hang-ups.
     pub fn with_observer(handler: impl Handler, observer: impl Observer, workers: usize) -> Supervisor {
-        let stop = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)
-            .unwrap_or_else(|_| std::process::abort());
         let shared = Arc::new(Shared {
-            handler: Box::new(handler),
             observer: Box::new(observer),
-            stop,
+            stopping: AtomicBool::new(false),
             active: Mutex::new(0),
+            entries: Mutex::new(Vec::new()),
             idle: Condvar::new(),
             addfd_send: AtomicBool::new(true),
         });
-        let (tx, rx) = mpsc::channel::<Job>();
+        // Only the workers hold the handler (the receiving threads never call it), so it is dropped once
+        // they are joined even if a receiving thread stays blocked.
+        let handler: Arc<dyn Handler> = Arc::new(handler);
+        let (tx, rx) = mpsc::channel::<Work>();
         let rx = Arc::new(Mutex::new(rx));
         let workers = (0..workers.max(1))
             .map(|i| {
                 let shared = Arc::clone(&shared);
+                let handler = Arc::clone(&handler);
                 let rx = Arc::clone(&rx);
                 std::thread::Builder::new()
                     .name(format!("seccomp-worker-{i}"))
-                    .spawn(move || work(&shared, &rx))
+                    .spawn(move || work(&shared, &*handler, &rx))
                     .unwrap_or_else(|_| std::process::abort())
             })
             .collect();
@@ -181,13 +221,23 @@ impl Supervisor {
         let Some(jobs) = self.jobs.clone() else {
             return;
         };
+        // 6.6+: the posting target's CPU switches straight to the receiving thread; older kernels refuse
+        // the flag, which only costs latency.
+        let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
         let entry = Arc::new(Entry {
             listener,
             context,
-            answered: std::sync::atomic::AtomicU64::new(0),
+            answered: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+            stale: AtomicU64::new(0),
+            holders: AtomicU64::new(1),
+            reason: Mutex::new(None),
         });
         if let Ok(mut active) = self.shared.active.lock() {
             *active += 1;
+        }
+        if let Ok(mut entries) = self.shared.entries.lock() {
+            entries.push(Arc::clone(&entry));
         }
         let shared = Arc::clone(&self.shared);
         let handle = std::thread::Builder::new()
@@ -207,31 +257,78 @@ impl Supervisor {
 
     /// Blocks until every listener added so far has hung up.
     pub fn wait_all_hung_up(&self) {
+        while !self.wait_all_hung_up_for(std::time::Duration::from_secs(1)) {}
+    }
+
+    /// Like [`Supervisor::wait_all_hung_up`], for at most `timeout`; whether every listener hung up.
+    pub fn wait_all_hung_up_for(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
         let Ok(mut active) = self.shared.active.lock() else {
-            return;
+            return true;
         };
         while *active > 0 {
-            match self.shared.idle.wait(active) {
-                Ok(guard) => active = guard,
-                Err(_) => return,
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            let slice = (deadline - now).min(std::time::Duration::from_millis(250));
+            match self.shared.idle.wait_timeout(active, slice) {
+                Ok((guard, result)) => {
+                    active = guard;
+                    if result.timed_out() && *active > 0 {
+                        drop(active);
+                        self.drop_stuck_listeners();
+                        active = match self.shared.active.lock() {
+                            Ok(guard) => guard,
+                            Err(_) => return true,
+                        };
+                    }
+                }
+                Err(_) => return true,
+            }
+        }
+        true
+    }
+
+    /// Drops listeners that report `POLLHUP` while their receiving thread stays in `RECV` (kernels whose
+    /// `RECV` does not wake at the hang-up): seen hung up twice, a quarter of a second apart.
+    fn drop_stuck_listeners(&self) {
+        let entries: Vec<Arc<Entry>> = match self.shared.entries.lock() {
+            Ok(entries) => entries.clone(),
+            Err(_) => return,
+        };
+        for entry in entries {
+            if hung_up(&entry.listener) && entry.stale.fetch_add(1, Ordering::Relaxed) >= 1 {
+                retire(&self.shared, &entry, Reason::HungUp);
             }
         }
     }
 
-    /// Stops receiving on every listener (dropping them: their targets' notified syscalls then fail with
-    /// `ENOSYS`), lets the workers finish what was received, and joins every thread.
+    /// Stops receiving on every listener, lets the workers finish what was received, and joins every
+    /// thread but the receiving threads still blocked in `RECV` (targets alive): those answer the next
+    /// notification they receive with `ENOSYS` and drop their listener, whose targets' notified syscalls
+    /// then fail with `ENOSYS`.
     pub fn shutdown(mut self) {
         self.stop_all();
     }
 
     fn stop_all(&mut self) {
-        let _ = rustix::io::write(&self.shared.stop, &1u64.to_ne_bytes());
+        self.shared.stopping.store(true, Ordering::SeqCst);
         if let Ok(mut receivers) = self.receivers.lock() {
             for handle in receivers.drain(..) {
-                let _ = handle.join();
+                if handle.is_finished() {
+                    let _ = handle.join();
+                }
             }
         }
-        self.jobs = None;
+        if let Ok(mut entries) = self.shared.entries.lock() {
+            entries.clear();
+        }
+        if let Some(jobs) = self.jobs.take() {
+            for _ in &self.workers {
+                let _ = jobs.send(Work::Stop);
+            }
+        }
         for handle in self.workers.drain(..) {
             let _ = handle.join();
         }
@@ -244,56 +341,48 @@ impl Drop for Supervisor {
     }
 }
 
-/// The receiving thread of one listener (see the module documentation).
-fn receive(shared: &Shared, entry: Arc<Entry>, jobs: &mpsc::Sender<Job>) {
-    loop {
-        let (pending, hangup, stopped) = {
-            let mut fds = [
-                PollFd::new(&entry.listener, PollFlags::IN),
-                PollFd::new(&shared.stop, PollFlags::IN),
-            ];
-            match rustix::event::poll(&mut fds, None) {
-                Ok(_) => {
-                    let listener = fds[0].revents();
-                    (
-                        listener.contains(PollFlags::IN),
-                        listener.intersects(PollFlags::HUP | PollFlags::ERR),
-                        !fds[1].revents().is_empty(),
-                    )
-                }
-                Err(Errno::INTR) => continue,
-                Err(errno) => {
-                    shared.observer.failed(&entry.context, &RecvError::Os(errno));
-                    break;
-                }
-            }
-        };
-        if stopped {
-            break;
+/// Whether no task uses the listener's filter any more (`POLLHUP`, 5.9+), without waiting.
+fn hung_up(listener: &Listener) -> bool {
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    match rustix::event::poll(&mut fds, Some(&now)) {
+        Ok(_) => {
+            let events = fds[0].revents();
+            events.intersects(PollFlags::HUP | PollFlags::ERR) && !events.contains(PollFlags::IN)
         }
-        if pending {
-            match entry.listener.recv() {
-                Ok(notification) => {
-                    let job = Job {
-                        entry: Arc::clone(&entry),
-                        notification,
-                    };
-                    if jobs.send(job).is_err() {
-                        break;
-                    }
-                }
-                Err(RecvError::TargetGone) => {}
-                Err(error) => {
-                    shared.observer.failed(&entry.context, &error);
-                    break;
-                }
-            }
-        } else if hangup {
-            shared
-                .observer
-                .hung_up(&entry.context, entry.answered.load(Ordering::Relaxed));
-            break;
-        }
+        Err(_) => false,
+    }
+}
+
+/// Takes `entry` out of service, once (the receiving thread's hold ends).
+fn retire(shared: &Shared, entry: &Arc<Entry>, why: Reason) {
+    if entry.done.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if let Ok(mut reason) = entry.reason.lock() {
+        *reason = Some(why);
+    }
+    release(shared, entry);
+}
+
+/// Ends one hold on `entry`; the last one reports the end and wakes [`Supervisor::wait_all_hung_up`].
+fn release(shared: &Shared, entry: &Arc<Entry>) {
+    if entry.holders.fetch_sub(1, Ordering::SeqCst) != 1 {
+        return;
+    }
+    let reason = entry.reason.lock().ok().and_then(|reason| *reason);
+    match reason {
+        Some(Reason::HungUp) => shared
+            .observer
+            .hung_up(&entry.context, entry.answered.load(Ordering::SeqCst)),
+        Some(Reason::Failed(error)) => shared.observer.failed(&entry.context, &error),
+        Some(Reason::Stopped) | None => {}
+    }
+    if let Ok(mut entries) = shared.entries.lock() {
+        entries.retain(|other| !Arc::ptr_eq(other, entry));
     }
     if let Ok(mut active) = shared.active.lock() {
         *active = active.saturating_sub(1);
@@ -301,8 +390,54 @@ fn receive(shared: &Shared, entry: Arc<Entry>, jobs: &mpsc::Sender<Job>) {
     }
 }
 
+/// The receiving thread of one listener (see the module documentation).
+fn receive(shared: &Shared, entry: Arc<Entry>, jobs: &mpsc::Sender<Work>) {
+    let mut gaps = Gaps::default();
+    let mut withdrawn = 0u64;
+    let mut reported = 0u64;
+    let why = loop {
+        if entry.done.load(Ordering::SeqCst) {
+            break Reason::Stopped;
+        }
+        match entry.listener.recv() {
+            Ok(notification) => {
+                if shared.stopping.load(Ordering::SeqCst) {
+                    // Nobody serves this listener any more: answer as a closed listener would.
+                    let _ = entry
+                        .listener
+                        .respond(Response::errno(notification.id(), Errno::NOSYS));
+                    break Reason::Stopped;
+                }
+                gaps.saw(notification.id());
+                entry.holders.fetch_add(1, Ordering::SeqCst);
+                let job = Job {
+                    entry: Arc::clone(&entry),
+                    notification,
+                };
+                if let Err(mpsc::SendError(Work::Job(job))) = jobs.send(Work::Job(job)) {
+                    release(shared, &job.entry);
+                    break Reason::Stopped;
+                }
+            }
+            Err(RecvError::TargetGone) => {
+                if hung_up(&entry.listener) {
+                    break Reason::HungUp;
+                }
+                withdrawn += 1;
+            }
+            Err(error) => break Reason::Failed(error),
+        }
+        let lost = gaps.lost().max(withdrawn);
+        if lost > reported {
+            reported = lost;
+            shared.observer.interrupted(&entry.context, lost);
+        }
+    };
+    retire(shared, &entry, why);
+}
+
 /// A worker thread: takes received notifications and answers them.
-fn work(shared: &Shared, jobs: &Mutex<mpsc::Receiver<Job>>) {
+fn work(shared: &Shared, handler: &dyn Handler, jobs: &Mutex<mpsc::Receiver<Work>>) {
     // Each worker's umask is its own (set to a target's for creating opens); without it the emulation
     // would still run, with the supervisor's umask.
     let _ = crate::creds::private_fs_state();
@@ -311,12 +446,12 @@ fn work(shared: &Shared, jobs: &Mutex<mpsc::Receiver<Job>>) {
             Ok(receiver) => receiver.recv(),
             Err(_) => return,
         };
-        let Ok(job) = job else {
+        let Ok(Work::Job(job)) = job else {
             return;
         };
         let entry = &job.entry;
         let call = Call::new(&entry.listener, &entry.context, job.notification);
-        let reply: Reply = shared.handler.handle(call);
+        let reply: Reply = handler.handle(call);
         let result = deliver(
             &entry.listener,
             &job.notification,
@@ -324,11 +459,12 @@ fn work(shared: &Shared, jobs: &Mutex<mpsc::Receiver<Job>>) {
             &shared.addfd_send,
         );
         if result == Ok(Delivery::Answered) {
-            entry.answered.fetch_add(1, Ordering::Relaxed);
+            entry.answered.fetch_add(1, Ordering::SeqCst);
         }
         shared
             .observer
             .delivered(&entry.context, &job.notification, &reply.answer, &result);
+        release(shared, entry);
     }
 }
 

@@ -67,7 +67,7 @@ use rustix::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions, WaitStatus};
 
-use seccomp_core::abi::SockFilter;
+use seccomp_core::bpf::Validated;
 
 /// A null-terminated array of pointers to C strings (`argv` or `envp` for `execve`), built without
 /// allocation in caller-provided storage.
@@ -117,9 +117,9 @@ pub struct Exec<'a> {
 /// How the child confines itself before exec.
 #[derive(Debug, Clone, Copy)]
 pub struct Confinement<'a> {
-    /// The filter program; the kernel is its only validator here (use a program from
-    /// `seccomp_core::bpf::validate` or the policy compiler).
-    pub program: &'a [SockFilter],
+    /// The filter program, validated (by `seccomp_core::bpf::validate` or the policy compiler): an
+    /// unchecked instruction slice cannot reach the kernel through here.
+    pub program: Validated<'a>,
     /// The filter flags; with [`FilterFlags::NEW_LISTENER`] the spawned [`Child`] hands over the listener.
     pub flags: FilterFlags,
     /// Set `no_new_privs` first. Without it installing needs `CAP_SYS_ADMIN`.
@@ -457,7 +457,7 @@ fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -
         fail(shared, Stage::NoNewPrivs, errno);
     }
     // From here on every syscall may be a notification: only atomics until execve.
-    let listener = match raw::seccomp_set_mode_filter(confinement.flags.bits(), confinement.program) {
+    let listener = match raw::seccomp_set_mode_filter(confinement.flags.bits(), confinement.program.insns()) {
         // The fd lives in the shared table and now belongs to the parent: forget it without closing.
         Ok(FilterReturn::Listener(fd)) => fd.into_raw_fd(),
         Ok(FilterReturn::Installed) => -1,

@@ -7,10 +7,10 @@
 use super::message::Reject;
 use crate::args::NotifyAnswer;
 use crate::decode::Call;
-use crate::notify::answer::{Decision, Delivery};
 use crate::notify::log as notify_log;
 use seccomp_core::arch::Arch;
 use seccomp_oci::state::ContainerProcessState;
+use seccomp_supervisor::Delivery;
 use seccomp_sys::Notification;
 use seccomp_sys::listener::{RecvError, ReplyError};
 use serde_json::json;
@@ -77,13 +77,13 @@ impl Log {
                     "listening on {} (handlers: {}; otherwise {})",
                     socket.display(),
                     handlers.map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
-                    notify_log::answer_text(Decision::Answer(fallback))
+                    crate::notify::answer::answer(fallback)
                 )
             },
             || {
                 json!({"event": "listening", "socket": socket.display().to_string(),
                        "handlers": handlers.map(|p| p.display().to_string()),
-                       "fallback": notify_log::answer_text(Decision::Answer(fallback))})
+                       "fallback": crate::notify::answer::answer(fallback).to_string()})
             },
         );
     }
@@ -113,53 +113,68 @@ impl Log {
         );
     }
 
-    /// A notification, decoded, and what became of its answer.
-    pub fn notification(
-        &self,
-        container: &str,
-        notification: &Notification,
-        call: &Call,
-        decision: Decision,
-        outcome: &Result<Delivery, ReplyError>,
-    ) {
-        let pid = notification.raw().pid;
-        let answer = notify_log::answer_text(decision);
-        let outcome_text = match outcome {
-            Ok(Delivery::Answered) => "answered".to_owned(),
-            Ok(Delivery::Gone) => "target gone".to_owned(),
-            Err(error) => format!("failed: {error}"),
-        };
+    /// A notification, decoded, with its answer and what decided it (`FILE:LINE`, `--on-notify`, ...).
+    /// Logged before the answer is delivered; a delivery that fails is logged by [`Log::undelivered`].
+    pub fn notification(&self, container: &str, pid: u32, call: &Call, answer: &str, rule: &str) {
         self.emit(
             || {
-                let mut text = format!(
-                    "container {}: {}",
+                format!(
+                    "container {}: {} ({rule})",
                     container.escape_debug(),
-                    notify_log::text_line(pid, call, Some(&answer))
-                );
-                if !matches!(outcome, Ok(Delivery::Answered)) {
-                    let _ = write!(text, " ({outcome_text})");
-                }
-                text
+                    notify_log::text_line(pid, call, Some(answer))
+                )
             },
             || {
                 json!({"event": "notification", "container": container, "pid": pid,
                        "arch": call.arch.map(Arch::name), "nr": call.nr, "syscall": call.name,
                        "args": call.args.iter().map(notify_log::value_json).collect::<Vec<_>>(),
-                       "raw": call.raw, "answer": answer, "delivery": outcome_text})
+                       "raw": call.raw, "answer": answer, "rule": rule})
             },
         );
     }
 
-    /// A pending notification vanished before it was received (its task was killed or interrupted).
-    pub fn withdrawn(&self, container: &str) {
+    /// The answer to a notification did not reach its target: it was gone (killed, or interrupted by a
+    /// signal), or the kernel refused the answer.
+    pub fn undelivered(
+        &self,
+        container: &str,
+        notification: &Notification,
+        outcome: &Result<Delivery, ReplyError>,
+    ) {
+        let pid = notification.raw().pid;
+        let outcome_text = match outcome {
+            Ok(Delivery::Answered) => return,
+            Ok(Delivery::Gone) => "target gone".to_owned(),
+            Err(error) => format!("failed: {error}"),
+        };
         self.emit(
             || {
                 format!(
-                    "container {}: a notification was withdrawn before it was received",
+                    "container {}: [pid {pid}] the answer was not delivered ({outcome_text})",
                     container.escape_debug()
                 )
             },
-            || json!({"event": "withdrawn", "container": container}),
+            || {
+                json!({"event": "undelivered", "container": container, "pid": pid,
+                       "id": notification.id(), "delivery": outcome_text})
+            },
+        );
+    }
+
+    /// Notifications vanished before they were received (a signal interrupted them, or their task was
+    /// killed); `lost` is the container's total so far.
+    pub fn interrupted(&self, container: &str, lost: u64) {
+        self.emit(
+            || {
+                format!(
+                    "container {}: {lost} notification{} withdrawn before {} received (interrupted by a signal, \
+                     or the task was killed)",
+                    container.escape_debug(),
+                    if lost == 1 { " was" } else { "s were" },
+                    if lost == 1 { "it was" } else { "they were" },
+                )
+            },
+            || json!({"event": "interrupted", "container": container, "lost": lost}),
         );
     }
 

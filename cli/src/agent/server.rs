@@ -6,10 +6,11 @@
 //!   listener and close the connection; if malformed, log one line naming the peer and the reason and close
 //!   the connection with every fd that came with it. A connection that has not completed its message within
 //!   [`MESSAGE_DEADLINE`] is refused the same way, so a stalled client cannot hold a slot forever.
-//! - A listener readable: receive one notification, decide it with the [`Answerer`], answer, log. One
-//!   notification per readiness keeps containers fair; the level-triggered set reports the rest.
-//! - A listener hung up (`EPOLLHUP`, Linux 5.9+: no task uses the filter any more): the container has
-//!   exited; close the listener and log it.
+//! - A registered container's listener goes to the [`Supervisor`] (its own receiving thread blocked in
+//!   `RECV`, `--workers` threads answering for all containers): each notification is decided by the
+//!   handler rules ([`RuleHandler`]), logged with the container's id and the rule that decided, and
+//!   answered. A listener that hangs up (Linux 5.9+: no task uses the filter any more) means the container
+//!   has exited: the supervisor closes it and the exit is logged.
 //!
 //! Nothing a client sends can stop the loop: every failure tied to one connection or one listener closes
 //! that one and the loop goes on. Only a failure of epoll itself or of the listening socket ends it.
@@ -18,13 +19,15 @@ use super::log::{Log, Peer};
 use super::message::{Inbox, Registration, Reject};
 use crate::decode;
 use crate::error::CliError;
-use crate::notify::answer::{Answerer, Delivery};
+use crate::notify::Peek;
+use crate::notify::act::RuleHandler;
 use rustix::event::{Timespec, epoll};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-use seccomp_sys::Listener;
-use seccomp_sys::listener::RecvError;
+use seccomp_supervisor::{Answer, Call, Context, Delivery, Handler, Observer, Reply, Supervisor};
+use seccomp_sys::Notification;
+use seccomp_sys::listener::{RecvError, ReplyError};
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::mem::MaybeUninit;
@@ -53,22 +56,64 @@ struct Connection {
     deadline: Instant,
 }
 
-/// A registered container: its listener and what the log needs.
-struct Container {
-    listener: Listener,
-    id: String,
-    answered: u64,
+/// The agent's handler: the handler rules decide, and each notification is logged with its container.
+struct AgentHandler {
+    rules: RuleHandler,
+    log: Log,
 }
 
-/// The agent: the socket, the answer policy and everything being served.
+impl Handler for AgentHandler {
+    fn handle(&self, call: Call<'_>) -> Reply {
+        // Decode (reading the target's memory) before answering: once answered, the target runs on and
+        // its memory no longer says what the syscall was called with.
+        let data = *call.notification().data();
+        let pid = call.notification().raw().pid;
+        let shown = decode::decode(&data, &mut Peek(&call));
+        let container = call.context().label().to_owned();
+        let (reply, rule) = self.rules.decide_explained(call);
+        self.log
+            .notification(&container, pid, &shown, &reply.answer().to_string(), &rule);
+        reply
+    }
+}
+
+/// The agent's observer of deliveries, losses and exits.
+struct AgentObserver {
+    log: Log,
+}
+
+impl Observer for AgentObserver {
+    fn delivered(
+        &self,
+        context: &Context,
+        notification: &Notification,
+        _answer: &Answer,
+        result: &Result<Delivery, ReplyError>,
+    ) {
+        self.log.undelivered(context.label(), notification, result);
+    }
+
+    fn hung_up(&self, context: &Context, answered: u64) {
+        self.log.exited(context.label(), answered);
+    }
+
+    fn failed(&self, context: &Context, error: &RecvError) {
+        self.log.dropped(context.label(), error);
+    }
+
+    fn interrupted(&self, context: &Context, lost: u64) {
+        self.log.interrupted(context.label(), lost);
+    }
+}
+
+/// The agent: the socket, the connections and the supervisor serving every container.
 pub struct Server {
     epoll: OwnedFd,
     socket: OwnedFd,
-    answerer: Answerer,
+    supervisor: Supervisor,
     log: Log,
     next_token: u64,
     connections: HashMap<u64, Connection>,
-    containers: HashMap<u64, Container>,
     scratch: Vec<u8>,
 }
 
@@ -77,7 +122,7 @@ impl Server {
     ///
     /// A stale socket left at `path` by an agent that was killed is replaced; a socket some process still
     /// accepts on, or any other file, is an error (nothing is removed).
-    pub fn bind(path: &Path, answerer: Answerer, log: Log) -> Result<Server, CliError> {
+    pub fn bind(path: &Path, rules: RuleHandler, workers: usize, log: Log) -> Result<Server, CliError> {
         remove_stale_socket(path)?;
         let socket = listen(path)
             .map_err(|errno| CliError::system(format!("{}: cannot listen: {errno}", path.display())))?;
@@ -93,11 +138,14 @@ impl Server {
         Ok(Server {
             epoll,
             socket,
-            answerer,
+            supervisor: Supervisor::with_observer(
+                AgentHandler { rules, log },
+                AgentObserver { log },
+                workers,
+            ),
             log,
             next_token: LISTEN_TOKEN + 1,
             connections: HashMap::new(),
-            containers: HashMap::new(),
             scratch: vec![0; RECV_CHUNK],
         })
     }
@@ -113,24 +161,18 @@ impl Server {
                     tv_nsec: i64::from(left.subsec_nanos()),
                 }
             });
-            let ready: Vec<(u64, epoll::EventFlags)> =
-                match epoll::wait(&self.epoll, &mut buffer, timeout.as_ref()) {
-                    Ok((events, _)) => events
-                        .iter()
-                        .map(|event| (event.data.u64(), event.flags))
-                        .collect(),
-                    Err(Errno::INTR) => continue,
-                    Err(errno) => return CliError::system(format!("epoll_wait: {errno}")),
-                };
-            for (token, flags) in ready {
+            let ready: Vec<u64> = match epoll::wait(&self.epoll, &mut buffer, timeout.as_ref()) {
+                Ok((events, _)) => events.iter().map(|event| event.data.u64()).collect(),
+                Err(Errno::INTR) => continue,
+                Err(errno) => return CliError::system(format!("epoll_wait: {errno}")),
+            };
+            for token in ready {
                 if token == LISTEN_TOKEN {
                     if let Err(error) = self.accept_all() {
                         return error;
                     }
                 } else if self.connections.contains_key(&token) {
                     self.on_connection(token);
-                } else if self.containers.contains_key(&token) {
-                    self.on_container(token, flags);
                 }
             }
             self.expire_connections();
@@ -247,80 +289,12 @@ impl Server {
 
     fn register(&mut self, peer: &Peer, registration: Registration) {
         let Registration { state, listener, .. } = registration;
-        if let Err(errno) = listener.set_nonblocking(true) {
-            self.log.warning(&format!(
-                "container {}: O_NONBLOCK on the listener: {errno}",
-                state.state.id.escape_debug()
-            ));
-        }
-        let token = self.token();
-        if let Err(errno) = epoll::add(
-            &self.epoll,
-            &listener,
-            epoll::EventData::new_u64(token),
-            epoll::EventFlags::IN,
-        ) {
-            self.log.warning(&format!(
-                "container {} from connection #{}: cannot watch its listener (epoll_ctl: {errno}); listener closed",
-                state.state.id.escape_debug(),
-                peer.connection
-            ));
-            return;
-        }
         self.log.registered(peer, &state);
-        self.containers.insert(
-            token,
-            Container {
-                listener,
-                id: state.state.id,
-                answered: 0,
-            },
-        );
-    }
-
-    fn on_container(&mut self, token: u64, flags: epoll::EventFlags) {
-        let Some(container) = self.containers.get_mut(&token) else {
-            return;
-        };
-        if flags.contains(epoll::EventFlags::IN) {
-            match container.listener.recv() {
-                Ok(notification) => {
-                    // Decode (reading the target's memory) before answering: once answered, the target
-                    // runs on and its memory no longer says what the syscall was called with.
-                    let call = decode::decode(
-                        notification.data(),
-                        &mut decode::Target {
-                            listener: &container.listener,
-                            notification: &notification,
-                        },
-                    );
-                    let decision = self.answerer.decide(notification.data());
-                    let outcome = Answerer::deliver(&container.listener, &notification, decision);
-                    if matches!(outcome, Ok(Delivery::Answered)) {
-                        container.answered += 1;
-                    }
-                    self.log
-                        .notification(&container.id, &notification, &call, decision, &outcome);
-                }
-                Err(RecvError::TargetGone) => self.log.withdrawn(&container.id),
-                Err(error) => {
-                    self.log.dropped(&container.id, &error);
-                    self.close_container(token);
-                }
-            }
-            // A hang-up reported together with a notification is seen again on the next wait.
-            return;
+        let mut context = Context::new(state.state.id.clone());
+        if let Some(pid) = rustix::process::Pid::from_raw(state.pid) {
+            context = context.with_pid(pid);
         }
-        if flags.intersects(epoll::EventFlags::HUP | epoll::EventFlags::ERR) {
-            self.log.exited(&container.id, container.answered);
-            self.close_container(token);
-        }
-    }
-
-    fn close_container(&mut self, token: u64) {
-        if let Some(container) = self.containers.remove(&token) {
-            let _ = epoll::delete(&self.epoll, &container.listener);
-        }
+        self.supervisor.add(listener, context);
     }
 }
 

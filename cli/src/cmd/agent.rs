@@ -1,30 +1,24 @@
-//! `seccompctl agent`: reads the handlers policy, binds the socket and serves until killed.
+//! `seccompctl agent`: reads the handler rules, binds the socket and serves until killed.
 
 use crate::agent::log::Log;
 use crate::agent::server::{self, Server};
 use crate::args::AgentArgs;
-use crate::cmd::common;
-use crate::error::{CliError, CliResult};
-use crate::notify::answer::Answerer;
-use seccomp_core::policy::Policy;
+use crate::error::CliResult;
+use crate::notify::act::RuleHandler;
 
 /// Runs the agent; returns only when it cannot go on.
 pub fn run(args: &AgentArgs) -> CliResult {
-    let handlers = match &args.policy {
-        Some(path) => {
-            let arch = common::parse_arch(None)?;
-            let text = common::read_text(path)?;
-            let policy = Policy::parse(&text, arch)
-                .map_err(|e| CliError::bad_input(format!("{}:{e}", path.display())))?;
-            Some(policy)
-        }
+    let native = crate::supervise::native_arch()?;
+    let rules = match &args.handlers {
+        Some(path) => Some(crate::cmd::run::load_handlers(path, native)?),
         None => None,
     };
     raise_fd_limit();
     let log = Log::new(args.json);
     let socket = server::absolute(&args.socket);
-    let mut server = Server::bind(&socket, Answerer::new(handlers, args.on_notify), log)?;
-    log.listening(&socket, args.policy.as_deref(), args.on_notify);
+    let handler = RuleHandler::new(rules, args.on_notify, native, None);
+    let mut server = Server::bind(&socket, handler, usize::from(args.workers), log)?;
+    log.listening(&socket, args.handlers.as_deref(), args.on_notify);
     Err(server.run())
 }
 

@@ -19,13 +19,13 @@
 //! The learned policy only covers the paths the command took in this run; a run with other input may need
 //! more. Arguments are not learned.
 
-use crate::args::{LearnArgs, NotifyAnswer, PolicyFormat};
+use crate::args::{LearnArgs, PolicyFormat};
 use crate::error::{CliError, CliResult, Failure};
-use crate::notify::answer::Decision;
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
+use seccomp_supervisor::{Answer, Call};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -120,19 +120,26 @@ pub fn run(args: &LearnArgs) -> CliResult {
     let output_error =
         |e: std::io::Error| CliError::new(Failure::Supervisor, format!("{}: {e}", args.output.display()));
     let mut file = std::fs::File::create(&args.output).map_err(output_error)?;
-    let mut usage = Usage::default();
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen: true,
             no_new_privs: true,
         },
     )?;
-    let served = session.supervise(|listener, notification| {
-        usage.record(notification.arch(), notification.nr());
-        supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
-    });
+    let recorded = std::sync::Arc::new(std::sync::Mutex::new(Usage::default()));
+    let record = std::sync::Arc::clone(&recorded);
+    let served = session.serve(
+        move |call: Call<'_>| {
+            let notification = call.notification();
+            if let Ok(mut usage) = record.lock() {
+                usage.record(notification.arch(), notification.nr());
+            }
+            call.answer(Answer::Continue)
+        },
+        1,
+    );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&format!(
             "{warning}; the learned policy may lack {}: run learn again",
@@ -144,8 +151,17 @@ pub fn run(args: &LearnArgs) -> CliResult {
         ));
     }
     let status = session.finish();
-    served?;
+    drop(served?);
     let status = status?;
+    let usage = std::sync::Arc::try_unwrap(recorded)
+        .ok()
+        .and_then(|usage| usage.into_inner().ok())
+        .ok_or_else(|| {
+            CliError::new(
+                Failure::Supervisor,
+                "internal error: the usage record is still in use",
+            )
+        })?;
     let policy = learned_policy(&usage, native, default)?;
     let text = match args.format {
         PolicyFormat::Native => format!("{}{policy}", header(&args.command, &usage, native, status)),

@@ -4,16 +4,17 @@
 //! child sets `no_new_privs` (unless `--no-nnp`, which then needs CAP_SYS_ADMIN), installs the filter and
 //! execs the command. When any rule, the default or the bad-arch action is `notify`, seccompctl supervises:
 //! each notification is logged (pid, syscall, decoded arguments, paths read from the target's memory) and
-//! answered by the `--handlers` policy or the `--on-notify` answer. With `no_new_privs` a set-user-ID
+//! answered by the `--handlers` rules (see [`crate::notify::act`]; `--workers` threads) or the
+//! `--on-notify` answer; each log line names the rule (`file:line`) that decided. With `no_new_privs` a set-user-ID
 //! program (sudo, ping) runs without gaining its privileges. The exit status is the command's (128 +
 //! N when signal N killed it).
 
 use crate::args::RunArgs;
-use crate::decode::{self, Target};
 use crate::error::{CliError, CliResult, Failure};
 use crate::input;
-use crate::notify::answer::Answerer;
-use crate::notify::log::{Sink, answer_text};
+use crate::notify::act::RuleHandler;
+use crate::notify::log::Sink;
+use crate::notify::rules::Rules;
 use crate::supervise::{self, Options, command};
 use seccomp_core::abi::SeccompData;
 use seccomp_core::action::{Action, ActionKind};
@@ -63,11 +64,7 @@ pub fn run(args: &RunArgs) -> CliResult {
     let policy = loaded.policy;
     require_arch(source, &policy, native)?;
     let handlers = match &args.handlers {
-        Some(path) => {
-            let handlers = input::read_policy(path, native)?;
-            require_arch(path, &handlers, native)?;
-            Some(*handlers)
-        }
+        Some(path) => Some(load_handlers(path, native)?),
         None => None,
     };
     let listen = notifies(&policy);
@@ -76,42 +73,36 @@ pub fn run(args: &RunArgs) -> CliResult {
     }
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
-    let mut sink = match (listen, args.quiet) {
+    let sink = match (listen, args.quiet) {
         (true, false) => Some(Sink::open(args.output.as_deref(), args.json)?),
         _ => None,
     };
-    let answerer = Answerer::new(handlers, args.on_notify);
+    let handler = RuleHandler::new(handlers, args.on_notify, native, sink);
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen,
             no_new_privs: !args.no_nnp,
         },
     )?;
-    let served = session.supervise(|listener, notification| {
-        let decision = answerer.decide(notification.data());
-        if let Some(sink) = sink.as_mut() {
-            let call = decode::decode(
-                notification.data(),
-                &mut Target {
-                    listener,
-                    notification,
-                },
-            );
-            sink.record(notification.raw().pid, &call, Some(&answer_text(decision)));
-        }
-        supervise::answer(listener, notification, decision)
-    });
+    let served = session.serve(handler, usize::from(args.workers));
     if let Some(warning) = session.interrupted_warning() {
-        eprintln!("seccompctl: {warning}");
+        crate::error::report(&warning);
     }
     let status = session.finish();
-    served?;
-    if let Some(sink) = sink {
+    if let Some(sink) = served?.into_sink() {
         sink.finish()?;
     }
     status.map_err(|error| explain_exec_failure(error, &policy, native))
+}
+
+/// Reads and parses a handlers file (handler rules, see [`crate::notify::rules`]) for `native`.
+pub fn load_handlers(path: &Path, native: Arch) -> Result<Rules, CliError> {
+    let text = crate::cmd::common::read_text(path)?;
+    let rules = Rules::parse(path, &text, native)?;
+    require_arch(path, &rules.policy, native)?;
+    Ok(rules)
 }
 
 /// Adds a hint to an exec failure when the policy itself refuses `execve` with that errno.

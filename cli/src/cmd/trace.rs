@@ -25,15 +25,16 @@
 //! With `--syscalls`, syscalls of another ABI (i386 or x32 on x86_64) are all notified, since the filter
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
-use crate::args::{NotifyAnswer, TraceArgs};
-use crate::decode::{self, Target};
+use crate::args::TraceArgs;
+use crate::decode;
 use crate::error::{CliError, CliResult};
-use crate::notify::answer::Decision;
+use crate::notify::Peek;
 use crate::notify::log::Sink;
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
+use seccomp_supervisor::{Answer, Call};
 use std::collections::BTreeSet;
 
 /// The ABIs whose syscalls a process on this host can make: the native one and, on x86_64, i386 and x32.
@@ -102,7 +103,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let policy = trace_policy(native, selected.as_ref())?;
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;
-    let mut sink = match args.output.as_deref() {
+    let sink = match args.output.as_deref() {
         Some(path) => Sink::open(Some(path), args.json)?,
         None => Sink::new(
             Box::new(crate::output::StderrLog::default()),
@@ -113,34 +114,39 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let mut session = supervise::launch(
         &prepared,
         &Options {
-            program: &program,
+            program: supervise::validated(&program)?,
             listen: true,
             no_new_privs: true,
         },
     )?;
-    let served = session.supervise(|listener, notification| {
-        let data = notification.data();
-        let shown = match &selected {
-            None => true,
-            Some(selected) => decode::name_of(data).is_some_and(|name| selected.contains(name)),
-        };
-        if shown {
-            let call = decode::decode(
-                data,
-                &mut Target {
-                    listener,
-                    notification,
-                },
-            );
-            sink.record(notification.raw().pid, &call, None);
-        }
-        supervise::answer(listener, notification, Decision::Answer(NotifyAnswer::Continue))
-    });
+    let sink = std::sync::Arc::new(std::sync::Mutex::new(sink));
+    let log = std::sync::Arc::clone(&sink);
+    let served = session.serve(
+        move |call: Call<'_>| {
+            let data = *call.notification().data();
+            let shown = match &selected {
+                None => true,
+                Some(selected) => decode::name_of(&data).is_some_and(|name| selected.contains(name)),
+            };
+            if shown {
+                let decoded = decode::decode(&data, &mut Peek(&call));
+                if let Ok(mut sink) = log.lock() {
+                    sink.record(call.notification().raw().pid, &decoded, None);
+                }
+            }
+            call.answer(Answer::Continue)
+        },
+        1,
+    );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&warning);
     }
     let status = session.finish();
-    served?;
-    sink.finish()?;
+    drop(served?);
+    if let Ok(sink) = std::sync::Arc::try_unwrap(sink) {
+        sink.into_inner()
+            .map_err(|_| CliError::new(crate::error::Failure::Supervisor, "the trace log was poisoned"))?
+            .finish()?;
+    }
     status
 }

@@ -47,14 +47,6 @@ impl Memory for Peek<'_, '_> {
     }
 }
 
-fn fallback_answer(fallback: NotifyAnswer) -> Answer {
-    match fallback {
-        NotifyAnswer::Continue => Answer::Continue,
-        NotifyAnswer::Errno(errno) => Answer::Errno(Errno::from_raw_os_error(i32::from(errno))),
-        NotifyAnswer::Value(value) => Answer::Value(value),
-    }
-}
-
 impl RuleHandler {
     /// A handler deciding with `rules` (when given), else `fallback`, logging to `sink`.
     pub fn new(
@@ -85,7 +77,7 @@ impl RuleHandler {
                 false,
             ),
             ActionKind::KillProcess | ActionKind::KillThread => (Answer::Kill, false),
-            _ => (fallback_answer(self.fallback), true),
+            _ => (crate::notify::answer::answer(self.fallback), true),
         }
     }
 
@@ -140,7 +132,10 @@ impl RuleHandler {
     fn decide<'a>(&self, call: Call<'a>) -> (Reply, Origin) {
         let data = *call.notification().data();
         let Some(rules) = &self.rules else {
-            return (call.answer(fallback_answer(self.fallback)), Origin::Fallback);
+            return (
+                call.answer(crate::notify::answer::answer(self.fallback)),
+                Origin::Fallback,
+            );
         };
         if data.arch != self.native.audit()
             || (self.native == Arch::X86_64 && data.nr as u32 & 0x4000_0000 != 0)
@@ -226,6 +221,22 @@ impl RuleHandler {
     }
 }
 
+impl RuleHandler {
+    /// Decides `call` without logging it, and says what decided: `FILE:LINE` of the rule, `FILE: default`,
+    /// `FILE: bad-arch` or `--on-notify` (for callers that log in their own format, such as the agent).
+    pub fn decide_explained<'a>(&self, call: Call<'a>) -> (Reply, String) {
+        let (reply, origin) = self.decide(call);
+        let file = self.rules.as_ref().map_or("", |rules| rules.file.as_str());
+        let why = match origin {
+            Origin::Rule(line) => format!("{file}:{line}"),
+            Origin::Default => format!("{file}: default"),
+            Origin::BadArch => format!("{file}: bad-arch"),
+            Origin::Fallback => "--on-notify".to_owned(),
+        };
+        (reply, why)
+    }
+}
+
 impl Handler for RuleHandler {
     fn handle(&self, call: Call<'_>) -> Reply {
         let data = *call.notification().data();
@@ -234,15 +245,8 @@ impl Handler for RuleHandler {
             .sink
             .as_ref()
             .map(|_| decode::decode(&data, &mut Peek(&call)));
-        let (reply, origin) = self.decide(call);
+        let (reply, why) = self.decide_explained(call);
         if let (Some(sink), Some(shown)) = (&self.sink, shown) {
-            let file = self.rules.as_ref().map_or("", |rules| rules.file.as_str());
-            let why = match origin {
-                Origin::Rule(line) => format!("{file}:{line}"),
-                Origin::Default => format!("{file}: default"),
-                Origin::BadArch => format!("{file}: bad-arch"),
-                Origin::Fallback => "--on-notify".to_owned(),
-            };
             let text = format!("{} ({why})", reply.answer());
             if let Ok(mut sink) = sink.lock() {
                 sink.record(pid, &shown, Some(&text));

@@ -19,28 +19,13 @@
 //! the target are JSON strings (invalid UTF-8 replaced by U+FFFD), `{"str": ..., "truncated": true}` when
 //! cut short, `{"unreadable": "0x..."}` when unreadable, and `argv` an array.
 
-use crate::args::NotifyAnswer;
 use crate::decode::{Call, Value};
 use crate::error::{CliError, Failure};
-use crate::notify::answer::Decision;
 use seccomp_core::arch::Arch;
 use serde_json::{Map, Value as Json, json};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
-
-/// The answer as shown in logs: `continue`, `errno(EPERM)`, `value(3)` or `kill`.
-pub fn answer_text(decision: Decision) -> String {
-    match decision {
-        Decision::Answer(NotifyAnswer::Continue) => "continue".to_owned(),
-        Decision::Answer(NotifyAnswer::Errno(errno)) => match seccomp_core::errno::name(errno) {
-            Some(name) => format!("errno({name})"),
-            None => format!("errno({errno})"),
-        },
-        Decision::Answer(NotifyAnswer::Value(value)) => format!("value({value})"),
-        Decision::Kill => "kill".to_owned(),
-    }
-}
 
 /// Quotes bytes like a C string literal: printable ASCII as is, `\n`, `\t`, `\"`, `\\`, else `\xNN`.
 pub fn quote(bytes: &[u8], truncated: bool) -> String {
@@ -334,18 +319,5 @@ mod tests {
         assert_eq!(parsed["args"][3], Json::Null);
         assert_eq!(parsed["raw"][5], 6);
         assert_eq!(parsed["answer"], "continue");
-    }
-
-    #[test]
-    fn answers_name_the_errno() {
-        assert_eq!(
-            answer_text(Decision::Answer(NotifyAnswer::Errno(1))),
-            "errno(EPERM)"
-        );
-        assert_eq!(
-            answer_text(Decision::Answer(NotifyAnswer::Value(-2))),
-            "value(-2)"
-        );
-        assert_eq!(answer_text(Decision::Kill), "kill");
     }
 }

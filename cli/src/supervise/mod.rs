@@ -8,9 +8,10 @@
 //!    installs the filter, publishes the listener's fd number in a shared page with an atomic store (no
 //!    syscall, so nothing can block on a notification nobody receives yet), and execs. The child restores
 //!    the two signals before installing.
-//! 3. [`Session::supervise`] polls the listener and a pidfd of the child, receives each notification and
-//!    passes it to the caller's handler, which decides and answers it. It returns once no task uses the
-//!    filter any more (the listener reports `POLLHUP`, Linux 5.9+): descendants that outlive the command are
+//! 3. [`Session::serve`] hands the listener to a [`seccomp_supervisor::Supervisor`]: its receiving thread
+//!    sits in `RECV`, its workers run the caller's [`Handler`] (which decides, logs and answers each
+//!    notification), and lost notifications are counted ([`Session::interrupted`]). It returns once no task
+//!    uses the filter any more (the listener hangs up, Linux 5.9+): descendants that outlive the command are
 //!    followed to their end, like `strace -f`. On older kernels it returns when the command itself ends.
 //! 4. [`Session::finish`] reaps the child and turns its end into the exit status: its own status, 128 + N
 //!    when signal N killed it, 127/126 when exec failed (with the reason on stderr, like a shell).
@@ -19,15 +20,17 @@ pub mod command;
 
 use crate::error::{CliError, CliResult, Failure};
 use command::Prepared;
-use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use seccomp_core::abi::SockFilter;
-use seccomp_sys::listener::RecvError;
+use seccomp_core::bpf::Validated;
+use seccomp_supervisor::{Answer, Context, Delivery, Handler, Observer, Supervisor};
+use seccomp_sys::listener::{RecvError, ReplyError};
 use seccomp_sys::spawn::{self, CStrArray, Child, Confinement, Exec, SavedSignal, SpawnError, Stage};
 use seccomp_sys::{FilterFlags, Listener, Notification};
 use std::ffi::CStr;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A running command and, when its filter notifies, the listener.
 #[derive(Debug)]
@@ -42,8 +45,8 @@ pub struct Session {
 /// How to confine the command.
 #[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
-    /// The filter program.
-    pub program: &'a [SockFilter],
+    /// The filter program, validated ([`validated`]).
+    pub program: Validated<'a>,
     /// Install with `NEW_LISTENER` and supervise.
     pub listen: bool,
     /// Set `no_new_privs` in the child (else installing needs CAP_SYS_ADMIN).
@@ -58,7 +61,7 @@ fn kernel_reports_hangup() -> bool {
 }
 
 /// `NEW_LISTENER`, with `WAIT_KILLABLE_RECV` when the kernel knows it (5.19): once seccompctl has received a
-/// notification, only a fatal signal can interrupt the waiting syscall (see [`receive`]).
+/// notification, only a fatal signal can interrupt the waiting syscall (see `seccomp_supervisor::server`).
 fn listener_flags() -> FilterFlags {
     let killable = FilterFlags::WAIT_KILLABLE_RECV;
     match seccomp_sys::probe::filter_flag_known(killable) {
@@ -185,28 +188,75 @@ impl Session {
         self.child.pid()
     }
 
-    /// Receives notifications and hands each to `handle`, which must answer it, until no task uses the
-    /// filter any more (see the module documentation). Returns at once when the filter has no listener.
+    /// Serves the command's notifications with `handler` on `workers` threads until no task uses the
+    /// filter any more (see the module documentation), and gives the handler back. Returns at once when the
+    /// filter has no listener.
     ///
-    /// On an error (from `handle` or the listener) the command is killed with SIGKILL, since nobody would
-    /// answer its notifications any more.
-    pub fn supervise(
-        &mut self,
-        mut handle: impl FnMut(&Listener, &Notification) -> Result<(), CliError>,
-    ) -> Result<(), CliError> {
-        let Some(listener) = self.listener.as_ref() else {
-            return Ok(());
+    /// When answering fails (the kernel refuses an answer, receiving fails) the command is killed with
+    /// SIGKILL, since nobody would answer its notifications any more, and the failure is returned.
+    pub fn serve<H: Handler>(&mut self, handler: H, workers: usize) -> Result<H, CliError> {
+        let Some(listener) = self.listener.take() else {
+            return Ok(handler);
         };
-        let result = serve(listener, &mut self.child, &mut handle, &mut self.lost);
-        if result.is_err() {
-            let _ = rustix::process::kill_process(self.child.pid(), rustix::process::Signal::KILL);
+        let handler = Arc::new(handler);
+        let watch = Arc::new(Watch::default());
+        let supervisor =
+            Supervisor::with_observer(Arc::clone(&handler), SessionObserver(Arc::clone(&watch)), workers);
+        supervisor.add(
+            listener,
+            Context::new(self.display.clone()).with_pid(self.child.pid()),
+        );
+        let hangup_reported = kernel_reports_hangup();
+        let mut child_done = self.child.status().is_some();
+        let mut failure = None;
+        loop {
+            // The child is looked at every 50 ms until it ended (a child whose filter refuses to let it
+            // exit after a failed exec is killed then, see `seccomp_sys::spawn`), then once a second.
+            let slice = Duration::from_millis(if child_done { 1000 } else { 50 });
+            if supervisor.wait_all_hung_up_for(slice) {
+                break;
+            }
+            if let Some(message) = watch.failure() {
+                failure = Some(CliError::new(Failure::Supervisor, message));
+                break;
+            }
+            if !child_done {
+                match self.child.try_wait() {
+                    Ok(status) => child_done = status.is_some(),
+                    Err(error) => {
+                        failure = Some(CliError::new(Failure::Supervisor, error.to_string()));
+                        break;
+                    }
+                }
+                if child_done && !hangup_reported {
+                    // Nothing tells us when the last descendant is gone: stop with the command.
+                    break;
+                }
+            }
         }
-        result
+        supervisor.shutdown();
+        self.lost = watch.lost.load(Ordering::SeqCst);
+        if failure.is_none() {
+            failure = watch
+                .failure()
+                .map(|message| CliError::new(Failure::Supervisor, message));
+        }
+        if let Some(error) = failure {
+            let _ = rustix::process::kill_process(self.child.pid(), rustix::process::Signal::KILL);
+            return Err(error);
+        }
+        Arc::try_unwrap(handler).map_err(|_| {
+            CliError::new(
+                Failure::Supervisor,
+                "internal error: the notification handler is still in use",
+            )
+        })
     }
 
-    /// How many notifications vanished before seccompctl could receive them (see [`Gaps`]): each is a
-    /// syscall a signal interrupted, which the command saw fail with `EINTR` unless its handler restarts
-    /// syscalls. Known once [`Session::supervise`] returned.
+    /// How many notifications vanished before seccompctl could receive them (see
+    /// [`seccomp_supervisor::gaps`]): each is a syscall a signal interrupted, which the command saw fail
+    /// with `EINTR` unless its handler restarts syscalls (or a task killed while it waited). Known once
+    /// [`Session::serve`] returned.
     pub fn interrupted(&self) -> u64 {
         self.lost
     }
@@ -254,264 +304,62 @@ impl Drop for Session {
     }
 }
 
-/// What the receiving thread reports to the supervising one.
-enum Event {
-    /// A notification, already received (so, with `WAIT_KILLABLE_RECV`, no longer interruptible).
-    Notification(Notification),
-    /// The child may have ended (its pidfd is readable, or the periodic check without a pidfd is due).
-    ChildReady,
-    /// No task uses the filter any more.
-    Hangup,
-    /// The listener failed.
-    Failed(CliError),
-}
-
-/// One `poll` of the listener, the stop eventfd and, when given, the child's pidfd: (listener readable,
-/// listener hung up, stop requested, child readable).
-fn poll_once(
-    listener: &Listener,
-    stop: &OwnedFd,
-    pidfd: Option<&OwnedFd>,
-    timeout: Option<&Timespec>,
-) -> Result<(bool, bool, bool, bool), CliError> {
-    loop {
-        let mut fds = Vec::with_capacity(3);
-        fds.push(PollFd::new(listener, PollFlags::IN));
-        fds.push(PollFd::new(stop, PollFlags::IN));
-        if let Some(pidfd) = pidfd {
-            fds.push(PollFd::new(pidfd, PollFlags::IN));
-        }
-        match rustix::event::poll(&mut fds, timeout) {
-            Ok(_) => {
-                let events = |i: usize| fds.get(i).map_or(PollFlags::empty(), PollFd::revents);
-                return Ok((
-                    events(0).contains(PollFlags::IN),
-                    events(0).intersects(PollFlags::HUP | PollFlags::ERR),
-                    !events(1).is_empty(),
-                    !events(2).is_empty(),
-                ));
-            }
-            Err(Errno::INTR) => continue,
-            Err(errno) => {
-                return Err(CliError::new(
-                    Failure::Supervisor,
-                    format!("polling the listener failed: {}", strerror(errno)),
-                ));
-            }
-        }
-    }
-}
-
-/// The receiving thread: takes each notification off the listener as soon as it is queued and hands it
-/// to the supervising thread, which decodes, logs and answers it.
-///
-/// Receiving early matters: with `WAIT_KILLABLE_RECV` (Linux 5.19) a received notification can no longer
-/// be interrupted by a non-fatal signal, while one still waiting to be received can, and its syscall then
-/// fails with `EINTR` (or restarts, for handlers with `SA_RESTART`), even a syscall such as `clone` or
-/// `close` that never fails that way without a supervisor. Such a signal often comes exactly then:
-/// answering one process's `exit_group` sends SIGCHLD to its parent, which may be in a notification of its
-/// own. A dedicated thread keeps that window down to its wakeup latency, whatever the other thread is
-/// doing.
-fn receive(
-    listener: &Listener,
-    stop: &OwnedFd,
-    pidfd: Option<&OwnedFd>,
-    events: &mpsc::Sender<Event>,
-    gaps: &mut Gaps,
-) {
-    let mut watch_child = true;
-    loop {
-        let watched = if watch_child { pidfd } else { None };
-        // The child is looked at once a second even with a pidfd (a child whose filter refuses to let it
-        // exit after a failed exec is killed then, see `seccomp_sys::spawn`), every 50 ms without one.
-        let timeout = watch_child.then_some(Timespec {
-            tv_sec: if pidfd.is_some() { 1 } else { 0 },
-            tv_nsec: if pidfd.is_some() { 0 } else { 50_000_000 },
-        });
-        let (pending, hangup, stopped, child) = match poll_once(listener, stop, watched, timeout.as_ref()) {
-            Ok(result) => result,
-            Err(error) => {
-                let _ = events.send(Event::Failed(error));
-                return;
-            }
-        };
-        if stopped {
-            return;
-        }
-        let sent = if pending {
-            match listener.recv() {
-                Ok(notification) => {
-                    let before = gaps.lost();
-                    gaps.saw(notification.id());
-                    if before == 0 && gaps.lost() > 0 {
-                        // Say it now: the command may hang or fail because of it before the summary.
-                        eprintln!(
-                            "seccompctl: warning: a signal interrupted a notified syscall before seccompctl \
-                             received it; the command saw EINTR there (or restarted the call)"
-                        );
-                    }
-                    events.send(Event::Notification(notification))
-                }
-                // The target went away between the wakeup and the receive.
-                Err(RecvError::TargetGone) => Ok(()),
-                Err(error) => {
-                    let _ = events.send(Event::Failed(CliError::new(
-                        Failure::Supervisor,
-                        error.to_string(),
-                    )));
-                    return;
-                }
-            }
-        } else if hangup {
-            let _ = events.send(Event::Hangup);
-            return;
-        } else if child {
-            // The pidfd stays readable once the child ended: stop watching it.
-            watch_child = false;
-            events.send(Event::ChildReady)
-        } else if watch_child {
-            // The periodic look.
-            events.send(Event::ChildReady)
-        } else {
-            Ok(())
-        };
-        if sent.is_err() {
-            // The supervising thread is gone.
-            return;
-        }
-    }
-}
-
-/// Notification ids the kernel handed out but seccompctl never received.
-///
-/// The kernel numbers a filter's notifications consecutively. A number that never arrives belongs to a
-/// notification that vanished before it was received: a signal interrupted the waiting syscall (which then
-/// failed with `EINTR`, or restarted under an `SA_RESTART` handler and came back with a new number), or the
-/// task was killed. Notifications arrive in order since Linux 5.19; before, a late one fills its hole.
+/// What the supervisor's observer learned while serving.
 #[derive(Debug, Default)]
-pub struct Gaps {
-    next: Option<u64>,
-    holes: std::collections::BTreeSet<u64>,
-    overflow: u64,
+struct Watch {
+    /// Notifications lost so far.
+    lost: AtomicU64,
+    /// The first failure that stops the supervision.
+    failure: Mutex<Option<String>>,
 }
 
-impl Gaps {
-    /// The most holes remembered individually; more are only counted.
-    const MAX_HOLES: usize = 4096;
-
-    /// Records a received id.
-    pub fn saw(&mut self, id: u64) {
-        let Some(next) = self.next else {
-            self.next = Some(id.wrapping_add(1));
-            return;
-        };
-        if id == next {
-            self.next = Some(next.wrapping_add(1));
-        } else if id > next {
-            for hole in next..id {
-                if self.holes.len() >= Self::MAX_HOLES {
-                    self.overflow += id - hole;
-                    break;
-                }
-                self.holes.insert(hole);
-            }
-            self.next = Some(id.wrapping_add(1));
-        } else {
-            self.holes.remove(&id);
+impl Watch {
+    fn fail(&self, message: String) {
+        if let Ok(mut failure) = self.failure.lock() {
+            failure.get_or_insert(message);
         }
     }
 
-    /// How many notifications were never received.
-    pub fn lost(&self) -> u64 {
-        self.holes.len() as u64 + self.overflow
+    fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|failure| failure.clone())
     }
 }
 
-/// The notification loop: a receiving thread ([`receive`]) and this thread handling what it receives.
-fn serve(
-    listener: &Listener,
-    child: &mut Child,
-    handle: &mut dyn FnMut(&Listener, &Notification) -> Result<(), CliError>,
-    lost: &mut u64,
-) -> Result<(), CliError> {
-    let pidfd = seccomp_sys::fdpass::pidfd_open(child.pid()).ok();
-    // 6.6+: the target's CPU switches straight to the receiving thread (see `receive`); older kernels
-    // refuse the flag, which only costs latency.
-    let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
-    let stop = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)
-        .map_err(|errno| CliError::new(Failure::Supervisor, format!("eventfd: {}", strerror(errno))))?;
-    let hangup_reported = kernel_reports_hangup();
-    let (sender, events) = mpsc::channel();
-    std::thread::scope(|scope| {
-        let (stop_ref, pidfd_ref) = (&stop, pidfd.as_ref());
-        let receiver = std::thread::Builder::new()
-            .name("seccompctl-recv".to_owned())
-            .spawn_scoped(scope, move || {
-                let mut gaps = Gaps::default();
-                receive(listener, stop_ref, pidfd_ref, &sender, &mut gaps);
-                gaps.lost()
-            })
-            .map_err(|e| CliError::new(Failure::Supervisor, format!("cannot start a thread: {e}")))?;
-        let stop_receiver = || {
-            let _ = rustix::io::write(&stop, &1u64.to_ne_bytes());
-        };
-        let mut result = Ok(());
-        let mut child_done = child.status().is_some();
-        while let Ok(event) = events.recv() {
-            match event {
-                Event::Notification(notification) => {
-                    if let Err(error) = handle(listener, &notification) {
-                        result = Err(error);
-                        break;
-                    }
-                }
-                Event::ChildReady if !child_done => match child.try_wait() {
-                    Ok(status) => {
-                        child_done = status.is_some();
-                        if child_done && !hangup_reported {
-                            // Nothing tells us when the last descendant is gone: stop with the command.
-                            break;
-                        }
-                    }
-                    Err(error) => {
-                        result = Err(CliError::new(Failure::Supervisor, error.to_string()));
-                        break;
-                    }
-                },
-                Event::ChildReady => {}
-                Event::Hangup => break,
-                Event::Failed(error) => {
-                    result = Err(error);
-                    break;
-                }
-            }
+/// The session's [`Observer`]: records failures and lost notifications, and warns at the first loss.
+struct SessionObserver(Arc<Watch>);
+
+impl Observer for SessionObserver {
+    fn delivered(
+        &self,
+        _context: &Context,
+        _notification: &Notification,
+        _answer: &Answer,
+        result: &Result<Delivery, ReplyError>,
+    ) {
+        match result {
+            Ok(_) => {}
+            Err(ReplyError::Unsupported) => self.0.fail(
+                "the kernel refused the answer to a notification (EINVAL): continuing a syscall \
+                 (SECCOMP_USER_NOTIF_FLAG_CONTINUE) needs Linux 5.5"
+                    .to_owned(),
+            ),
+            Err(error) => self.0.fail(error.to_string()),
         }
-        stop_receiver();
-        *lost = receiver.join().unwrap_or(0);
-        // Answer what was received but not yet handled, then what is still queued in the kernel.
-        for event in events.try_iter() {
-            if let (Event::Notification(notification), Ok(())) = (event, &result) {
-                result = handle(listener, &notification);
-            }
+    }
+
+    fn failed(&self, _context: &Context, error: &RecvError) {
+        self.0.fail(error.to_string());
+    }
+
+    fn interrupted(&self, _context: &Context, lost: u64) {
+        if self.0.lost.swap(lost, Ordering::SeqCst) == 0 {
+            // Say it now: the command may hang or fail because of it before the summary.
+            crate::error::warn(
+                "a signal interrupted a notified syscall before seccompctl received it; the command saw \
+                 EINTR there (or restarted the call)",
+            );
         }
-        if result.is_ok() && !hangup_reported {
-            let now = Timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            let idle = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC).map_err(|errno| {
-                CliError::new(Failure::Supervisor, format!("eventfd: {}", strerror(errno)))
-            })?;
-            while poll_once(listener, &idle, None, Some(&now))?.0 {
-                match listener.recv() {
-                    Ok(notification) => handle(listener, &notification)?,
-                    Err(RecvError::TargetGone) => {}
-                    Err(error) => return Err(CliError::new(Failure::Supervisor, error.to_string())),
-                }
-            }
-        }
-        result
-    })
+    }
 }
 
 /// Compiles `policy` for the kernel: the instructions to install.
@@ -524,6 +372,17 @@ pub fn compile(policy: &seccomp_core::policy::Policy) -> Result<Vec<SockFilter>,
     Ok(compiled.program().insns().to_vec())
 }
 
+/// The compiled program as the kernel will get it: validated (the compiler's output always is; this is the
+/// proof the spawn takes).
+pub fn validated(program: &[SockFilter]) -> Result<Validated<'_>, CliError> {
+    seccomp_core::bpf::validate(program).map_err(|error| {
+        CliError::new(
+            Failure::Supervisor,
+            format!("internal error: the compiled filter is invalid: {error}"),
+        )
+    })
+}
+
 /// The host's architecture, which every policy run here must target.
 pub fn native_arch() -> Result<seccomp_core::arch::Arch, CliError> {
     seccomp_core::arch::Arch::native().ok_or_else(|| {
@@ -534,54 +393,9 @@ pub fn native_arch() -> Result<seccomp_core::arch::Arch, CliError> {
     })
 }
 
-/// Answers `notification` with `decision`; a notification that went away meanwhile is not an error.
-pub fn answer(
-    listener: &Listener,
-    notification: &Notification,
-    decision: crate::notify::answer::Decision,
-) -> Result<(), CliError> {
-    use seccomp_sys::listener::ReplyError;
-    match crate::notify::answer::Answerer::deliver(listener, notification, decision) {
-        Ok(_) => Ok(()),
-        Err(ReplyError::Unsupported) => Err(CliError::new(
-            Failure::Supervisor,
-            "the kernel refused the answer to a notification (EINVAL): continuing a syscall \
-             (SECCOMP_USER_NOTIF_FLAG_CONTINUE) needs Linux 5.5",
-        )),
-        Err(error) => Err(CliError::new(Failure::Supervisor, error.to_string())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gaps_count_ids_that_never_arrive() {
-        let mut gaps = Gaps::default();
-        for id in [u64::MAX - 1, u64::MAX, 0, 1] {
-            gaps.saw(id);
-        }
-        assert_eq!(gaps.lost(), 0, "consecutive ids, wrapping included, leave no gap");
-        gaps.saw(4);
-        assert_eq!(gaps.lost(), 2, "2 and 3 are missing");
-        gaps.saw(3);
-        assert_eq!(
-            gaps.lost(),
-            1,
-            "a late arrival (before 5.19's FIFO order) fills its hole"
-        );
-        gaps.saw(5);
-        assert_eq!(gaps.lost(), 1);
-    }
-
-    #[test]
-    fn huge_jumps_are_counted_without_remembering_every_hole() {
-        let mut gaps = Gaps::default();
-        gaps.saw(10);
-        gaps.saw(10 + 1 + 100_000);
-        assert_eq!(gaps.lost(), 100_000);
-    }
 
     #[test]
     fn strerror_drops_the_os_error_suffix() {
