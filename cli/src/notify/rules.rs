@@ -436,11 +436,13 @@ impl Rules {
         let file = path.display().to_string();
         let mut stripped = String::with_capacity(text.len());
         let mut rules = Vec::new();
+        let mut has_default = false;
         for (index, raw_line) in text.lines().enumerate() {
             let line = index as u32 + 1;
             let code = strip_comment(raw_line).trim();
             let first = code.split_whitespace().next().unwrap_or("");
             let statement = code.is_empty() || matches!(first, "arch" | "default" | "bad-arch" | "x32");
+            has_default |= first == "default";
             if statement {
                 stripped.push_str(code);
                 stripped.push('\n');
@@ -487,6 +489,11 @@ impl Rules {
                 paths,
                 sockaddr,
             });
+        }
+        // A handlers file may leave out `default`: what no rule decides falls back to --on-notify (the
+        // line is appended, so the file's own line numbers stay right in errors).
+        if !has_default {
+            stripped.push_str("default notify\n");
         }
         let policy =
             Policy::parse(&stripped, arch).map_err(|e| CliError::bad_input(format!("{file}:{e}")))?;
@@ -548,6 +555,19 @@ mod tests {
 
     fn parse(text: &str) -> Result<Rules, String> {
         Rules::parse(Path::new("h.policy"), text, Arch::X86_64).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn the_issue_examples_load_exactly_as_written_without_a_default() {
+        let rules = parse(
+            "allow openat open if path under \"/srv/data\"      # whole path components: /srv/database is not under it\n\
+             allow openat if path == \"/etc/hostname\"\n\
+             errno(EACCES) openat open\n",
+        )
+        .expect("parses");
+        assert_eq!(rules.rules.len(), 3);
+        assert_eq!(rules.rules[2].line, 3);
+        assert!(matches!(rules.policy.default_action().kind(), ActionKind::Notify));
     }
 
     #[test]
