@@ -19,6 +19,29 @@
 //! for the target as its own lookup would), the last component as the target wrote it, the target's
 //! socket. `supervisor/tests/emulate_errno.rs` compares every one with the unsupervised kernel.
 //!
+//! # Example
+//!
+//! A handler that lets the target create, remove and rename entries only inside `/srv/data` (and refuses
+//! the rest with the errno it would have had, or `EACCES` outside the tree):
+//!
+//! ```no_run
+//! use seccomp_supervisor::emulate::{Request, RequestError, Scope};
+//! use seccomp_supervisor::path::Lexical;
+//! use seccomp_supervisor::{Call, CheckedAnswer, Errno, Reply};
+//!
+//! fn handle(call: Call<'_>) -> Reply {
+//!     let tree = Lexical::new(b"/srv/data");
+//!     let mut call = call.inspect();
+//!     let answer = match Request::read(&mut call) {
+//!         Ok(request) => request.perform(call.call(), Scope::Under(&tree)).answer_or(Errno::ACCESS),
+//!         Err(RequestError::Errno(errno)) => CheckedAnswer::Errno(errno),
+//!         Err(_) => CheckedAnswer::Errno(Errno::NOSYS),
+//!     };
+//!     call.answer(answer)
+//! }
+//! # let _ = handle;
+//! ```
+//!
 //! Not emulated, and why: `stat`, `lstat`, `newfstatat`, `statx` (the answer must be written into target
 //! memory; that needs `process_vm_writev`, which `seccomp-sys` does not have yet), `execve`/`execveat`
 //! (the supervisor cannot run a program in the target's place), `link`/`symlink` family and `chown`
