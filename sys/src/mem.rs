@@ -1,4 +1,5 @@
-//! Reading a notifying target's memory without acting on stale data.
+//! Reading (and, for handlers that answer through a buffer, writing) a notifying target's memory without
+//! acting on stale data.
 //!
 //! A target's memory can change at any moment (another thread, or the target after a signal), and its pid
 //! can be reused once it dies. The kernel's rule (seccomp_unotify(2)) is: read everything you need, then
@@ -11,6 +12,13 @@
 //! missing (`ENOSYS`) or refused (`EPERM`). Both need ptrace access to the target (same user and a
 //! permissive Yama setting, or `CAP_SYS_PTRACE`). Even with re-validation, never let a syscall *continue*
 //! after checking its memory arguments: the target can change them before the kernel reads them.
+//!
+//! Writes ([`Listener::write_checked`]) go the other way: the notification is validated *before* the write,
+//! so the bytes land in the process that made the syscall and not in one that reused its pid, and the
+//! syscall is then answered (a value, never continue). They use `process_vm_writev(2)`, which faults on
+//! read-only memory exactly as the kernel's own `copy_to_user` would; the `/proc/PID/mem` fallback writes
+//! through read-only mappings (the kernel forces the write there), so [`Access::Auto`] uses it only when
+//! `process_vm_writev` is missing or refused.
 
 use crate::listener::{Listener, Notification};
 use crate::raw;
@@ -26,10 +34,11 @@ pub const PATH_MAX: usize = 4096;
 /// How [`TargetMemory`] reads the target's memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Access {
-    /// `process_vm_readv`, falling back to `/proc/PID/mem` if it is missing or refused.
+    /// `process_vm_readv` (`process_vm_writev` for writes), falling back to `/proc/PID/mem` if it is missing
+    /// or refused.
     #[default]
     Auto,
-    /// Only `process_vm_readv` (3.2+).
+    /// Only `process_vm_readv` (3.2+), and `process_vm_writev` for writes.
     VmReadv,
     /// Only `pread` on `/proc/PID/mem`.
     ProcMem,
@@ -116,6 +125,7 @@ pub struct TargetMemory {
     pid: i32,
     access: Access,
     proc_mem: Option<OwnedFd>,
+    proc_mem_rw: Option<OwnedFd>,
 }
 
 /// The length of the page-aligned span starting at `addr` (4 KiB pages: a lower bound on every page size
@@ -133,25 +143,88 @@ impl TargetMemory {
             pid: pid.as_raw_nonzero().get(),
             access,
             proc_mem: None,
+            proc_mem_rw: None,
         }
+    }
+
+    /// Opens `/proc/PID/mem` read-only or read-write.
+    fn open_mem_file(pid: i32, mode: rustix::fs::OFlags) -> Result<OwnedFd, MemError> {
+        let mut path = heapless::String::<32>::new();
+        write!(path, "/proc/{pid}/mem").map_err(|_| MemError::Os(Errno::NAMETOOLONG))?;
+        rustix::fs::open(
+            path.as_str(),
+            mode | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|errno| match errno {
+            Errno::NOENT | Errno::SRCH => MemError::TargetGone,
+            other => MemError::Os(other),
+        })
     }
 
     fn open_proc_mem(&mut self) -> Result<&OwnedFd, MemError> {
         if self.proc_mem.is_none() {
-            let mut path = heapless::String::<32>::new();
-            write!(path, "/proc/{}/mem", self.pid).map_err(|_| MemError::Os(Errno::NAMETOOLONG))?;
-            let fd = rustix::fs::open(
-                path.as_str(),
-                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(|errno| match errno {
-                Errno::NOENT | Errno::SRCH => MemError::TargetGone,
-                other => MemError::Os(other),
-            })?;
-            self.proc_mem = Some(fd);
+            self.proc_mem = Some(Self::open_mem_file(self.pid, rustix::fs::OFlags::RDONLY)?);
         }
         self.proc_mem.as_ref().ok_or(MemError::Os(Errno::BADF))
+    }
+
+    fn open_proc_mem_rw(&mut self) -> Result<&OwnedFd, MemError> {
+        if self.proc_mem_rw.is_none() {
+            self.proc_mem_rw = Some(Self::open_mem_file(self.pid, rustix::fs::OFlags::RDWR)?);
+        }
+        self.proc_mem_rw.as_ref().ok_or(MemError::Os(Errno::BADF))
+    }
+
+    fn pwrite(&mut self, addr: u64, data: &[u8]) -> Result<usize, MemError> {
+        let fd = self.open_proc_mem_rw()?;
+        loop {
+            match rustix::io::pwrite(fd, data, addr) {
+                Ok(n) => return Ok(n),
+                Err(Errno::INTR) => continue,
+                Err(Errno::IO | Errno::FAULT | Errno::INVAL) => return Ok(0),
+                Err(Errno::SRCH) => return Err(MemError::TargetGone),
+                Err(errno) => return Err(MemError::Os(errno)),
+            }
+        }
+    }
+
+    /// Writes up to `data.len()` bytes at `addr`; fewer when the writable memory ends first, 0 when nothing
+    /// at `addr` is writable.
+    pub fn write_partial(&mut self, addr: u64, data: &[u8]) -> Result<usize, MemError> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        if self.access == Access::ProcMem {
+            return self.pwrite(addr, data);
+        }
+        match raw::process_vm_writev(self.pid, data, addr) {
+            Ok(n) => Ok(n),
+            Err(Errno::FAULT) => Ok(0),
+            Err(Errno::SRCH) => Err(MemError::TargetGone),
+            Err(Errno::NOSYS | Errno::PERM) if self.access == Access::Auto => {
+                self.access = Access::ProcMem;
+                self.pwrite(addr, data)
+            }
+            Err(errno) => Err(MemError::Os(errno)),
+        }
+    }
+
+    /// Writes all of `data` at `addr`, or fails with [`MemError::Fault`] naming the first address that could
+    /// not be written (the bytes before it are written: the kernel's `copy_to_user` behaves the same way).
+    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemError> {
+        let mut done = 0;
+        while let Some(rest) = data.get(done..) {
+            if rest.is_empty() {
+                break;
+            }
+            let at = addr.checked_add(done as u64).ok_or(MemError::Fault { addr })?;
+            match self.write_partial(at, rest)? {
+                0 => return Err(MemError::Fault { addr: at }),
+                n => done += n,
+            }
+        }
+        Ok(())
     }
 
     fn pread(&mut self, addr: u64, buf: &mut [u8]) -> Result<usize, MemError> {
@@ -265,6 +338,45 @@ impl Listener {
         // Validate even when the read failed: a vanished target explains a failed read better.
         self.check(notification.id())?;
         Ok(result?)
+    }
+
+    /// Writes `data` at `addr` in the target of `notification` (a syscall's output buffer, such as the
+    /// `struct sysinfo` of `sysinfo(2)`), after checking that the notification is still outstanding, so the
+    /// bytes go to the process that made the syscall. Answer the syscall afterwards with a value (never
+    /// continue). Uses [`Access::Auto`].
+    ///
+    /// With `/proc/PID/mem` the file is opened first and the notification validated after that, so the
+    /// write goes through an fd known to belong to the target. With `process_vm_writev` a tiny window
+    /// remains between the check and the write in which the target could die and its pid be reused; the
+    /// kernel offers no pidfd-based variant of the call.
+    pub fn write_checked(
+        &self,
+        notification: &Notification,
+        addr: u64,
+        data: &[u8],
+    ) -> Result<(), CheckedReadError> {
+        self.write_checked_with(notification, Access::Auto, addr, data)
+    }
+
+    /// [`Listener::write_checked`] with an explicit [`Access`] method.
+    pub fn write_checked_with(
+        &self,
+        notification: &Notification,
+        access: Access,
+        addr: u64,
+        data: &[u8],
+    ) -> Result<(), CheckedReadError> {
+        let pid = notification.pid().ok_or(MemError::NoPid)?;
+        let mut memory = TargetMemory::new(pid, access);
+        if access == Access::ProcMem {
+            let opened = memory.open_proc_mem_rw().map(drop);
+            self.check(notification.id())?;
+            opened?;
+        } else {
+            self.check(notification.id())?;
+        }
+        memory.write(addr, data)?;
+        Ok(())
     }
 
     fn check(&self, id: u64) -> Result<(), CheckedReadError> {

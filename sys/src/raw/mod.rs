@@ -1,5 +1,6 @@
 //! Raw system calls: the crate's only inline assembly, and the safe typed entry points for the calls rustix
-//! does not offer (`seccomp(2)`, `process_vm_readv(2)`, `clone(2)` as fork, `execve(2)`, `exit_group(2)`).
+//! does not offer (`seccomp(2)`, `process_vm_readv(2)`, `process_vm_writev(2)`, `clone(2)` as fork,
+//! `execve(2)`, `exit_group(2)`).
 //!
 //! The instruction itself lives in one small module per architecture (`x86_64.rs`: `syscall`; `aarch64.rs`:
 //! `svc 0`), chosen by `cfg`; any other architecture is a compile error. A raw result in `-4095..=-1` is
@@ -214,6 +215,37 @@ pub(crate) fn process_vm_readv(pid: i32, local: &mut [u8], remote: u64) -> Resul
     unsafe {
         syscall6(
             nr::__NR_process_vm_readv,
+            pid as usize,
+            (&raw const local_iov) as usize,
+            1,
+            (&raw const remote_iov) as usize,
+            1,
+            0,
+        )
+    }
+}
+
+/// `process_vm_writev(pid, &{local}, 1, &{remote, local.len()}, 1, 0)`: copies `local` to address `remote`
+/// in process `pid`, returning the number of bytes written (short at the end of a writable mapping).
+///
+/// # References
+/// - process_vm_writev(2)
+pub(crate) fn process_vm_writev(pid: i32, local: &[u8], remote: u64) -> Result<usize, Errno> {
+    let local_iov = IoVec {
+        base: local.as_ptr().cast_mut().cast(),
+        len: local.len(),
+    };
+    let remote_iov = IoVec {
+        base: remote as usize as *mut c_void,
+        len: local.len(),
+    };
+    // SAFETY: the kernel only reads `local.len()` bytes from `local`, which we borrow (the iovec's `*mut` is
+    // the ABI's type; process_vm_writev never writes the local side), and the two iovecs, which are live
+    // locals; the remote address is only written (with fault handling) in the target's address space, never
+    // in ours.
+    unsafe {
+        syscall6(
+            nr::__NR_process_vm_writev,
             pid as usize,
             (&raw const local_iov) as usize,
             1,
