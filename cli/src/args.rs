@@ -196,9 +196,9 @@ pub struct RunArgs {
     pub oci_options: OciOptions,
     /// Handler rules deciding each notification, first match in file order (docs/policy.md): the native
     /// format plus `path under "DIR"` / `path == "FILE"` and (connect, bind) `family`, `addr`, `port`
-    /// predicates; `allow` continues (an allow that read memory is done by seccompctl for the command: open
-    /// and inject the fd, mkdir, unlink, rename, chmod, connect, bind), `errno(N)` fails, `kill-process`
-    /// kills, `notify` falls back to `--on-notify`.
+    /// predicates; `allow` continues (an allow that read memory is done by seccompctl for the command:
+    /// open and inject the fd, mkdir, unlink, rename, chmod, stat, connect, bind), `errno(N)` fails,
+    /// `kill-process` kills, `notify` falls back to `--on-notify`.
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
     /// How many threads answer notifications (the receiving thread is separate).

@@ -756,3 +756,57 @@ fn the_same_race_against_check_then_continue_opens_the_forbidden_file() {
     });
     assert!(forbidden > 0, "check-then-continue never lost the race");
 }
+
+#[test]
+fn stat_writes_the_files_own_struct_and_refuses_links_out_of_the_tree() {
+    use std::os::unix::fs::MetadataExt as _;
+    let _serial = common::serial();
+    let t = TempDir::new("rules-stat");
+    tree(&t);
+    let mut st = Strings::default();
+    let buf = Box::leak(Box::new([0u8; 256]));
+    let buf_addr = buf.as_mut_ptr() as usize;
+    let newfstatat = |path: usize, flags: usize| {
+        Op::new("newfstatat", &[AT_FDCWD, path, buf_addr, flags]).expect("newfstatat")
+    };
+    let ops = [
+        newfstatat(st.s("f"), 0),
+        newfstatat(st.s("up"), 0),
+        newfstatat(st.s("up"), 0x100),
+    ];
+    let shared = Shared::new(6);
+    let body = || {
+        for (i, op) in ops.iter().enumerate() {
+            shared.set(2 * i, op.run());
+            // st_ino is the second u64 of struct stat on x86_64 and aarch64.
+            // SAFETY: the buffer is this child's copy, 256 bytes, 8-aligned enough for a read of bytes.
+            let ino = unsafe { core::ptr::read_unaligned((buf_addr + 8) as *const u64) };
+            shared.set(2 * i + 1, ino as i64);
+        }
+        0
+    };
+    let rules = handler(
+        "default notify\nallow newfstatat if path under \"T/allowed\"\nerrno(EACCES) newfstatat\n",
+        t.path(),
+        None,
+    );
+    let cwd = common::cstr(&t.path().join("allowed"));
+    let filter = common::notify_filter(&[common::nr("newfstatat").expect("newfstatat")]);
+    let prepare = || match rustix::process::chdir(cwd.as_c_str()) {
+        Ok(()) => 0,
+        Err(_) => 91,
+    };
+    // SAFETY: the child makes raw syscalls and writes prepared memory only.
+    let outcome = unsafe { common::supervised(&filter, rules, prepare, body) };
+    assert_eq!(outcome, Outcome::Exited(0));
+    let ino = |p: &str| {
+        std::fs::symlink_metadata(t.path().join(p))
+            .map(|m| m.ino() as i64)
+            .ok()
+    };
+    assert_eq!(shared.get(0), 0, "stat f: {}", common::show(shared.get(0)));
+    assert_eq!(Some(shared.get(1)), ino("allowed/f"), "the struct is f's");
+    assert_eq!(shared.get(2), EACCES, "stat through a link out of the tree");
+    assert_eq!(shared.get(4), 0, "lstat of the link itself is inside");
+    assert_eq!(Some(shared.get(5)), ino("allowed/up"), "the link's own struct");
+}

@@ -194,6 +194,8 @@ fn populate(t: &TempDir, owner: u32) {
 
 /// The path syscalls' table. `strings` keeps the C strings alive; `dirfd` is `dir/`, `filefd` a file.
 fn path_ops(t: &TempDir, strings: &mut Vec<CString>, dirfd: usize, filefd: usize) -> Vec<(String, Op)> {
+    // A writable buffer for `struct stat` (written in the children's copies only).
+    let statbuf = Box::leak(Box::new([0u8; 256])).as_mut_ptr() as usize;
     let mut s = |text: &str| -> usize {
         let c = CString::new(text).expect("no NUL");
         let p = ptr(&c);
@@ -311,6 +313,40 @@ fn path_ops(t: &TempDir, strings: &mut Vec<CString>, dirfd: usize, filefd: usize
             "openat",
             vec![AT_FDCWD, ro_x, creat_excl, 0o600],
         ),
+        ("stat file", "stat", vec![s("file"), statbuf]),
+        ("stat nothere", "stat", vec![s("nothere"), statbuf]),
+        ("stat dangling", "stat", vec![s("dangling"), statbuf]),
+        ("lstat dangling", "lstat", vec![s("dangling"), statbuf]),
+        ("stat loop", "stat", vec![s("loop"), statbuf]),
+        ("stat file/", "stat", vec![s("file/"), statbuf]),
+        ("stat bad buffer", "stat", vec![s("file"), 8]),
+        ("stat empty path", "stat", vec![s(""), statbuf]),
+        (
+            "newfstatat dirfd link NOFOLLOW",
+            "newfstatat",
+            vec![dirfd, s("link"), statbuf, 0x100],
+        ),
+        (
+            "newfstatat bad flags",
+            "newfstatat",
+            vec![dirfd, s("file"), statbuf, 0x4],
+        ),
+        (
+            "newfstatat filefd x",
+            "newfstatat",
+            vec![filefd, s("x"), statbuf, 0],
+        ),
+        (
+            "newfstatat fstat filefd",
+            "newfstatat",
+            vec![filefd, s(""), statbuf, 0x1000],
+        ),
+        (
+            "newfstatat fstat 999",
+            "newfstatat",
+            vec![999, s(""), statbuf, 0x1000],
+        ),
+        ("newfstatat ro/x", "newfstatat", vec![AT_FDCWD, ro_x, statbuf, 0]),
     ];
     table
         .into_iter()

@@ -6,6 +6,7 @@
 //! - [`mod@open`]: `open`, `openat`, `openat2`, `creat` (the file is opened and injected).
 //! - [`fs`]: `mkdir`, `mkdirat`, `unlink`, `unlinkat` (with `AT_REMOVEDIR`), `rmdir`, `rename`,
 //!   `renameat`, `renameat2`, `chmod`, `fchmodat`.
+//! - [`stat`]: `stat`, `lstat`, `newfstatat` (the `struct stat` is written into the target's buffer).
 //! - [`net`]: `connect` and `bind`, done on the target's own socket (taken with `pidfd_getfd`).
 //!
 //! [`Request::read`] decodes any of them from an [`Inspected`] call; [`Request::paths`] gives the path
@@ -42,18 +43,20 @@
 //! # let _ = handle;
 //! ```
 //!
-//! Not emulated, and why: `stat`, `lstat`, `newfstatat`, `statx` (the answer must be written into target
-//! memory; that needs `process_vm_writev`, which `seccomp-sys` does not have yet), `execve`/`execveat`
+//! Not emulated, and why: `statx` (five arguments: the raw call is not exported by `seccomp-sys` yet),
+//! `execve`/`execveat`
 //! (the supervisor cannot run a program in the target's place), `link`/`symlink` family and `chown`
 //! (not needed yet: a rule that allows them by path is refused, as for any syscall not listed here).
 
 pub mod fs;
 pub mod net;
 pub mod open;
+pub mod stat;
 
 pub use fs::FsRequest;
 pub use net::SockRequest;
 pub use open::{OpenRequest, open, open_exact, open_resolved, open_under};
+pub use stat::StatRequest;
 
 use crate::answer::CheckedAnswer;
 use crate::call::{Call, Inspected};
@@ -65,7 +68,7 @@ use rustix::io::Errno;
 use seccomp_sys::mem::{CheckedReadError, MemError};
 
 /// The syscalls this module can do for the target, by name.
-pub const EMULATED: [&str; 16] = [
+pub const EMULATED: [&str; 19] = [
     "open",
     "openat",
     "openat2",
@@ -80,6 +83,9 @@ pub const EMULATED: [&str; 16] = [
     "renameat2",
     "chmod",
     "fchmodat",
+    "stat",
+    "lstat",
+    "newfstatat",
     "connect",
     "bind",
 ];
@@ -147,6 +153,8 @@ pub enum Request {
     Open(OpenRequest),
     /// A path syscall of [`fs`].
     Fs(FsRequest),
+    /// `stat`, `lstat`, `newfstatat`.
+    Stat(StatRequest),
     /// `connect` or `bind`.
     Sock(SockRequest),
 }
@@ -158,6 +166,7 @@ impl Request {
         match name {
             "open" | "openat" | "openat2" | "creat" => OpenRequest::read(call).map(Request::Open),
             "connect" | "bind" => SockRequest::read(call).map(Request::Sock),
+            "stat" | "lstat" | "newfstatat" => StatRequest::read(call).map(Request::Stat),
             _ => FsRequest::read(call).map(Request::Fs),
         }
     }
@@ -168,6 +177,7 @@ impl Request {
         match self {
             Request::Open(request) => Ok(vec![request.resolve(call)?]),
             Request::Fs(request) => request.resolve(call),
+            Request::Stat(request) => Ok(vec![request.resolve(call)?]),
             Request::Sock(request) => request.resolve(call).map(|path| path.into_iter().collect()),
         }
     }
@@ -185,6 +195,7 @@ impl Request {
         match self {
             Request::Open(request) => open::open_in(call, request, scope),
             Request::Fs(request) => request.perform(call, scope),
+            Request::Stat(request) => request.perform(call, scope),
             Request::Sock(request) => request.perform(call, scope),
         }
     }
