@@ -172,3 +172,32 @@ pub fn measure(
         samples: total,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_row_measures_all_three_kinds() {
+        let dir = std::env::temp_dir().join(format!("seccomp-bench-emulated-test-{}", std::process::id()));
+        let file = dir.join("data/f");
+        std::fs::create_dir_all(dir.join("data")).expect("mkdir");
+        std::fs::write(&file, b"x").expect("write");
+        let figures = measure(
+            &dir.join("data").display().to_string(),
+            &file.display().to_string(),
+            2,
+            20,
+            5,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let figures = figures.expect("the row runs");
+        assert_eq!(figures.samples, 40);
+        assert!(
+            figures
+                .kinds
+                .iter()
+                .all(|&(median, p90)| median > 0 && p90 >= median)
+        );
+    }
+}
