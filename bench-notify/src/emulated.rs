@@ -84,6 +84,9 @@ pub fn measure(
     warmup: usize,
 ) -> Result<Figures, String> {
     let total = blocks * per_block;
+    if total == 0 {
+        return Err("at least one block of at least one call is needed".to_owned());
+    }
     let shared = Shared::new(3 * total).map_err(|e| format!("mmap: {e}"))?;
     let path = CString::new(file).map_err(|_| "the file name has a NUL")?;
     let insns = filter();
