@@ -769,29 +769,35 @@ fn stat_writes_the_files_own_struct_and_refuses_links_out_of_the_tree() {
     let newfstatat = |path: usize, flags: usize| {
         Op::new("newfstatat", &[AT_FDCWD, path, buf_addr, flags]).expect("newfstatat")
     };
+    let statx = Op::new("statx", &[AT_FDCWD, st.s("f"), 0, 0xfff, buf_addr]).expect("statx");
     let ops = [
         newfstatat(st.s("f"), 0),
         newfstatat(st.s("up"), 0),
         newfstatat(st.s("up"), 0x100),
+        statx,
     ];
-    let shared = Shared::new(6);
+    let shared = Shared::new(8);
     let body = || {
         for (i, op) in ops.iter().enumerate() {
             shared.set(2 * i, op.run());
-            // st_ino is the second u64 of struct stat on x86_64 and aarch64.
-            // SAFETY: the buffer is this child's copy, 256 bytes, 8-aligned enough for a read of bytes.
-            let ino = unsafe { core::ptr::read_unaligned((buf_addr + 8) as *const u64) };
+            // st_ino is the second u64 of struct stat on x86_64 and aarch64; stx_ino is at 32.
+            let at = if i == 3 { 32 } else { 8 };
+            // SAFETY: the buffer is this child's copy, 256 bytes; an unaligned read of 8 of them.
+            let ino = unsafe { core::ptr::read_unaligned((buf_addr + at) as *const u64) };
             shared.set(2 * i + 1, ino as i64);
         }
         0
     };
     let rules = handler(
-        "default notify\nallow newfstatat if path under \"T/allowed\"\nerrno(EACCES) newfstatat\n",
+        "default notify\nallow newfstatat statx if path under \"T/allowed\"\nerrno(EACCES) newfstatat statx\n",
         t.path(),
         None,
     );
     let cwd = common::cstr(&t.path().join("allowed"));
-    let filter = common::notify_filter(&[common::nr("newfstatat").expect("newfstatat")]);
+    let filter = common::notify_filter(&[
+        common::nr("newfstatat").expect("newfstatat"),
+        common::nr("statx").expect("statx"),
+    ]);
     let prepare = || match rustix::process::chdir(cwd.as_c_str()) {
         Ok(()) => 0,
         Err(_) => 91,
@@ -809,4 +815,6 @@ fn stat_writes_the_files_own_struct_and_refuses_links_out_of_the_tree() {
     assert_eq!(shared.get(2), EACCES, "stat through a link out of the tree");
     assert_eq!(shared.get(4), 0, "lstat of the link itself is inside");
     assert_eq!(Some(shared.get(5)), ino("allowed/up"), "the link's own struct");
+    assert_eq!(shared.get(6), 0, "statx f: {}", common::show(shared.get(6)));
+    assert_eq!(Some(shared.get(7)), ino("allowed/f"), "the statx struct is f's");
 }

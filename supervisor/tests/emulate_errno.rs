@@ -44,6 +44,10 @@ fn notified() -> Vec<u32> {
         "bind",
         "open",
         "openat",
+        "stat",
+        "lstat",
+        "newfstatat",
+        "statx",
     ]
     .iter()
     .filter_map(|name| common::nr(name))
@@ -347,6 +351,40 @@ fn path_ops(t: &TempDir, strings: &mut Vec<CString>, dirfd: usize, filefd: usize
             vec![999, s(""), statbuf, 0x1000],
         ),
         ("newfstatat ro/x", "newfstatat", vec![AT_FDCWD, ro_x, statbuf, 0]),
+        ("statx file", "statx", vec![dirfd, s("file"), 0, 0xfff, statbuf]),
+        (
+            "statx dangling",
+            "statx",
+            vec![dirfd, s("dangling"), 0, 0xfff, statbuf],
+        ),
+        (
+            "statx dangling NOFOLLOW",
+            "statx",
+            vec![dirfd, s("dangling"), 0x100, 0xfff, statbuf],
+        ),
+        ("statx loop", "statx", vec![dirfd, s("loop"), 0, 0xfff, statbuf]),
+        (
+            "statx both sync flags",
+            "statx",
+            vec![dirfd, s("file"), 0x6000, 0xfff, statbuf],
+        ),
+        (
+            "statx reserved mask",
+            "statx",
+            vec![dirfd, s("file"), 0, 0x8000_0000, statbuf],
+        ),
+        ("statx bad buffer", "statx", vec![dirfd, s("file"), 0, 0xfff, 8]),
+        (
+            "statx fstat filefd",
+            "statx",
+            vec![filefd, s(""), 0x1000, 0xfff, statbuf],
+        ),
+        (
+            "statx NULL path EMPTY_PATH",
+            "statx",
+            vec![filefd, 0, 0x1000, 0xfff, statbuf],
+        ),
+        ("statx ro/x", "statx", vec![AT_FDCWD, ro_x, 0, 0xfff, statbuf]),
     ];
     table
         .into_iter()

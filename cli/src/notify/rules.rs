@@ -674,7 +674,7 @@ mod tests {
     fn every_emulated_syscall_takes_a_path_allow() {
         parse(
             "default notify\nallow mkdir mkdirat unlink unlinkat rmdir rename renameat renameat2 chmod \
-             fchmodat stat lstat newfstatat open openat openat2 creat connect bind if path under \"/srv\"\n",
+             fchmodat stat lstat newfstatat statx open openat openat2 creat connect bind if path under \"/srv\"\n",
         )
         .expect("parses");
     }

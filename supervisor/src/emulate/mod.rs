@@ -6,7 +6,7 @@
 //! - [`mod@open`]: `open`, `openat`, `openat2`, `creat` (the file is opened and injected).
 //! - [`fs`]: `mkdir`, `mkdirat`, `unlink`, `unlinkat` (with `AT_REMOVEDIR`), `rmdir`, `rename`,
 //!   `renameat`, `renameat2`, `chmod`, `fchmodat`.
-//! - [`stat`]: `stat`, `lstat`, `newfstatat` (the `struct stat` is written into the target's buffer).
+//! - [`stat`]: `stat`, `lstat`, `newfstatat`, `statx` (the struct is written into the target's buffer).
 //! - [`net`]: `connect` and `bind`, done on the target's own socket (taken with `pidfd_getfd`).
 //!
 //! [`Request::read`] decodes any of them from an [`Inspected`] call; [`Request::paths`] gives the path
@@ -43,8 +43,7 @@
 //! # let _ = handle;
 //! ```
 //!
-//! Not emulated, and why: `statx` (five arguments: the raw call is not exported by `seccomp-sys` yet),
-//! `execve`/`execveat`
+//! Not emulated, and why: `execve`/`execveat`
 //! (the supervisor cannot run a program in the target's place), `link`/`symlink` family and `chown`
 //! (not needed yet: a rule that allows them by path is refused, as for any syscall not listed here).
 
@@ -68,7 +67,7 @@ use rustix::io::Errno;
 use seccomp_sys::mem::{CheckedReadError, MemError};
 
 /// The syscalls this module can do for the target, by name.
-pub const EMULATED: [&str; 19] = [
+pub const EMULATED: [&str; 20] = [
     "open",
     "openat",
     "openat2",
@@ -86,6 +85,7 @@ pub const EMULATED: [&str; 19] = [
     "stat",
     "lstat",
     "newfstatat",
+    "statx",
     "connect",
     "bind",
 ];
@@ -153,7 +153,7 @@ pub enum Request {
     Open(OpenRequest),
     /// A path syscall of [`fs`].
     Fs(FsRequest),
-    /// `stat`, `lstat`, `newfstatat`.
+    /// `stat`, `lstat`, `newfstatat`, `statx`.
     Stat(StatRequest),
     /// `connect` or `bind`.
     Sock(SockRequest),
@@ -166,7 +166,7 @@ impl Request {
         match name {
             "open" | "openat" | "openat2" | "creat" => OpenRequest::read(call).map(Request::Open),
             "connect" | "bind" => SockRequest::read(call).map(Request::Sock),
-            "stat" | "lstat" | "newfstatat" => StatRequest::read(call).map(Request::Stat),
+            "stat" | "lstat" | "newfstatat" | "statx" => StatRequest::read(call).map(Request::Stat),
             _ => FsRequest::read(call).map(Request::Fs),
         }
     }
