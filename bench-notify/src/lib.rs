@@ -15,6 +15,8 @@
 //! - [`output`]: the raw text format the xtask reads.
 //! - [`emulated`]: the emulated-open row (a path-checked `openat` done by `seccomp-supervisor` and injected
 //!   with `ADDFD_SEND`, against the notify round trip of the same run), run by the `bench-emulated` binary.
+//! - [`throughput`]: the throughput row (`--throughput`): 8 targets against one `seccomp-supervisor` with 1
+//!   and 2 worker threads.
 //!
 //! Each round forks two processes, so unlike the xtask this crate needs `fork` and therefore `unsafe`:
 //! the forked code paths (everything reachable from [`peer::main`]) are restricted to raw syscalls and
@@ -28,6 +30,7 @@ pub mod ptrace;
 pub mod round;
 pub mod shared;
 pub mod target;
+pub mod throughput;
 
 use rustix::io::Errno;
 use rustix::thread::CpuSet;

@@ -2,7 +2,9 @@
 //!
 //! Usually started by `cargo xtask bench-notify`, which builds it in release mode and reads its output.
 //! Usage: `seccomp-bench-notify [--iterations N] [--round N] [--warmup N] [--timeout SECS]
-//! [--only NAME,...] --out FILE`.
+//! [--only NAME,...] --out FILE`, or `seccomp-bench-notify --throughput [--iterations N] [--rounds N]` for
+//! the throughput row, or `seccomp-bench-notify --latency [N]` for the post-to-receive latency (both
+//! printed as tables).
 
 use seccomp_bench_notify::output::{self, Outcome};
 use seccomp_bench_notify::plan::{self, Cpus, Support};
@@ -132,6 +134,52 @@ fn run(options: &Options) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--throughput-target") => {
+            let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            seccomp_bench_notify::throughput::target(iterations)
+        }
+        Some("--latency-target") => {
+            let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            seccomp_bench_notify::throughput::latency_target(iterations)
+        }
+        Some("--latency") => {
+            let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+            return match seccomp_bench_notify::throughput::latency(iterations) {
+                Ok(table) => {
+                    println!("{table}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("seccomp-bench-notify: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some("--throughput") => {
+            let number = |flag: &str, default: u64| {
+                args.iter()
+                    .position(|arg| arg == flag)
+                    .and_then(|i| args.get(i + 1))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(default)
+            };
+            return match seccomp_bench_notify::throughput::run(
+                number("--iterations", 20_000),
+                number("--rounds", 3),
+            ) {
+                Ok(table) => {
+                    println!("{table}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("seccomp-bench-notify: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
+    }
     match parse(&args).and_then(|options| run(&options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

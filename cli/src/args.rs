@@ -201,8 +201,9 @@ pub struct RunArgs {
     /// `kill-process` kills, `notify` falls back to `--on-notify`.
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
-    /// How many threads answer notifications (the receiving thread is separate).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// How many threads serve the listener, each receiving, deciding and answering (with 2 or more one is
+    /// always waiting for the next notification while another decides).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: u16,
     /// How to answer notifications no handler decides: `continue`, `errno(EPERM)` / `errno(N)`, or `value(N)`.
     #[arg(long, value_name = "ANSWER", default_value = "continue", value_parser = NotifyAnswerParser, hide_possible_values = true)]
@@ -438,8 +439,7 @@ pub struct AgentArgs {
     /// them every notification gets the `--on-notify` answer. `--policy` is an alias.
     #[arg(long, visible_alias = "policy", value_name = "HANDLERS")]
     pub handlers: Option<PathBuf>,
-    /// How many threads answer notifications, for all containers together (each container's listener
-    /// also has its own receiving thread).
+    /// How many threads serve each container's listener, each receiving, deciding and answering.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: u16,
     /// How to answer notifications no handler rule matches.

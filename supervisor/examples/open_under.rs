@@ -45,6 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         flags: FilterFlags::NEW_LISTENER,
         no_new_privs: true,
         restore: &[],
+        signal_mask: None,
+        die_with_parent: true,
     };
     let mut child = spawn(&exec, &confinement)?;
     let listener = child.wait_ready()?.listener.ok_or("no listener")?;

@@ -36,13 +36,30 @@ impl<H: Handler> Handler for std::sync::Arc<H> {
 }
 
 /// A handler's decision, made by [`Call::answer`] or [`Inspected::answer`].
-#[derive(Debug)]
 pub struct Reply {
     pub(crate) answer: Answer,
     pub(crate) inspected: bool,
+    pub(crate) after: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("answer", &self.answer)
+            .field("inspected", &self.inspected)
+            .field("after", &self.after.is_some())
+            .finish()
+    }
 }
 
 impl Reply {
+    /// Runs `work` on the worker right after the answer was delivered: what need not delay the target,
+    /// such as formatting and writing a log line of what the handler read before answering.
+    pub fn then(mut self, work: impl FnOnce() + Send + 'static) -> Reply {
+        self.after = Some(Box::new(work));
+        self
+    }
+
     /// The answer that will be delivered.
     pub fn answer(&self) -> &Answer {
         &self.answer
@@ -193,6 +210,7 @@ impl<'a> Call<'a> {
         Reply {
             answer,
             inspected: false,
+            after: None,
         }
     }
 
@@ -223,6 +241,7 @@ impl<'a> Inspected<'a> {
         Reply {
             answer: answer.into(),
             inspected: true,
+            after: None,
         }
     }
 }

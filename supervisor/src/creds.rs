@@ -7,7 +7,8 @@
 //! effective capabilities to those the target has, does the work, and puts everything back.
 //! The saved uid stays the supervisor's, which is what allows the way back.
 //!
-//! Each worker also calls `unshare(CLONE_FS)` once ([`private_fs_state`]), so that its umask (set to the
+//! A thread that creates files for a target first calls `unshare(CLONE_FS)` once ([`private_fs_state`],
+//! done by `emulate` the first time a thread needs it), so that its umask (set to the
 //! target's for a creating open) is its own and not the whole supervisor's.
 //!
 //! # Safety

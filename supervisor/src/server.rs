@@ -1,24 +1,28 @@
-//! Serving listeners: a receiving thread per listener, a pool of worker threads, delivery of answers.
+//! Serving listeners: threads per listener that sit in `RECV`, handle what they receive, and deliver.
 //!
-//! Each listener gets its own receiving thread, which does nothing but sit in `SECCOMP_IOCTL_NOTIF_RECV`:
-//! it is already waiting in the kernel when a notification is posted, so the notification is taken off the
-//! queue in the wakeup itself, whatever the workers are doing. That matters: until a notification is
-//! received, a non-fatal signal can interrupt the target's syscall (with `WAIT_KILLABLE_RECV`, 5.19, only
-//! until then), which then fails with `EINTR` although it never would unsupervised. With
-//! `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (6.6+, set on every listener where the kernel has it) the wakeup
-//! runs the receiving thread on the target's CPU at once.
+//! Each listener gets its own threads (as many as asked for, at least one), each doing the whole cycle:
+//! `SECCOMP_IOCTL_NOTIF_RECV`, the [`Handler`], the delivery of its [`Reply`], then `RECV` again. So a
+//! thread is already waiting in the kernel when a notification is posted and takes it off the queue in the
+//! wakeup itself; with two or more threads per listener one is still waiting while another handles.
+//! That matters: until a notification is received, a non-fatal signal can interrupt the target's syscall
+//! (with `WAIT_KILLABLE_RECV`, 5.19, only until then), which then fails with `EINTR` although it never
+//! would unsupervised. And no notification is handed from one thread to another: with
+//! `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (6.6+, set on every listener where the kernel has it) the target's
+//! wakeup of the receiving thread and the thread's wakeup of the target both stay on one CPU, where a
+//! round trip costs about 2 µs on this machine's VM against about 40 µs across CPUs (docs/performance.md).
+//!
+//! Where the supervisor may (CAP_SYS_NICE), its serving threads run at nice -10, so that on a loaded
+//! machine a posted notification does not wait behind ordinary tasks to be received.
 //!
 //! A `RECV` that finds nothing returns `ENOENT`: either a notification was withdrawn before it could be
 //! received (a signal interrupted it, or its task was killed: counted and reported to
 //! [`Observer::interrupted`], together with gaps in the notification ids, see [`crate::gaps`]), or no task
-//! uses the filter any more (the kernel wakes `RECV` then: checked with `poll`, which reports `POLLHUP`
-//! since 5.9). A listener whose tasks are all gone is dropped (its fd closed) and reported to
-//! [`Observer::hung_up`]. Kernels whose `RECV` sleeps on after the hang-up are covered by
-//! [`Supervisor::wait_all_hung_up`], which polls the listeners for `POLLHUP` and drops those whose
-//! receiving thread stays blocked (the thread then ends with the process).
-//!
-//! Received notifications go to a queue that the workers (as many as asked for) take from; each worker
-//! calls the [`Handler`] and delivers its [`Reply`].
+//! uses the filter any more (since 6.11 the kernel wakes `RECV` then: checked with `poll`, which reports
+//! `POLLHUP` since 5.9). A listener whose tasks are all gone is dropped (its fd closed) and reported to
+//! [`Observer::hung_up`] after its last answer. Kernels whose `RECV` sleeps on after the hang-up are
+//! covered by [`Supervisor::wait_all_hung_up`], which polls the listeners for `POLLHUP` and drops those
+//! whose threads stay blocked (the threads then end with the process; they hold the handler only weakly,
+//! so it is freed with the supervisor).
 
 use crate::answer::Answer;
 use crate::call::{Call, Handler, Reply};
@@ -30,7 +34,7 @@ use rustix::process::Pid;
 use seccomp_sys::listener::{RecvError, ReplyError};
 use seccomp_sys::{AddFd, Listener, Notification, Response};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 /// What the supervisor knows about a listener: a label for logs (a container id) and the process it was
@@ -127,6 +131,16 @@ struct Entry {
     holders: AtomicU64,
     /// Why the listener was retired.
     reason: Mutex<Option<Reason>>,
+    /// What is known of lost notifications.
+    lost: Mutex<Lost>,
+}
+
+/// Lost notifications of one listener: id gaps, empty receives, and the total last reported.
+#[derive(Debug, Default)]
+struct Lost {
+    gaps: Gaps,
+    withdrawn: u64,
+    reported: u64,
 }
 
 /// Why a listener left service.
@@ -135,18 +149,6 @@ enum Reason {
     HungUp,
     Failed(RecvError),
     Stopped,
-}
-
-/// What the workers take from the queue.
-enum Work {
-    Job(Job),
-    /// Sent once per worker by [`Supervisor::shutdown`], after everything received.
-    Stop,
-}
-
-struct Job {
-    entry: Arc<Entry>,
-    notification: Notification,
 }
 
 struct Shared {
@@ -162,28 +164,29 @@ struct Shared {
 /// A supervisor serving any number of listeners with one handler.
 pub struct Supervisor {
     shared: Arc<Shared>,
-    jobs: Option<mpsc::Sender<Work>>,
-    workers: Vec<JoinHandle<()>>,
-    receivers: Mutex<Vec<JoinHandle<()>>>,
+    handler: Arc<dyn Handler>,
+    per_listener: usize,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Supervisor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Supervisor")
-            .field("workers", &self.workers.len())
+            .field("threads_per_listener", &self.per_listener)
             .finish_non_exhaustive()
     }
 }
 
 impl Supervisor {
-    /// Starts `workers` worker threads (at least one) that answer with `handler`. Add listeners with
+    /// A supervisor answering with `handler`, serving each listener with `threads` threads (at least one;
+    /// two keep one thread waiting in `RECV` while the other handles). Add listeners with
     /// [`Supervisor::add`].
-    pub fn new(handler: impl Handler, workers: usize) -> Supervisor {
-        Supervisor::with_observer(handler, Quiet, workers)
+    pub fn new(handler: impl Handler, threads: usize) -> Supervisor {
+        Supervisor::with_observer(handler, Quiet, threads)
     }
 
-    /// [`Supervisor::new`] with an [`Observer`] of deliveries and hang-ups.
-    pub fn with_observer(handler: impl Handler, observer: impl Observer, workers: usize) -> Supervisor {
+    /// [`Supervisor::new`] with an [`Observer`] of deliveries, losses and hang-ups.
+    pub fn with_observer(handler: impl Handler, observer: impl Observer, threads: usize) -> Supervisor {
         let shared = Arc::new(Shared {
             observer: Box::new(observer),
             stopping: AtomicBool::new(false),
@@ -192,37 +195,21 @@ impl Supervisor {
             idle: Condvar::new(),
             addfd_send: AtomicBool::new(true),
         });
-        // Only the workers hold the handler (the receiving threads never call it), so it is dropped once
-        // they are joined even if a receiving thread stays blocked.
-        let handler: Arc<dyn Handler> = Arc::new(handler);
-        let (tx, rx) = mpsc::channel::<Work>();
-        let rx = Arc::new(Mutex::new(rx));
-        let workers = (0..workers.max(1))
-            .map(|i| {
-                let shared = Arc::clone(&shared);
-                let handler = Arc::clone(&handler);
-                let rx = Arc::clone(&rx);
-                std::thread::Builder::new()
-                    .name(format!("seccomp-worker-{i}"))
-                    .spawn(move || work(&shared, &*handler, &rx))
-                    .unwrap_or_else(|_| std::process::abort())
-            })
-            .collect();
         Supervisor {
             shared,
-            jobs: Some(tx),
-            workers,
-            receivers: Mutex::new(Vec::new()),
+            handler: Arc::new(handler),
+            per_listener: threads.max(1),
+            threads: Mutex::new(Vec::new()),
         }
     }
 
-    /// Serves `listener` from now on, with its own receiving thread.
+    /// Serves `listener` from now on, with its own threads.
     pub fn add(&self, listener: Listener, context: Context) {
-        let Some(jobs) = self.jobs.clone() else {
+        if self.shared.stopping.load(Ordering::SeqCst) {
             return;
-        };
-        // 6.6+: the posting target's CPU switches straight to the receiving thread; older kernels refuse
-        // the flag, which only costs latency.
+        }
+        // 6.6+: wakeups between the target and the serving thread stay on the current CPU; older kernels
+        // refuse the flag, which only costs latency.
         let _ = listener.set_flags(seccomp_sys::listener::ListenerFlags::SYNC_WAKE_UP);
         let entry = Arc::new(Entry {
             listener,
@@ -230,8 +217,9 @@ impl Supervisor {
             answered: AtomicU64::new(0),
             done: AtomicBool::new(false),
             stale: AtomicU64::new(0),
-            holders: AtomicU64::new(1),
+            holders: AtomicU64::new(self.per_listener as u64),
             reason: Mutex::new(None),
+            lost: Mutex::new(Lost::default()),
         });
         if let Ok(mut active) = self.shared.active.lock() {
             *active += 1;
@@ -239,14 +227,20 @@ impl Supervisor {
         if let Ok(mut entries) = self.shared.entries.lock() {
             entries.push(Arc::clone(&entry));
         }
-        let shared = Arc::clone(&self.shared);
-        let handle = std::thread::Builder::new()
-            .name("seccomp-recv".to_owned())
-            .spawn(move || receive(&shared, entry, &jobs))
-            .unwrap_or_else(|_| std::process::abort());
-        if let Ok(mut receivers) = self.receivers.lock() {
-            receivers.retain(|h| !h.is_finished());
-            receivers.push(handle);
+        let handles: Vec<JoinHandle<()>> = (0..self.per_listener)
+            .map(|_| {
+                let shared = Arc::clone(&self.shared);
+                let handler = Arc::downgrade(&self.handler);
+                let entry = Arc::clone(&entry);
+                std::thread::Builder::new()
+                    .name("seccomp-serve".to_owned())
+                    .spawn(move || serve(&shared, &handler, entry))
+                    .unwrap_or_else(|_| std::process::abort())
+            })
+            .collect();
+        if let Ok(mut threads) = self.threads.lock() {
+            threads.retain(|h| !h.is_finished());
+            threads.extend(handles);
         }
     }
 
@@ -290,8 +284,8 @@ impl Supervisor {
         true
     }
 
-    /// Drops listeners that report `POLLHUP` while their receiving thread stays in `RECV` (kernels whose
-    /// `RECV` does not wake at the hang-up): seen hung up twice, a quarter of a second apart.
+    /// Drops listeners that report `POLLHUP` while their threads stay in `RECV` (kernels before 6.11,
+    /// whose `RECV` does not wake at the hang-up): seen hung up twice, a quarter of a second apart.
     fn drop_stuck_listeners(&self) {
         let entries: Vec<Arc<Entry>> = match self.shared.entries.lock() {
             Ok(entries) => entries.clone(),
@@ -299,23 +293,26 @@ impl Supervisor {
         };
         for entry in entries {
             if hung_up(&entry.listener) && entry.stale.fetch_add(1, Ordering::Relaxed) >= 1 {
-                retire(&self.shared, &entry, Reason::HungUp);
+                entry.done.store(true, Ordering::SeqCst);
+                set_reason(&entry, Reason::HungUp);
+                if entry.holders.swap(0, Ordering::SeqCst) > 0 {
+                    finish(&self.shared, &entry);
+                }
             }
         }
     }
 
-    /// Stops receiving on every listener, lets the workers finish what was received, and joins every
-    /// thread but the receiving threads still blocked in `RECV` (targets alive): those answer the next
-    /// notification they receive with `ENOSYS` and drop their listener, whose targets' notified syscalls
-    /// then fail with `ENOSYS`.
+    /// Stops serving: joins the threads that are not blocked in `RECV` and leaves the others, which
+    /// answer the next notification they receive with `ENOSYS` and drop their listener (whose targets'
+    /// notified syscalls then fail with `ENOSYS` too). The handler is dropped with the supervisor.
     pub fn shutdown(mut self) {
         self.stop_all();
     }
 
     fn stop_all(&mut self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
-        if let Ok(mut receivers) = self.receivers.lock() {
-            for handle in receivers.drain(..) {
+        if let Ok(mut threads) = self.threads.lock() {
+            for handle in threads.drain(..) {
                 if handle.is_finished() {
                     let _ = handle.join();
                 }
@@ -323,14 +320,6 @@ impl Supervisor {
         }
         if let Ok(mut entries) = self.shared.entries.lock() {
             entries.clear();
-        }
-        if let Some(jobs) = self.jobs.take() {
-            for _ in &self.workers {
-                let _ = jobs.send(Work::Stop);
-            }
-        }
-        for handle in self.workers.drain(..) {
-            let _ = handle.join();
         }
     }
 }
@@ -357,22 +346,28 @@ fn hung_up(listener: &Listener) -> bool {
     }
 }
 
-/// Takes `entry` out of service, once (the receiving thread's hold ends).
-fn retire(shared: &Shared, entry: &Arc<Entry>, why: Reason) {
-    if entry.done.swap(true, Ordering::SeqCst) {
-        return;
-    }
+/// Records why `entry` leaves service; the first reason given stays.
+fn set_reason(entry: &Entry, why: Reason) {
     if let Ok(mut reason) = entry.reason.lock() {
-        *reason = Some(why);
+        reason.get_or_insert(why);
     }
-    release(shared, entry);
 }
 
-/// Ends one hold on `entry`; the last one reports the end and wakes [`Supervisor::wait_all_hung_up`].
+/// Ends one serving thread's hold on `entry`; the last one reports the end.
 fn release(shared: &Shared, entry: &Arc<Entry>) {
-    if entry.holders.fetch_sub(1, Ordering::SeqCst) != 1 {
-        return;
+    let last = entry
+        .holders
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |holders| {
+            holders.checked_sub(1)
+        })
+        == Ok(1);
+    if last {
+        finish(shared, entry);
     }
+}
+
+/// Reports the end of `entry` and wakes [`Supervisor::wait_all_hung_up`].
+fn finish(shared: &Shared, entry: &Arc<Entry>) {
     let reason = entry.reason.lock().ok().and_then(|reason| *reason);
     match reason {
         Some(Reason::HungUp) => shared
@@ -390,82 +385,81 @@ fn release(shared: &Shared, entry: &Arc<Entry>) {
     }
 }
 
-/// The receiving thread of one listener (see the module documentation).
-fn receive(shared: &Shared, entry: Arc<Entry>, jobs: &mpsc::Sender<Work>) {
-    let mut gaps = Gaps::default();
-    let mut withdrawn = 0u64;
-    let mut reported = 0u64;
+/// Records a received id or an empty receive, and reports the lost total when it grew.
+fn account(shared: &Shared, entry: &Entry, received: Option<u64>) {
+    let Ok(mut lost) = entry.lost.lock() else {
+        return;
+    };
+    match received {
+        Some(id) => lost.gaps.saw(id),
+        None => lost.withdrawn += 1,
+    }
+    let total = lost.gaps.lost().max(lost.withdrawn);
+    if total > lost.reported {
+        lost.reported = total;
+        drop(lost);
+        shared.observer.interrupted(&entry.context, total);
+    }
+}
+
+/// The nice value serving threads ask for (see [`serve`]).
+const SERVING_NICE: i32 = -10;
+
+/// One serving thread of a listener (see the module documentation).
+fn serve(shared: &Shared, handler: &std::sync::Weak<dyn Handler>, entry: Arc<Entry>) {
+    // Where allowed (CAP_SYS_NICE, e.g. root), run ahead of ordinary tasks: on a loaded machine the time
+    // a posted notification waits for this thread to be scheduled is the window in which a signal can
+    // interrupt the target's syscall. Without the privilege the thread keeps its priority.
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), SERVING_NICE);
     let why = loop {
         if entry.done.load(Ordering::SeqCst) {
             break Reason::Stopped;
         }
         match entry.listener.recv() {
             Ok(notification) => {
-                if shared.stopping.load(Ordering::SeqCst) {
-                    // Nobody serves this listener any more: answer as a closed listener would.
-                    let _ = entry
-                        .listener
-                        .respond(Response::errno(notification.id(), Errno::NOSYS));
-                    break Reason::Stopped;
-                }
-                gaps.saw(notification.id());
-                entry.holders.fetch_add(1, Ordering::SeqCst);
-                let job = Job {
-                    entry: Arc::clone(&entry),
-                    notification,
+                account(shared, &entry, Some(notification.id()));
+                let handler = match handler.upgrade() {
+                    Some(handler) if !shared.stopping.load(Ordering::SeqCst) => handler,
+                    _ => {
+                        // Nobody serves this listener any more: answer as a closed listener would.
+                        let _ = entry
+                            .listener
+                            .respond(Response::errno(notification.id(), Errno::NOSYS));
+                        break Reason::Stopped;
+                    }
                 };
-                if let Err(mpsc::SendError(Work::Job(job))) = jobs.send(Work::Job(job)) {
-                    release(shared, &job.entry);
-                    break Reason::Stopped;
-                }
+                answer_one(shared, &*handler, &entry, notification);
             }
             Err(RecvError::TargetGone) => {
                 if hung_up(&entry.listener) {
                     break Reason::HungUp;
                 }
-                withdrawn += 1;
+                account(shared, &entry, None);
             }
             Err(error) => break Reason::Failed(error),
         }
-        let lost = gaps.lost().max(withdrawn);
-        if lost > reported {
-            reported = lost;
-            shared.observer.interrupted(&entry.context, lost);
-        }
     };
-    retire(shared, &entry, why);
+    if !matches!(why, Reason::Stopped) {
+        entry.done.store(true, Ordering::SeqCst);
+    }
+    set_reason(&entry, why);
+    release(shared, &entry);
 }
 
-/// A worker thread: takes received notifications and answers them.
-fn work(shared: &Shared, handler: &dyn Handler, jobs: &Mutex<mpsc::Receiver<Work>>) {
-    // Each worker's umask is its own (set to a target's for creating opens); without it the emulation
-    // would still run, with the supervisor's umask.
-    let _ = crate::creds::private_fs_state();
-    loop {
-        let job = match jobs.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
-        };
-        let Ok(Work::Job(job)) = job else {
-            return;
-        };
-        let entry = &job.entry;
-        let call = Call::new(&entry.listener, &entry.context, job.notification);
-        let reply: Reply = handler.handle(call);
-        let result = deliver(
-            &entry.listener,
-            &job.notification,
-            &reply.answer,
-            &shared.addfd_send,
-        );
-        if result == Ok(Delivery::Answered) {
-            entry.answered.fetch_add(1, Ordering::SeqCst);
-        }
-        shared
-            .observer
-            .delivered(&entry.context, &job.notification, &reply.answer, &result);
-        release(shared, entry);
+/// Runs the handler on one notification and delivers its reply.
+fn answer_one(shared: &Shared, handler: &dyn Handler, entry: &Entry, notification: Notification) {
+    let call = Call::new(&entry.listener, &entry.context, notification);
+    let mut reply: Reply = handler.handle(call);
+    let result = deliver(&entry.listener, &notification, &reply.answer, &shared.addfd_send);
+    if result == Ok(Delivery::Answered) {
+        entry.answered.fetch_add(1, Ordering::SeqCst);
     }
+    if let Some(after) = reply.after.take() {
+        after();
+    }
+    shared
+        .observer
+        .delivered(&entry.context, &notification, &reply.answer, &result);
 }
 
 /// Delivers `answer` for `notification`: the one place answers turn into ioctls.

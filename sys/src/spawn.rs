@@ -127,6 +127,98 @@ pub struct Confinement<'a> {
     /// Signal dispositions to restore in the child before installing: each is a signal number and the
     /// disposition the parent saved (see [`ignore_signal`]); SIGPIPE is always reset to the default.
     pub restore: &'a [SavedSignal],
+    /// The signal mask the child sets before installing (the mask the parent had before
+    /// [`block_signals`]), or `None` to keep the parent's.
+    pub signal_mask: Option<SignalMask>,
+    /// End the child with SIGKILL when the thread that spawned it dies (`PR_SET_PDEATHSIG`, set before the
+    /// filter; if the parent is already gone by then the child exits with 125 instead of running). The
+    /// kernel clears it when the child execs a set-user-ID or set-group-ID program (possible only without
+    /// `no_new_privs`), so a supervisor that runs those must watch for its own death otherwise.
+    pub die_with_parent: bool,
+}
+
+/// A set of signals, as the kernel's 64-bit `sigset_t` (bit `N - 1` for signal `N`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignalMask(u64);
+
+impl SignalMask {
+    /// The set of `signals` (numbers 1 to 64; others are left out).
+    pub fn of(signals: &[u32]) -> SignalMask {
+        SignalMask(
+            signals
+                .iter()
+                .filter(|&&signal| (1..=64).contains(&signal))
+                .fold(0, |set, &signal| set | 1 << (signal - 1)),
+        )
+    }
+}
+
+/// `SIG_BLOCK`.
+const SIG_BLOCK: usize = 0;
+/// `SIG_SETMASK`.
+const SIG_SETMASK: usize = 2;
+
+/// `rt_sigprocmask(how, set, old, 8)` for the calling thread.
+fn sigprocmask(how: usize, set: &SignalMask) -> Result<SignalMask, Errno> {
+    let mut old = SignalMask::default();
+    // SAFETY: the kernel reads one 8-byte sigset from `set` and writes one to `old`, both live for the call.
+    unsafe {
+        raw::syscall4(
+            uapi::__NR_rt_sigprocmask,
+            how,
+            ptr::from_ref(set) as usize,
+            ptr::from_mut(&mut old) as usize,
+            8,
+        )
+    }?;
+    Ok(old)
+}
+
+/// `rt_sigprocmask(SIG_BLOCK, signals)` in the calling thread, returning the mask it had before.
+///
+/// A supervisor blocks the termination signals (SIGTERM, SIGHUP) before it starts any thread, so that
+/// every thread inherits the block and [`wait_signal`] alone takes them: it then forwards them to the
+/// command instead of dying and leaving the command unsupervised. Pass the returned mask in
+/// [`Confinement::signal_mask`] so the child gets the original mask back. Since Linux 2.2.
+///
+/// # References
+/// - sigprocmask(2), pthread_sigmask(3)
+pub fn block_signals(signals: &[u32]) -> Result<SignalMask, Errno> {
+    sigprocmask(SIG_BLOCK, &SignalMask::of(signals))
+}
+
+/// `rt_sigprocmask(SIG_SETMASK, mask)` in the calling thread (undoes [`block_signals`]).
+pub fn set_signal_mask(mask: SignalMask) -> Result<(), Errno> {
+    sigprocmask(SIG_SETMASK, &mask).map(drop)
+}
+
+/// `rt_sigtimedwait(signals, NULL, timeout, 8)`: takes one pending signal of `signals` (blocked in every
+/// thread, see [`block_signals`]), waiting at most `timeout`; `None` when none came. Since Linux 2.2.
+///
+/// # References
+/// - sigtimedwait(2)
+pub fn wait_signal(signals: &[u32], timeout: core::time::Duration) -> Result<Option<u32>, Errno> {
+    let set = SignalMask::of(signals);
+    let timeout = linux_raw_sys::general::__kernel_timespec {
+        tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    // SAFETY: the kernel reads the 8-byte set and the timespec, both live for the call; the siginfo
+    // pointer is null, so nothing is written.
+    let result = unsafe {
+        raw::syscall4(
+            uapi::__NR_rt_sigtimedwait,
+            ptr::from_ref(&set) as usize,
+            0,
+            ptr::from_ref(&timeout) as usize,
+            8,
+        )
+    };
+    match result {
+        Ok(signal) => Ok(u32::try_from(signal).ok()),
+        Err(Errno::AGAIN | Errno::INTR) => Ok(None),
+        Err(errno) => Err(errno),
+    }
 }
 
 /// The stage at which the child failed before running the program.
@@ -254,7 +346,12 @@ struct Shared {
     /// Nonzero once the child failed and its filter refuses `exit_group` and `exit` too: it spins until
     /// the parent kills it (see the module documentation).
     stuck: AtomicU32,
+    /// The parent's pid, written before the fork (for the child's `PR_SET_PDEATHSIG` check).
+    parent: AtomicI32,
 }
+
+/// `PR_SET_PDEATHSIG`.
+const PR_SET_PDEATHSIG: usize = 1;
 
 const STATE_STARTING: u32 = 0;
 const STATE_INSTALLED: u32 = 1;
@@ -412,6 +509,10 @@ unsafe fn clone_files() -> Result<usize, Errno> {
 /// meanwhile (safe Rust never does).
 pub fn spawn(exec: &Exec<'_>, confinement: &Confinement<'_>) -> Result<Child, SpawnError> {
     let page = SharedPage::new().map_err(SpawnError::Fork)?;
+    page.get().parent.store(
+        rustix::process::getpid().as_raw_nonzero().get(),
+        Ordering::Relaxed,
+    );
     // SAFETY: the child branch below calls only `child_main`, which makes raw syscalls on memory prepared
     // before this point (the shared page, `exec`, `confinement`), never allocates, locks or unwinds, closes
     // no fd, and ends in execve or exit_group.
@@ -449,6 +550,24 @@ fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -
     for saved in confinement.restore {
         if let Err(errno) = sigaction(saved.signal, &saved.action, None) {
             fail(shared, Stage::Signals, errno);
+        }
+    }
+    if let Some(mask) = &confinement.signal_mask
+        && let Err(errno) = sigprocmask(SIG_SETMASK, mask)
+    {
+        fail(shared, Stage::Signals, errno);
+    }
+    if confinement.die_with_parent {
+        // SAFETY: prctl(PR_SET_PDEATHSIG, SIGKILL) takes two integers and touches no memory.
+        let set = unsafe { raw::syscall3(uapi::__NR_prctl, PR_SET_PDEATHSIG, uapi::SIGKILL as usize, 0) };
+        if let Err(errno) = set {
+            fail(shared, Stage::Signals, errno);
+        }
+        // The parent may have died before the prctl: then nobody would ever kill us.
+        // SAFETY: getppid takes no argument and cannot fail.
+        let parent = unsafe { raw::syscall0(uapi::__NR_getppid) };
+        if parent.ok() != usize::try_from(shared.parent.load(Ordering::Relaxed)).ok() {
+            fail(shared, Stage::Signals, Errno::SRCH);
         }
     }
     if confinement.no_new_privs

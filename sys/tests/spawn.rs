@@ -42,6 +42,8 @@ fn start(
             flags,
             no_new_privs: true,
             restore: &[],
+            signal_mask: None,
+            die_with_parent: false,
         },
     )
 }

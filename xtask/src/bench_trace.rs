@@ -28,6 +28,132 @@ struct Options {
     /// Also write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Another seccompctl binary (an older build) measured in the same rounds, as "baseline" rows.
+    #[arg(long, value_name = "PATH")]
+    baseline: Option<PathBuf>,
+    /// Instead of timing, run `dash -c 'echo hello | cat | cat | wc -c'` N times under `trace --all` and
+    /// `learn` (and the baseline's) and count broken runs: wrong output, a failure, or a hang (10 s).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pipeline_runs: Option<u64>,
+}
+
+/// How a supervised pipeline run ended.
+#[derive(Debug, Default, Clone, Copy)]
+struct Broken {
+    wrong: u64,
+    failed: u64,
+    hung: u64,
+    lost_reported: u64,
+}
+
+/// Runs `argv` once with a 10 s limit: (stdout, success, hung, stderr mentions an interruption).
+fn run_limited(argv: &[String]) -> Result<(String, bool, bool, bool), String> {
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", argv[0]))?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            let output = child.wait_with_output().map_err(|e| e.to_string())?;
+            let err = String::from_utf8_lossy(&output.stderr);
+            let lost = err.contains("interrupted");
+            return Ok((
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                status.success(),
+                false,
+                lost,
+            ));
+        }
+        if started.elapsed().as_secs() >= 10 {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((String::new(), false, true, false));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// The `--pipeline-runs` mode: broken runs per configuration, interleaved.
+fn pipeline(tool: &str, baseline: Option<&str>, runs: u64) -> Result<(), String> {
+    if !util::on_path("dash") {
+        return Err("--pipeline-runs needs dash (Debian package dash)".to_owned());
+    }
+    let learned = std::env::temp_dir().join(format!("bench-trace-learn-{}.policy", std::process::id()));
+    let learned = learned.to_string_lossy().into_owned();
+    let mut configs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |label: &str, bin: &str| {
+        configs.push((
+            format!("{label} trace --all"),
+            vec![
+                bin.to_owned(),
+                "trace".into(),
+                "--all".into(),
+                "-o".into(),
+                "/dev/null".into(),
+                "--".into(),
+            ],
+        ));
+        configs.push((
+            format!("{label} learn"),
+            vec![
+                bin.to_owned(),
+                "learn".into(),
+                "-o".into(),
+                learned.clone(),
+                "--".into(),
+            ],
+        ));
+    };
+    add("seccompctl", tool);
+    if let Some(baseline) = baseline {
+        add("baseline", baseline);
+    }
+    let mut broken = vec![Broken::default(); configs.len()];
+    for _ in 0..runs {
+        for (k, (_, argv)) in configs.iter().enumerate() {
+            let mut argv = argv.clone();
+            argv.extend([
+                "dash".to_owned(),
+                "-c".to_owned(),
+                "echo hello | cat | cat | wc -c".to_owned(),
+            ]);
+            let (out, ok, hung, lost) = run_limited(&argv)?;
+            let b = &mut broken[k];
+            if hung {
+                b.hung += 1;
+            } else if !ok {
+                b.failed += 1;
+            } else if out.trim() != "6" {
+                b.wrong += 1;
+            }
+            if lost {
+                b.lost_reported += 1;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&learned);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\npipeline: dash -c 'echo hello | cat | cat | wc -c', {runs} runs per configuration, interleaved; load average: {}\n",
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
+    println!("| configuration | broken | wrong output | failed | hung | interruption reported |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for ((name, _), b) in configs.iter().zip(&broken) {
+        let total = b.wrong + b.failed + b.hung;
+        println!(
+            "| {name} | {total} ({:.2}%) | {} | {} | {} | {} |",
+            100.0 * total as f64 / runs as f64,
+            b.wrong,
+            b.failed,
+            b.hung,
+            b.lost_reported
+        );
+    }
+    Ok(())
 }
 
 /// The median of `samples` (the lower middle value of an even count), or `None` when empty.
@@ -73,6 +199,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         options.iterations
     );
     let tool = tool.to_string_lossy().into_owned();
+    let baseline = options
+        .baseline
+        .as_ref()
+        .map(|path| path.to_string_lossy().into_owned());
+    if let Some(runs) = options.pipeline_runs {
+        return pipeline(&tool, baseline.as_deref(), runs);
+    }
     let strace = util::on_path("strace");
     let mut configs: Vec<(&str, Vec<String>)> = vec![
         ("bare", vec![]),
@@ -116,6 +249,31 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ],
         ),
     ];
+    if let Some(baseline) = &baseline {
+        configs.push((
+            "baseline trace --all",
+            vec![
+                baseline.clone(),
+                "trace".into(),
+                "--all".into(),
+                "-o".into(),
+                "/dev/null".into(),
+                "--".into(),
+            ],
+        ));
+        configs.push((
+            "baseline trace --syscalls openat,execve",
+            vec![
+                baseline.clone(),
+                "trace".into(),
+                "--syscalls".into(),
+                "openat,execve".into(),
+                "-o".into(),
+                "/dev/null".into(),
+                "--".into(),
+            ],
+        ));
+    }
     if !strace {
         eprintln!("SKIP strace rows: strace is not installed (Debian package strace)");
     }

@@ -138,7 +138,7 @@ pub fn run(args: &LearnArgs) -> CliResult {
             }
             call.answer(Answer::Continue)
         },
-        1,
+        2,
     );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&format!(

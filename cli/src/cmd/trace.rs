@@ -30,6 +30,7 @@ use crate::decode;
 use crate::error::{CliError, CliResult};
 use crate::notify::Peek;
 use crate::notify::log::Sink;
+use crate::supervise::ordered::OrderedLog;
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
@@ -119,7 +120,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
             no_new_privs: true,
         },
     )?;
-    let sink = std::sync::Arc::new(std::sync::Mutex::new(sink));
+    let sink = std::sync::Arc::new(OrderedLog::new(sink));
     let log = std::sync::Arc::clone(&sink);
     let served = session.serve(
         move |call: Call<'_>| {
@@ -128,25 +129,30 @@ pub fn run(args: &TraceArgs) -> CliResult {
                 None => true,
                 Some(selected) => decode::name_of(&data).is_some_and(|name| selected.contains(name)),
             };
-            if shown {
-                let decoded = decode::decode(&data, &mut Peek(&call));
-                if let Ok(mut sink) = log.lock() {
-                    sink.record(call.notification().raw().pid, &decoded, None);
-                }
+            if !shown {
+                return call.answer(Answer::Continue);
             }
+            // Read the memory arguments before answering (the target runs on after it); format and
+            // write the line after, so the target does not wait for the log.
+            let decoded = decode::decode(&data, &mut Peek(&call));
+            let pid = call.notification().raw().pid;
+            let log = std::sync::Arc::clone(&log);
+            let ticket = log.ticket();
             call.answer(Answer::Continue)
+                .then(move || log.record(ticket, pid, decoded))
         },
-        1,
+        2,
     );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&warning);
     }
     let status = session.finish();
     drop(served?);
-    if let Ok(sink) = std::sync::Arc::try_unwrap(sink) {
-        sink.into_inner()
-            .map_err(|_| CliError::new(crate::error::Failure::Supervisor, "the trace log was poisoned"))?
-            .finish()?;
+    if let Some(sink) = std::sync::Arc::try_unwrap(sink)
+        .ok()
+        .and_then(OrderedLog::into_sink)
+    {
+        sink.finish()?;
     }
     status
 }

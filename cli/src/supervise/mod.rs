@@ -7,7 +7,12 @@
 //!    starts the child with [`seccomp_sys::spawn`]: the child shares seccompctl's fd table until its exec,
 //!    installs the filter, publishes the listener's fd number in a shared page with an atomic store (no
 //!    syscall, so nothing can block on a notification nobody receives yet), and execs. The child restores
-//!    the two signals before installing.
+//!    the two signals before installing. SIGTERM and SIGHUP are blocked in every thread of seccompctl and
+//!    taken by a forwarding thread that sends them on to the command (as strace does), so seccompctl does
+//!    not die of them and leave the command running unsupervised; the child gets the old mask back, and
+//!    `PR_SET_PDEATHSIG` (SIGKILL) ends it if seccompctl is killed outright (SIGKILL). Descendants of the
+//!    command are not covered by that: once the listener is gone their notified syscalls fail with
+//!    `ENOSYS`.
 //! 3. [`Session::serve`] hands the listener to a [`seccomp_supervisor::Supervisor`]: its receiving thread
 //!    sits in `RECV`, its workers run the caller's [`Handler`] (which decides, logs and answers each
 //!    notification), and lost notifications are counted ([`Session::interrupted`]). It returns once no task
@@ -17,6 +22,7 @@
 //!    when signal N killed it, 127/126 when exec failed (with the reason on stderr, like a shell).
 
 pub mod command;
+pub mod ordered;
 
 use crate::error::{CliError, CliResult, Failure};
 use command::Prepared;
@@ -40,6 +46,56 @@ pub struct Session {
     saved: Vec<SavedSignal>,
     display: String,
     lost: u64,
+    forwarder: Option<Forwarder>,
+}
+
+/// The termination signals seccompctl forwards to the command instead of dying of them.
+const FORWARDED: [u32; 2] = [linux_signal::SIGHUP, linux_signal::SIGTERM];
+
+/// The thread that takes SIGTERM and SIGHUP (blocked in every thread of seccompctl) and sends them on to
+/// the command, as strace does, so that seccompctl keeps supervising while the command shuts down.
+#[derive(Debug)]
+struct Forwarder {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Forwarder {
+    fn start(child: rustix::process::Pid) -> Option<Forwarder> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let pidfd = seccomp_sys::fdpass::pidfd_open(child).ok();
+        let thread = std::thread::Builder::new()
+            .name("seccompctl-signals".to_owned())
+            .spawn(move || {
+                while !stopped.load(Ordering::SeqCst) {
+                    let Ok(Some(number)) = spawn::wait_signal(&FORWARDED, Duration::from_millis(100)) else {
+                        continue;
+                    };
+                    let signal = if number == linux_signal::SIGHUP {
+                        rustix::process::Signal::HUP
+                    } else {
+                        rustix::process::Signal::TERM
+                    };
+                    let _ = match &pidfd {
+                        Some(pidfd) => rustix::process::pidfd_send_signal(pidfd, signal),
+                        None => rustix::process::kill_process(child, signal),
+                    };
+                }
+            })
+            .ok()?;
+        Some(Forwarder {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// How to confine the command.
@@ -139,11 +195,25 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
     } else {
         FilterFlags::EMPTY
     };
+    // SIGTERM and SIGHUP are blocked in seccompctl from here on (every thread it starts inherits that)
+    // and taken by the forwarding thread; the child gets the old mask back, and dies with seccompctl.
+    let signal_mask = match spawn::block_signals(&FORWARDED) {
+        Ok(old) => Some(old),
+        Err(errno) => {
+            restore(&saved);
+            return Err(CliError::new(
+                Failure::Supervisor,
+                format!("cannot block SIGTERM and SIGHUP: {}", strerror(errno)),
+            ));
+        }
+    };
     let confinement = Confinement {
         program: options.program,
         flags,
         no_new_privs: options.no_new_privs,
         restore: &saved,
+        signal_mask,
+        die_with_parent: true,
     };
     let mut child = match spawn::spawn(&exec, &confinement) {
         Ok(child) => child,
@@ -153,13 +223,17 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
         }
     };
     match child.wait_ready() {
-        Ok(ready) => Ok(Session {
-            child,
-            listener: ready.listener,
-            saved,
-            display: prepared.display.clone(),
-            lost: 0,
-        }),
+        Ok(ready) => {
+            let forwarder = Forwarder::start(child.pid());
+            Ok(Session {
+                child,
+                listener: ready.listener,
+                saved,
+                display: prepared.display.clone(),
+                lost: 0,
+                forwarder,
+            })
+        }
         Err(error) => {
             restore(&saved);
             Err(spawn_error(error, options))
@@ -169,6 +243,10 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
 
 /// Signal numbers (the same on x86_64 and aarch64).
 mod linux_signal {
+    /// SIGHUP.
+    pub const SIGHUP: u32 = 1;
+    /// SIGTERM.
+    pub const SIGTERM: u32 = 15;
     /// SIGINT.
     pub const SIGINT: u32 = 2;
     /// SIGQUIT.
@@ -282,6 +360,9 @@ impl Session {
             .child
             .wait()
             .map_err(|error| CliError::new(Failure::Supervisor, error.to_string()))?;
+        if let Some(forwarder) = self.forwarder.as_mut() {
+            forwarder.stop();
+        }
         restore(&std::mem::take(&mut self.saved));
         if let Some(errno) = self.child.exec_error() {
             let failure = if errno == Errno::NOENT {
@@ -300,6 +381,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if let Some(forwarder) = self.forwarder.as_mut() {
+            forwarder.stop();
+        }
         restore(&self.saved);
     }
 }

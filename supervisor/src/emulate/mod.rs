@@ -211,6 +211,9 @@ pub(crate) fn on_procfs(fd: &OwnedFd) -> bool {
 /// `umask` is set (the worker's fs state is private: `creds::private_fs_state`). A supervisor that
 /// cannot become the target does not act for it (`EACCES`).
 pub(crate) fn as_target<R>(call: &Call<'_>, umask: bool, work: impl FnOnce() -> R) -> Result<R, Errno> {
+    if umask {
+        private_fs()?;
+    }
     let status = call.status()?;
     let assumed = creds::assume(&status.credentials).map_err(|_| Errno::ACCESS)?;
     let old_umask = match (umask, status.umask) {
@@ -223,6 +226,23 @@ pub(crate) fn as_target<R>(call: &Call<'_>, umask: bool, work: impl FnOnce() -> 
     }
     assumed.restore();
     Ok(result)
+}
+
+/// Gives the calling thread its own umask, root and cwd (`unshare(CLONE_FS)`), once per thread, before it
+/// sets a target's umask: otherwise the umask is the whole supervisor's, and two threads creating files
+/// for two targets would apply each other's. Whichever thread runs the handler (a worker, a serving
+/// thread, a caller's own thread) gets it here. A thread that cannot have it does not create for the
+/// target (`EACCES`).
+fn private_fs() -> Result<(), Errno> {
+    thread_local! {
+        static PRIVATE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if PRIVATE.with(std::cell::Cell::get) {
+        return Ok(());
+    }
+    creds::private_fs_state().map_err(|_| Errno::ACCESS)?;
+    PRIVATE.with(|private| private.set(true));
+    Ok(())
 }
 
 /// Opens directory `dir` (an absolute path inside the target's root) as an `O_PATH` fd within `scope`
