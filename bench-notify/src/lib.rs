@@ -13,6 +13,8 @@
 //! - [`ptrace`]: the raw ptrace requests of the two tracers.
 //! - [`shared`]: the `MAP_SHARED` memory the processes of a round share.
 //! - [`output`]: the raw text format the xtask reads.
+//! - [`emulated`]: the emulated-open row (a path-checked `openat` done by `seccomp-supervisor` and injected
+//!   with `ADDFD_SEND`, against the notify round trip of the same run), run by the `bench-emulated` binary.
 //! - [`throughput`]: the throughput row (`--throughput`): 8 targets against one `seccomp-supervisor` with 1
 //!   and 2 worker threads.
 //!
@@ -20,6 +22,7 @@
 //! the forked code paths (everything reachable from [`peer::main`]) are restricted to raw syscalls and
 //! the shared mapping, as [`seccomp_sys::process::fork`] requires.
 
+pub mod emulated;
 pub mod output;
 pub mod peer;
 pub mod plan;

@@ -199,9 +199,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub oci_options: OciOptions,
     /// Handler rules deciding each notification, first match in file order (docs/policy.md): the native
-    /// format plus `path under "DIR"` / `path == "FILE"` predicates; `allow` continues (a path-checked allow
-    /// opens the file for the command and injects it), `errno(N)` fails, `kill-process` kills, `notify`
-    /// falls back to `--on-notify`.
+    /// format plus `path under "DIR"` / `path == "FILE"` and (connect, bind) `family`, `addr`, `port`
+    /// predicates; `allow` continues (an allow that read memory is done by seccompctl for the command:
+    /// open and inject the fd, mkdir, unlink, rename, chmod, stat, connect, bind), `errno(N)` fails,
+    /// `kill-process` kills, `notify` falls back to `--on-notify`.
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
     /// How many threads serve the listener, each receiving, deciding and answering (with 2 or more one is

@@ -7,7 +7,8 @@
 //! effective capabilities to those the target has, does the work, and puts everything back.
 //! The saved uid stays the supervisor's, which is what allows the way back.
 //!
-//! Each worker also calls `unshare(CLONE_FS)` once ([`private_fs_state`]), so that its umask (set to the
+//! A thread that creates files for a target first calls `unshare(CLONE_FS)` once ([`private_fs_state`],
+//! done by `emulate` the first time a thread needs it), so that its umask (set to the
 //! target's for a creating open) is its own and not the whole supervisor's.
 //!
 //! # Safety
@@ -38,6 +39,9 @@ pub struct Assumed {
     egid: Gid,
     groups: Option<Vec<Gid>>,
     caps: CapabilitySets,
+    /// Whether anything was changed (a target with the supervisor's own identity changes nothing, and
+    /// then nothing is put back).
+    changed: bool,
 }
 
 /// Switches the calling thread to the target's filesystem identity: groups, fsgid, fsuid (as effective
@@ -54,31 +58,40 @@ pub fn assume(target: &Credentials) -> Result<Assumed, Errno> {
         egid,
         groups: None,
         caps,
+        changed: false,
     };
     let mut sorted_own = own_groups.clone();
     sorted_own.sort_unstable_by_key(|g| g.as_raw());
     let mut sorted_wanted = wanted.clone();
     sorted_wanted.sort_unstable_by_key(|g| g.as_raw());
     if sorted_own != sorted_wanted {
+        assumed.changed = true;
         thread::set_thread_groups(&wanted)?;
         assumed.groups = Some(own_groups);
     }
     let fsgid = Gid::from_raw(target.fsgid());
     if fsgid != egid {
+        assumed.changed = true;
         thread::set_thread_res_gid(None, Some(fsgid), None)?;
     }
     let fsuid = Uid::from_raw(target.fsuid());
     if fsuid != euid {
+        assumed.changed = true;
         thread::set_thread_res_uid(None, Some(fsuid), None)?;
     }
     // Leaving uid 0 already cleared the effective set; for a root target, keep only what it has.
-    let now = thread::capabilities(None)?;
+    let now = if assumed.changed {
+        thread::capabilities(None)?
+    } else {
+        caps
+    };
     let lowered = CapabilitySets {
         effective: now.effective & target.effective,
         permitted: now.permitted,
         inheritable: now.inheritable,
     };
     if lowered.effective != now.effective {
+        assumed.changed = true;
         thread::set_capabilities(None, lowered)?;
     }
     Ok(assumed)
@@ -92,6 +105,9 @@ impl Assumed {
     }
 
     fn put_back(&mut self) -> Result<(), Errno> {
+        if !self.changed {
+            return Ok(());
+        }
         thread::set_thread_res_uid(None, Some(self.euid), None)?;
         thread::set_thread_res_gid(None, Some(self.egid), None)?;
         if let Some(groups) = self.groups.take() {

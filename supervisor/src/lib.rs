@@ -15,7 +15,8 @@
 //! - [`answer`]: [`Answer`] and [`CheckedAnswer`], the one vocabulary from handler to ioctl.
 //! - [`path`]: a path argument resolved as the kernel would resolve it for the target.
 //! - [`creds`]: per-thread credentials, so the supervisor acts with the target's permissions.
-//! - [`emulate`]: `open`, `openat`, `openat2` and `creat` done by the supervisor and injected with `ADDFD`.
+//! - [`emulate`]: syscalls done by the supervisor for the target (open and friends injected with `ADDFD`;
+//!   mkdir, unlink, rmdir, rename, chmod; connect and bind on the target's socket). See docs/supervisor.md.
 //!
 //! # The threat model: why an inspected call can never continue
 //!

@@ -1,6 +1,7 @@
-//! The handler `run` (and later `agent`) gives the supervisor crate: handler rules decide, path rules are
-//! carried out by opening the file for the target, and each notification is logged with the rule that
-//! decided it (`file:line`).
+//! The handler `run` (and later `agent`) gives the supervisor crate: handler rules decide, rules whose
+//! answer depends on memory are carried out by doing the syscall for the target
+//! (`seccomp_supervisor::emulate`), and each notification is logged with the rule that decided it
+//! (`file:line`).
 
 use crate::args::NotifyAnswer;
 use crate::decode::{self, Memory, ReadMem, Value};
@@ -8,7 +9,7 @@ use crate::notify::log::Sink;
 use crate::notify::rules::{PathPredicate, Rule, Rules};
 use seccomp_core::action::{Action, ActionKind};
 use seccomp_core::arch::Arch;
-use seccomp_supervisor::emulate::{self, OpenRequest, Opened, RequestError};
+use seccomp_supervisor::emulate::{Outcome, Request, RequestError, Scope};
 use seccomp_supervisor::path::Lexical;
 use seccomp_supervisor::{Answer, Call, CheckedAnswer, Errno, Handler, Inspected, Reply};
 use std::sync::Mutex;
@@ -25,16 +26,18 @@ pub struct RuleHandler {
 /// Which part of the configuration decided.
 enum Origin {
     Rule(u32),
+    /// A container handler of an `emulate` line: its rule (`file:line`) and what it did.
+    Handler(Option<String>, String),
     Default,
     BadArch,
     Fallback,
 }
 
-/// A call on its way to a decision: not yet inspected, or inspected with its open request and the path
+/// A call on its way to a decision: not yet inspected, or inspected with its request and its paths
 /// resolved for the target.
 enum State<'a> {
     Plain(Call<'a>),
-    Inspected(Inspected<'a>, OpenRequest, Result<Lexical, Errno>),
+    Inspected(Inspected<'a>, Request, Result<Vec<Lexical>, Errno>),
 }
 
 /// Reads target memory for the log line only.
@@ -80,21 +83,14 @@ impl RuleHandler {
         }
     }
 
-    /// Answers `state` with `answer`; an inspected call that would continue is opened for the target.
+    /// Answers `state` with `answer`; an inspected call that would continue is done for the target
+    /// anywhere in its root (it never continues: the kernel must not re-read what was decided on).
     fn finish(state: State<'_>, answer: Answer) -> Reply {
         match state {
             State::Plain(call) => call.answer(answer),
-            State::Inspected(call, request, resolved) => {
+            State::Inspected(call, request, _) => {
                 let checked = match answer {
-                    Answer::Continue => match resolved {
-                        Ok(path) => match emulate::open_resolved(call.call(), &request, &path) {
-                            Opened::File(answer) => answer,
-                            Opened::Failed(errno) => CheckedAnswer::Errno(errno),
-                            Opened::Outside => CheckedAnswer::Errno(Errno::ACCESS),
-                        },
-                        Err(Errno::XDEV) => CheckedAnswer::Errno(Errno::ACCESS),
-                        Err(errno) => CheckedAnswer::Errno(errno),
-                    },
+                    Answer::Continue => request.perform(call.call(), Scope::Root).answer_or(Errno::ACCESS),
                     Answer::Errno(errno) => CheckedAnswer::Errno(errno),
                     Answer::Value(value) => CheckedAnswer::Value(value),
                     Answer::Kill => CheckedAnswer::Kill,
@@ -106,13 +102,33 @@ impl RuleHandler {
         }
     }
 
-    /// Whether every path predicate of `rule` holds for `path`, lexically.
-    fn lexically_matches(rule: &Rule, path: &Lexical) -> bool {
-        !path.has_dot_dot()
-            && rule.paths.iter().all(|predicate| match predicate {
-                PathPredicate::Under(dir) => path.strip_prefix(dir).is_some(),
-                PathPredicate::Exactly(file) => path == file,
-            })
+    /// Whether every memory predicate of `rule` holds, lexically: each path predicate for every path
+    /// argument (both of a rename; a socket address that is no unix path has none, so it fails), each
+    /// socket predicate for the address.
+    fn lexically_matches(rule: &Rule, request: &Request, paths: &[Lexical]) -> bool {
+        let paths_hold = rule.paths.is_empty()
+            || (!paths.is_empty()
+                && paths.iter().all(|path| {
+                    !path.has_dot_dot()
+                        && rule.paths.iter().all(|predicate| match predicate {
+                            PathPredicate::Under(dir) => path.strip_prefix(dir).is_some(),
+                            PathPredicate::Exactly(file) => path.components() == file.components(),
+                        })
+                }));
+        let sockaddr_holds = rule.sockaddr.is_empty()
+            || request
+                .sockaddr()
+                .is_some_and(|addr| rule.sockaddr.iter().all(|predicate| predicate.holds(addr)));
+        paths_hold && sockaddr_holds
+    }
+
+    /// Where an `allow` of `rule` may act: its first path predicate, else anywhere in the root.
+    fn scope(rule: &Rule) -> Scope<'_> {
+        match rule.paths.first() {
+            Some(PathPredicate::Under(dir)) => Scope::Under(dir),
+            Some(PathPredicate::Exactly(file)) => Scope::Exactly(file),
+            None => Scope::Root,
+        }
     }
 
     fn decide<'a>(&self, call: Call<'a>) -> (Reply, Origin) {
@@ -132,13 +148,19 @@ impl RuleHandler {
                 if fell { Origin::Fallback } else { Origin::BadArch },
             );
         }
+        // The `emulate` lines (container handlers) come first: they do the syscall's work themselves, or
+        // hand the call back when no line names its syscall.
+        let call = match rules.emulate.handle(call) {
+            Ok(handled) => return (handled.reply, Origin::Handler(handled.rule, handled.detail)),
+            Err(call) => call,
+        };
         let nr = data.nr as u32;
         let mut state = State::Plain(call);
         for rule in &rules.rules {
             if !rule.applies(nr, &data.args) {
                 continue;
             }
-            if rule.paths.is_empty() {
+            if !rule.reads_memory() {
                 let (answer, fell) = self.action_answer(rule.action);
                 let origin = if fell {
                     Origin::Fallback
@@ -149,20 +171,21 @@ impl RuleHandler {
             }
             if let State::Plain(call) = state {
                 let mut inspected = call.inspect();
-                match OpenRequest::read(&mut inspected) {
+                match Request::read(&mut inspected) {
                     Ok(request) => {
-                        let resolved = request.resolve(inspected.call());
-                        state = State::Inspected(inspected, request, resolved);
+                        let paths = request.paths(inspected.call());
+                        state = State::Inspected(inspected, request, paths);
                     }
+                    // What the kernel would have answered (EFAULT, ENAMETOOLONG, EBADF, ...).
                     Err(RequestError::Errno(errno)) => {
                         return (
                             inspected.answer(CheckedAnswer::Errno(errno)),
                             Origin::Rule(rule.line),
                         );
                     }
-                    // Not an open (refused at load time), or the notification is gone: nobody reads
+                    // Not emulated (refused at load time), or the notification is gone: nobody reads
                     // this answer.
-                    Err(RequestError::NotOpen | RequestError::Gone) => {
+                    Err(RequestError::NotEmulated | RequestError::Gone) => {
                         return (
                             inspected.answer(CheckedAnswer::Errno(Errno::NOSYS)),
                             Origin::Rule(rule.line),
@@ -170,44 +193,33 @@ impl RuleHandler {
                     }
                 }
             }
-            let State::Inspected(inspected, request, resolved) = &state else {
+            let State::Inspected(inspected, request, paths) = &state else {
                 continue;
             };
-            let Ok(path) = resolved else {
+            let Ok(paths) = paths else {
                 continue;
             };
+            if !Self::lexically_matches(rule, request, paths) {
+                continue;
+            }
             if matches!(rule.action.kind(), ActionKind::Allow | ActionKind::Log) {
-                if !Self::lexically_matches(rule, path) {
-                    continue;
-                }
-                let opened = match rule.paths.first() {
-                    Some(PathPredicate::Under(dir)) => {
-                        emulate::open_under(inspected.call(), request, path, dir)
-                    }
-                    Some(PathPredicate::Exactly(file)) => {
-                        emulate::open_exact(inspected.call(), request, path, file)
-                    }
-                    None => continue,
-                };
-                let answer = match opened {
-                    Opened::File(answer) => answer,
-                    Opened::Failed(errno) => CheckedAnswer::Errno(errno),
-                    Opened::Outside => continue,
+                let answer = match request.perform(inspected.call(), Self::scope(rule)) {
+                    Outcome::Done(answer) => answer,
+                    Outcome::Failed(errno) => CheckedAnswer::Errno(errno),
+                    Outcome::Outside => continue,
                 };
                 let State::Inspected(inspected, ..) = state else {
                     continue;
                 };
                 return (inspected.answer(answer), Origin::Rule(rule.line));
             }
-            if Self::lexically_matches(rule, path) {
-                let (answer, fell) = self.action_answer(rule.action);
-                let origin = if fell {
-                    Origin::Fallback
-                } else {
-                    Origin::Rule(rule.line)
-                };
-                return (Self::finish(state, answer), origin);
-            }
+            let (answer, fell) = self.action_answer(rule.action);
+            let origin = if fell {
+                Origin::Fallback
+            } else {
+                Origin::Rule(rule.line)
+            };
+            return (Self::finish(state, answer), origin);
         }
         let (answer, fell) = self.action_answer(rules.policy.default_action());
         (
@@ -225,6 +237,8 @@ impl RuleHandler {
         let file = self.rules.as_ref().map_or("", |rules| rules.file.as_str());
         let why = match origin {
             Origin::Rule(line) => format!("{file}:{line}"),
+            Origin::Handler(Some(rule), detail) => format!("{rule}: {detail}"),
+            Origin::Handler(None, detail) => format!("{file}: {detail}"),
             Origin::Default => format!("{file}: default"),
             Origin::BadArch => format!("{file}: bad-arch"),
             Origin::Fallback => "--on-notify".to_owned(),

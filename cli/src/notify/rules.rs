@@ -1,30 +1,41 @@
-//! Handler rules: the native policy format plus memory predicates on the syscall's path.
+//! Handler rules: the native policy format plus memory predicates on the syscall's path and socket
+//! address.
 //!
 //! ```text
 //! allow openat open if path under "/srv/data"      # whole components: /srv/database is not under it
 //! allow openat if path == "/etc/hostname"
 //! errno(EACCES) openat open
+//! allow mkdir mkdirat unlink unlinkat rmdir rename renameat renameat2 if path under "/srv/data"
+//! allow connect if family == inet && addr in 10.0.0.0/8 && port == 443
+//! allow connect bind if path under "/run/app"      # unix socket paths
 //! ```
 //!
-//! Each line is parsed by core's native-format parser once its path predicates are taken out (so the
+//! Each line is parsed by core's native-format parser once its memory predicates are taken out (so the
 //! syscall names, the action and any `args[i]` comparisons mean exactly what they mean in a filter
 //! policy). Unlike a filter policy, handler rules are tried **in file order and the first that applies
 //! decides**; then the file's `default` (when it is not `notify`), then `--on-notify`.
 //!
-//! A path predicate makes the answer depend on the target's memory, so the syscall can never simply
-//! continue: an `allow` is carried out by the supervisor opening the file itself (see
-//! `seccomp_supervisor::emulate`). That is possible for `open`, `openat`, `openat2` and `creat` only; a
-//! path predicate on any other syscall is refused when the file is loaded.
+//! A memory predicate makes the answer depend on the target's memory, so the syscall can never simply
+//! continue: an `allow` is carried out by the supervisor doing the syscall itself (see
+//! `seccomp_supervisor::emulate`). That is possible for the syscalls of
+//! `seccomp_supervisor::emulate::EMULATED` only; a memory predicate on any other syscall is refused when
+//! the file is loaded, naming the line and why.
+//!
+//! The memory predicates are parsed by [`memory_term`]; a new kind of predicate is one more arm there
+//! and one more variant of [`Predicate`].
 
 use crate::error::CliError;
 use seccomp_core::action::{Action, ActionKind};
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
+use seccomp_supervisor::emulate::EMULATED;
+use seccomp_supervisor::memory::SockAddr;
 use seccomp_supervisor::path::Lexical;
+use std::net::IpAddr;
 use std::path::Path;
 
-/// The syscalls whose path-dependent `allow` the supervisor can carry out itself.
-pub const EMULATED: [&str; 4] = ["open", "openat", "openat2", "creat"];
+/// The syscalls whose socket address predicates can look at.
+const SOCKET_CALLS: [&str; 2] = ["connect", "bind"];
 
 /// A predicate on the syscall's path argument, resolved for the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +44,92 @@ pub enum PathPredicate {
     Under(Lexical),
     /// `path == "FILE"`.
     Exactly(Lexical),
+}
+
+/// A predicate on the socket address of `connect` or `bind`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SockPredicate {
+    /// `family == unix|inet|inet6|NUMBER`.
+    Family(u16),
+    /// `addr == IP` or `addr in IP/PREFIX`: an inet or inet6 address within the prefix.
+    Addr(IpAddr, u8),
+    /// `port == N`, `port != N`, `port < N`, `port <= N`, `port > N`, `port >= N` (inet and inet6).
+    Port(PortCmp, u16),
+}
+
+/// A port comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortCmp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl SockPredicate {
+    /// Whether the predicate holds for `addr`.
+    pub fn holds(&self, addr: &SockAddr) -> bool {
+        let (ip, port) = match addr {
+            SockAddr::Inet(a) => (Some(IpAddr::V4(*a.ip())), Some(a.port())),
+            SockAddr::Inet6(a) => (Some(IpAddr::V6(*a.ip())), Some(a.port())),
+            _ => (None, None),
+        };
+        match self {
+            SockPredicate::Family(family) => family_of(addr) == *family,
+            SockPredicate::Addr(net, prefix) => ip.is_some_and(|ip| in_prefix(ip, *net, *prefix)),
+            SockPredicate::Port(cmp, want) => port.is_some_and(|port| match cmp {
+                PortCmp::Eq => port == *want,
+                PortCmp::Ne => port != *want,
+                PortCmp::Lt => port < *want,
+                PortCmp::Le => port <= *want,
+                PortCmp::Gt => port > *want,
+                PortCmp::Ge => port >= *want,
+            }),
+        }
+    }
+}
+
+/// `sa_family` of a decoded address.
+fn family_of(addr: &SockAddr) -> u16 {
+    match addr {
+        SockAddr::UnixPath(_) | SockAddr::UnixAbstract(_) | SockAddr::UnixUnnamed => 1,
+        SockAddr::Inet(_) => 2,
+        SockAddr::Inet6(_) => 10,
+        SockAddr::Other { family, .. } => *family,
+        _ => u16::MAX,
+    }
+}
+
+/// Whether `ip` lies in `net/prefix` (same family only).
+fn in_prefix(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+/// A memory predicate of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Predicate {
+    /// On the path argument(s) (for `connect`/`bind`: the unix socket path).
+    Path(PathPredicate),
+    /// On the socket address.
+    Sock(SockPredicate),
 }
 
 /// One handler rule: a line of the file.
@@ -46,9 +143,16 @@ pub struct Rule {
     policy: Box<Policy>,
     /// The path predicates, all of which must hold.
     pub paths: Vec<PathPredicate>,
+    /// The socket address predicates, all of which must hold.
+    pub sockaddr: Vec<SockPredicate>,
 }
 
 impl Rule {
+    /// Whether the rule's answer depends on the target's memory.
+    pub fn reads_memory(&self) -> bool {
+        !self.paths.is_empty() || !self.sockaddr.is_empty()
+    }
+
     /// Whether the rule names syscall `nr` and its `args` comparisons hold.
     pub fn applies(&self, nr: u32, args: &[u64; 6]) -> bool {
         self.policy
@@ -106,13 +210,26 @@ fn string_literal(text: &str) -> Option<(String, &str)> {
     None
 }
 
-/// Takes the path predicates out of one `&&` term list; returns the remaining condition text.
-fn split_condition(file: &str, line: u32, condition: &str) -> Result<(String, Vec<PathPredicate>), CliError> {
+/// The words a memory predicate starts with.
+const MEMORY_WORDS: [&str; 4] = ["path", "family", "addr", "port"];
+
+/// Whether `term` starts with the word `word` (followed by a space or an operator).
+fn starts_with_word<'t>(term: &'t str, word: &str) -> Option<&'t str> {
+    let rest = term.strip_prefix(word)?;
+    match rest.chars().next() {
+        None => Some(rest),
+        Some(c) if c.is_alphanumeric() || c == '_' || c == '[' => None,
+        Some(_) => Some(rest.trim_start()),
+    }
+}
+
+/// Takes the memory predicates out of one `&&` term list; returns the remaining condition text.
+fn split_condition(file: &str, line: u32, condition: &str) -> Result<(String, Vec<Predicate>), CliError> {
     let mut rest_terms = Vec::new();
-    let mut paths = Vec::new();
+    let mut predicates = Vec::new();
     // Split on && outside string literals.
     let mut terms = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    let (mut start, mut quoted, mut escaped, mut has_or) = (0, false, false, false);
     let bytes = condition.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -127,67 +244,192 @@ fn split_condition(file: &str, line: u32, condition: &str) -> Result<(String, Ve
             terms.push(&condition[start..i]);
             start = i + 2;
             i += 1;
-        } else if !quoted && b == b'|' && bytes.get(i + 1) == Some(&b'|') && condition.contains("path") {
-            return Err(error(
-                file,
-                line,
-                "a condition with a path predicate cannot use `||` (write one line per alternative)",
-            ));
+        } else if !quoted && b == b'|' && bytes.get(i + 1) == Some(&b'|') {
+            has_or = true;
         }
         i += 1;
     }
     terms.push(&condition[start..]);
+    let mentions_memory = terms.iter().any(|term| {
+        MEMORY_WORDS
+            .iter()
+            .any(|word| starts_with_word(term.trim(), word).is_some())
+    });
+    if has_or && mentions_memory {
+        return Err(error(
+            file,
+            line,
+            "a condition with a memory predicate (path, family, addr, port) cannot use `||` (write one line \
+             per alternative)",
+        ));
+    }
     for term in terms {
         let trimmed = term.trim();
-        let Some(after) = trimmed.strip_prefix("path") else {
-            rest_terms.push(trimmed.to_owned());
-            continue;
+        match memory_term(file, line, trimmed)? {
+            Some(predicate) => predicates.push(predicate),
+            None => rest_terms.push(trimmed.to_owned()),
+        }
+    }
+    Ok((rest_terms.join(" && "), predicates))
+}
+
+/// Parses one term as a memory predicate; `None` when it is not one (it is then a native-format term).
+///
+/// ```text
+/// path under "DIR"     path == "FILE"
+/// family == unix|inet|inet6|N
+/// addr == 10.1.2.3     addr in 10.0.0.0/8     addr == ::1     addr in fd00::/8
+/// port == 443          port >= 1024   (==, !=, <, <=, >, >=)
+/// ```
+pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate>, CliError> {
+    if let Some(after) = starts_with_word(term, "path") {
+        return path_term(file, line, after).map(|p| Some(Predicate::Path(p)));
+    }
+    if let Some(after) = starts_with_word(term, "family") {
+        let Some(value) = after.strip_prefix("==").map(str::trim) else {
+            return Err(error(
+                file,
+                line,
+                format!("expected `==` after `family`, found `{after}`"),
+            ));
         };
-        let after = after.trim_start();
-        let (make, literal): (fn(Lexical) -> PathPredicate, &str) =
-            if let Some(l) = after.strip_prefix("under") {
-                (PathPredicate::Under, l)
-            } else if let Some(l) = after.strip_prefix("==") {
-                (PathPredicate::Exactly, l)
-            } else {
+        let family = match value {
+            "unix" | "local" => 1,
+            "inet" => 2,
+            "inet6" => 10,
+            n => n.parse::<u16>().map_err(|_| {
+                error(
+                    file,
+                    line,
+                    format!("unknown address family `{n}` (unix, inet, inet6 or a number)"),
+                )
+            })?,
+        };
+        return Ok(Some(Predicate::Sock(SockPredicate::Family(family))));
+    }
+    if let Some(after) = starts_with_word(term, "addr") {
+        let (value, prefixed) = if let Some(v) = after.strip_prefix("==") {
+            (v.trim(), false)
+        } else if let Some(v) = starts_with_word(after, "in") {
+            (v.trim(), true)
+        } else {
+            return Err(error(
+                file,
+                line,
+                format!("expected `==` or `in` after `addr`, found `{after}`"),
+            ));
+        };
+        let (ip_text, prefix_text) = match value.split_once('/') {
+            Some((ip, prefix)) if prefixed => (ip, Some(prefix)),
+            Some(_) => {
                 return Err(error(
                     file,
                     line,
-                    format!("expected `under` or `==` after `path`, found `{after}`"),
+                    "`addr ==` takes one address; use `addr in NET/PREFIX`",
                 ));
-            };
-        let Some((value, tail)) = string_literal(literal) else {
+            }
+            None => (value, None),
+        };
+        let ip: IpAddr = ip_text
+            .parse()
+            .map_err(|_| error(file, line, format!("`{ip_text}` is not an IPv4 or IPv6 address")))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix_text {
+            Some(p) => match p.parse::<u8>() {
+                Ok(p) if p <= max => p,
+                _ => {
+                    return Err(error(
+                        file,
+                        line,
+                        format!("the prefix length `{p}` must be 0 to {max}"),
+                    ));
+                }
+            },
+            None if prefixed => {
+                return Err(error(
+                    file,
+                    line,
+                    "`addr in` takes NET/PREFIX, such as 10.0.0.0/8",
+                ));
+            }
+            None => max,
+        };
+        return Ok(Some(Predicate::Sock(SockPredicate::Addr(ip, prefix))));
+    }
+    if let Some(after) = starts_with_word(term, "port") {
+        let ops = [
+            ("==", PortCmp::Eq),
+            ("!=", PortCmp::Ne),
+            ("<=", PortCmp::Le),
+            (">=", PortCmp::Ge),
+            ("<", PortCmp::Lt),
+            (">", PortCmp::Gt),
+        ];
+        let Some((cmp, value)) = ops
+            .iter()
+            .find_map(|(op, cmp)| after.strip_prefix(op).map(|v| (*cmp, v.trim())))
+        else {
             return Err(error(
                 file,
                 line,
-                "expected a quoted path after `path under` or `path ==`",
+                format!("expected a comparison after `port`, found `{after}`"),
             ));
         };
-        if !tail.trim().is_empty() {
-            return Err(error(
+        let port = value.parse::<u16>().map_err(|_| {
+            error(
                 file,
                 line,
-                format!("unexpected `{}` after the path", tail.trim()),
-            ));
-        }
-        if !value.starts_with('/') {
-            return Err(error(
-                file,
-                line,
-                format!("the path \"{value}\" must be absolute"),
-            ));
-        }
-        let lexical = Lexical::new(value.as_bytes());
-        if lexical.has_dot_dot() {
-            return Err(error(
-                file,
-                line,
-                format!("the path \"{value}\" must not contain `..`"),
-            ));
-        }
-        paths.push(make(lexical));
+                format!("the port `{value}` must be a number from 0 to 65535"),
+            )
+        })?;
+        return Ok(Some(Predicate::Sock(SockPredicate::Port(cmp, port))));
     }
-    Ok((rest_terms.join(" && "), paths))
+    Ok(None)
+}
+
+/// `under "DIR"` or `== "FILE"`, after the word `path`.
+fn path_term(file: &str, line: u32, after: &str) -> Result<PathPredicate, CliError> {
+    let (make, literal): (fn(Lexical) -> PathPredicate, &str) = if let Some(l) = after.strip_prefix("under") {
+        (PathPredicate::Under, l)
+    } else if let Some(l) = after.strip_prefix("==") {
+        (PathPredicate::Exactly, l)
+    } else {
+        return Err(error(
+            file,
+            line,
+            format!("expected `under` or `==` after `path`, found `{after}`"),
+        ));
+    };
+    let Some((value, tail)) = string_literal(literal) else {
+        return Err(error(
+            file,
+            line,
+            "expected a quoted path after `path under` or `path ==`",
+        ));
+    };
+    if !tail.trim().is_empty() {
+        return Err(error(
+            file,
+            line,
+            format!("unexpected `{}` after the path", tail.trim()),
+        ));
+    }
+    if !value.starts_with('/') {
+        return Err(error(
+            file,
+            line,
+            format!("the path \"{value}\" must be absolute"),
+        ));
+    }
+    let lexical = Lexical::new(value.as_bytes());
+    if lexical.has_dot_dot() {
+        return Err(error(
+            file,
+            line,
+            format!("the path \"{value}\" must not contain `..`"),
+        ));
+    }
+    Ok(make(lexical))
 }
 
 impl Rules {
@@ -197,6 +439,7 @@ impl Rules {
         let mut stripped = String::with_capacity(text.len());
         let mut rules = Vec::new();
         let mut emulate = seccomp_supervisor::handlers::Handlers::new();
+        let mut has_default = false;
         for (index, raw_line) in text.lines().enumerate() {
             let line = index as u32 + 1;
             let code = strip_comment(raw_line).trim();
@@ -207,6 +450,7 @@ impl Rules {
                 continue;
             }
             let statement = code.is_empty() || matches!(first, "arch" | "default" | "bad-arch" | "x32");
+            has_default |= first == "default";
             if statement {
                 stripped.push_str(code);
                 stripped.push('\n');
@@ -216,7 +460,7 @@ impl Rules {
                 Some(at) => (&code[..at], Some(&code[at + 4..])),
                 None => (code, None),
             };
-            let (rest, paths) = match condition {
+            let (rest, predicates) = match condition {
                 Some(condition) => split_condition(&file, line, condition)?,
                 None => (String::new(), Vec::new()),
             };
@@ -235,15 +479,29 @@ impl Rules {
             })?;
             let action = one.rules().next().map(|r| r.action());
             let Some(action) = action else { continue };
-            if !paths.is_empty() {
-                check_emulable(&file, line, &one, arch, action)?;
+            let mut paths = Vec::new();
+            let mut sockaddr = Vec::new();
+            for predicate in predicates {
+                match predicate {
+                    Predicate::Path(p) => paths.push(p),
+                    Predicate::Sock(p) => sockaddr.push(p),
+                }
+            }
+            if !paths.is_empty() || !sockaddr.is_empty() {
+                check_emulable(&file, line, &one, arch, action, !sockaddr.is_empty())?;
             }
             rules.push(Rule {
                 line,
                 action,
                 policy: Box::new(one),
                 paths,
+                sockaddr,
             });
+        }
+        // A handlers file may leave out `default`: what no rule decides falls back to --on-notify (the
+        // line is appended, so the file's own line numbers stay right in errors).
+        if !has_default {
+            stripped.push_str("default notify\n");
         }
         let policy =
             Policy::parse(&stripped, arch).map_err(|e| CliError::bad_input(format!("{file}:{e}")))?;
@@ -256,24 +514,41 @@ impl Rules {
     }
 }
 
-/// Refuses a path predicate on a syscall the supervisor cannot carry out itself.
-fn check_emulable(file: &str, line: u32, one: &Policy, arch: Arch, action: Action) -> Result<(), CliError> {
+/// Refuses a memory predicate on a syscall the supervisor cannot carry out itself, and a socket address
+/// predicate on a syscall without a socket address.
+fn check_emulable(
+    file: &str,
+    line: u32,
+    one: &Policy,
+    arch: Arch,
+    action: Action,
+    sockaddr: bool,
+) -> Result<(), CliError> {
     for rule in one.rules() {
         let name = arch.syscall_name(rule.nr()).unwrap_or("?");
+        if sockaddr && !SOCKET_CALLS.contains(&name) {
+            return Err(error(
+                file,
+                line,
+                format!(
+                    "`family`, `addr` and `port` look at a socket address: `{name}` has none (connect and bind have)"
+                ),
+            ));
+        }
         if EMULATED.contains(&name) {
             continue;
         }
         let allows = matches!(action.kind(), ActionKind::Allow | ActionKind::Log);
         let why = if allows {
             format!(
-                "`{name}` cannot be allowed by its path: the supervisor cannot do {name} for the target, and \
+                "`{name}` cannot be allowed by its memory: the supervisor cannot do {name} for the target, and \
                  letting it continue after reading its memory lets the target swap the path before the kernel \
                  reads it (seccomp_unotify(2), Caveats); restrict {name} with Landlock or mount options \
                  (read-only or noexec bind mounts) instead"
             )
         } else {
             format!(
-                "path predicates work on {} only: for `{name}` a non-matching path would have to continue \
+                "memory predicates work on {} only: for `{name}` a non-matching path would have to continue \
                  after its memory was read, which the target could exploit; use Landlock or mount options",
                 EMULATED.join(", ")
             )
@@ -289,6 +564,19 @@ mod tests {
 
     fn parse(text: &str) -> Result<Rules, String> {
         Rules::parse(Path::new("h.policy"), text, Arch::X86_64).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn the_issue_examples_load_exactly_as_written_without_a_default() {
+        let rules = parse(
+            "allow openat open if path under \"/srv/data\"      # whole path components: /srv/database is not under it\n\
+             allow openat if path == \"/etc/hostname\"\n\
+             errno(EACCES) openat open\n",
+        )
+        .expect("parses");
+        assert_eq!(rules.rules.len(), 3);
+        assert_eq!(rules.rules[2].line, 3);
+        assert!(matches!(rules.policy.default_action().kind(), ActionKind::Notify));
     }
 
     #[test]
@@ -361,6 +649,99 @@ mod tests {
             let message = parse(text).expect_err(text);
             assert!(message.contains(want), "{text}: {message}");
         }
+    }
+
+    #[test]
+    fn socket_predicates_parse_and_hold() {
+        use std::net::{Ipv4Addr, SocketAddrV4};
+        let rules = parse(
+            "default notify\nallow connect if family == inet && addr in 10.0.0.0/8 && port >= 1024\n\
+             allow bind if addr == ::1 && port == 80\nallow connect bind if path under \"/run/app\"\n",
+        )
+        .expect("parses");
+        let first = &rules.rules[0];
+        assert_eq!(first.sockaddr.len(), 3);
+        let addr = |ip: [u8; 4], port| SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::from(ip), port));
+        let holds = |a: &SockAddr| first.sockaddr.iter().all(|p| p.holds(a));
+        assert!(holds(&addr([10, 1, 2, 3], 8080)));
+        assert!(!holds(&addr([11, 1, 2, 3], 8080)));
+        assert!(!holds(&addr([10, 1, 2, 3], 80)));
+        assert!(!holds(&SockAddr::UnixPath(b"/x".to_vec())));
+        assert_eq!(
+            rules.rules[1].sockaddr[0],
+            SockPredicate::Addr("::1".parse().expect("ip"), 128)
+        );
+        assert_eq!(rules.rules[2].paths.len(), 1);
+        assert!(in_prefix(
+            "0.0.0.1".parse().expect("ip"),
+            "9.9.9.9".parse().expect("ip"),
+            0
+        ));
+    }
+
+    #[test]
+    fn every_emulated_syscall_takes_a_path_allow() {
+        parse(
+            "default notify\nallow mkdir mkdirat unlink unlinkat rmdir rename renameat renameat2 chmod \
+             fchmodat stat lstat newfstatat statx open openat openat2 creat connect bind if path under \"/srv\"\n",
+        )
+        .expect("parses");
+    }
+
+    #[test]
+    fn socket_predicates_are_refused_where_there_is_no_socket_address() {
+        for (text, want) in [
+            (
+                "default notify\nallow openat if port == 1\n",
+                "h.policy:2: `family`, `addr` and `port`",
+            ),
+            (
+                "default notify\nallow connect if family == ipx\n",
+                "unknown address family",
+            ),
+            (
+                "default notify\nallow connect if addr in 10.0.0.0/33\n",
+                "must be 0 to 32",
+            ),
+            (
+                "default notify\nallow connect if addr == 10.0.0.0/8\n",
+                "use `addr in",
+            ),
+            (
+                "default notify\nallow connect if addr in 10.0.0.1\n",
+                "NET/PREFIX",
+            ),
+            ("default notify\nallow connect if port == 70000\n", "0 to 65535"),
+            (
+                "default notify\nallow connect if port ~ 1\n",
+                "expected a comparison",
+            ),
+            (
+                "default notify\nallow execve if addr == 1.2.3.4\n",
+                "`execve` has none",
+            ),
+            (
+                "default notify\nallow sendto if port == 53\n",
+                "`sendto` has none",
+            ),
+        ] {
+            let message = parse(text).expect_err(text);
+            assert!(message.contains(want), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_denial_by_memory_of_an_emulated_syscall_is_accepted() {
+        let rules =
+            parse("default allow\nerrno(EACCES) connect if addr in 192.168.0.0/16\n").expect("parses");
+        assert!(rules.rules[0].reads_memory());
+    }
+
+    #[test]
+    fn words_that_only_start_like_predicates_stay_native_terms() {
+        assert_eq!(starts_with_word("port == 1", "port"), Some("== 1"));
+        assert_eq!(starts_with_word("portal == 1", "port"), None);
+        assert_eq!(starts_with_word("path==\"/a\"", "path"), Some("==\"/a\""));
     }
 
     #[test]

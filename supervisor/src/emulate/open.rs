@@ -1,9 +1,8 @@
-//! Doing a syscall's work for the target: `open`, `openat`, `openat2` and `creat`, opened by the
-//! supervisor with the target's credentials and umask and injected with `ADDFD` + `SEND`.
+//! `open`, `openat`, `openat2` and `creat`, opened by the supervisor with the target's credentials and
+//! umask and injected with `ADDFD` + `SEND`.
 //!
 //! [`OpenRequest::read`] decodes the syscall (reading `struct open_how` for `openat2`) and the path;
-//! [`open_under`] and [`open_exact`] open it inside the target's root in a way that cannot leave the place
-//! a rule allowed; [`open`] opens it exactly as the target would.
+//! [`open_in`] opens it within a [`Scope`]; [`open`] opens it exactly as the target would.
 //!
 //! Flags mirror the kernel's treatment of each entry point: `open`/`openat`/`creat` ignore unknown flag
 //! bits, drop every flag but `O_PATH`, `O_DIRECTORY`, `O_NOFOLLOW` and `O_CLOEXEC` under `O_PATH`, and
@@ -12,22 +11,15 @@
 //!
 //! Files on procfs are not handed out: inside the supervisor, `/proc/self` names the supervisor, so a
 //! target's `/proc/self/...` would open the supervisor's files. Such an open is reported as
-//! [`Opened::Outside`].
+//! [`Outcome::Outside`].
 
+use super::{Outcome, RequestError, Scope, as_target, on_procfs, read_error};
 use crate::answer::CheckedAnswer;
 use crate::call::{Call, Inspected};
-use crate::creds;
 use crate::path::{self, Lexical};
-use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
-use seccomp_sys::mem::{CheckedReadError, MemError};
 use std::ffi::CString;
-
-/// Whether `fd` is on procfs (`PROC_SUPER_MAGIC`, 0x9fa0).
-fn on_procfs(fd: &OwnedFd) -> bool {
-    rustix::fs::fstatfs(fd).is_ok_and(|fs| fs.f_type == 0x9fa0)
-}
 
 /// An open-like syscall, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,26 +34,6 @@ pub struct OpenRequest {
     pub mode: Mode,
     /// `openat2`'s resolve flags.
     pub resolve: ResolveFlags,
-}
-
-/// Why an [`OpenRequest`] could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestError {
-    /// Not an open-like syscall.
-    NotOpen,
-    /// The errno the kernel would give the target (`EFAULT`, `ENAMETOOLONG`, `E2BIG`, `EINVAL`).
-    Errno(Errno),
-    /// The notification went away (or `ID_VALID` failed): answer nothing useful is possible.
-    Gone,
-}
-
-fn read_error(error: CheckedReadError) -> RequestError {
-    match error {
-        CheckedReadError::Memory(MemError::Fault { .. }) => RequestError::Errno(Errno::FAULT),
-        CheckedReadError::Memory(MemError::TooLong { .. }) => RequestError::Errno(Errno::NAMETOOLONG),
-        CheckedReadError::Memory(MemError::Os(errno)) => RequestError::Errno(errno),
-        _ => RequestError::Gone,
-    }
 }
 
 /// `struct open_how` (openat2(2)).
@@ -117,7 +89,7 @@ impl OpenRequest {
     /// Decodes `open`, `openat`, `openat2` or `creat` and reads its path (and `open_how`).
     pub fn read(call: &mut Inspected<'_>) -> Result<OpenRequest, RequestError> {
         let args = call.call().args();
-        let name = call.call().name().ok_or(RequestError::NotOpen)?;
+        let name = call.call().name().ok_or(RequestError::NotEmulated)?;
         let (dirfd, path_arg, flags, mode, resolve) = match name {
             "open" => {
                 let (flags, mode) = legacy_flags(args[1], args[2]);
@@ -159,7 +131,7 @@ impl OpenRequest {
                     ResolveFlags::from_bits_retain(how.resolve),
                 )
             }
-            _ => return Err(RequestError::NotOpen),
+            _ => return Err(RequestError::NotEmulated),
         };
         let path = call.read_path(path_arg).map_err(read_error)?;
         Ok(OpenRequest {
@@ -189,106 +161,79 @@ impl OpenRequest {
     }
 }
 
-/// What an emulated open came to.
-#[derive(Debug)]
-pub enum Opened {
-    /// The file is open: inject it.
-    File(CheckedAnswer),
-    /// The open failed with the errno the kernel would give the target.
-    Failed(Errno),
-    /// Resolution would leave the allowed place (`EXDEV` beneath it, procfs, a start directory that
-    /// cannot be named): the rule does not apply.
-    Outside,
-}
-
-/// Opens with the target's credentials and umask in the calling worker thread.
-fn open_as_target(
-    call: &Call<'_>,
-    dir: &OwnedFd,
+/// Opens with the calling thread's credentials (the target's, inside [`as_target`]).
+fn open_from(
+    dir: &rustix::fd::OwnedFd,
     path: &[u8],
     request: &OpenRequest,
     resolve: ResolveFlags,
-) -> Opened {
-    let status = match call.status() {
-        Ok(status) => status,
-        Err(errno) => return Opened::Failed(errno),
-    };
-    let assumed = match creds::assume(&status.credentials) {
-        Ok(assumed) => assumed,
-        // The supervisor cannot become the target: it must not act for it.
-        Err(_) => return Opened::Failed(Errno::ACCESS),
+) -> Outcome {
+    let extra = request.resolve & !(ResolveFlags::BENEATH | ResolveFlags::IN_ROOT);
+    match path::open_with(dir, path, request.flags, request.mode, resolve | extra) {
+        Ok(fd) if on_procfs(&fd) => Outcome::Outside,
+        Ok(fd) => Outcome::Done(CheckedAnswer::InjectFd {
+            fd,
+            cloexec: request.cloexec(),
+        }),
+        Err(Errno::XDEV) => Outcome::Outside,
+        Err(errno) => Outcome::Failed(errno),
+    }
+}
+
+/// Opens `request` for the target within `scope`, with its credentials and umask. The path is resolved
+/// for the target first ([`OpenRequest::resolve`]); beneath an allowed tree the open starts at the tree
+/// with `RESOLVE_BENEATH`, so `..`, absolute symlinks and magic links that would leave it open nothing.
+pub fn open_in(call: &Call<'_>, request: &OpenRequest, scope: Scope<'_>) -> Outcome {
+    if request.resolve_is_relative() {
+        return Outcome::Outside;
+    }
+    let target_path = match request.resolve(call) {
+        Ok(path) => path,
+        Err(Errno::XDEV) => return Outcome::Outside,
+        Err(errno) => return Outcome::Failed(errno),
     };
     let creates = request.flags.intersects(OFlags::CREATE | OFlags::TMPFILE);
-    let old_umask = (creates && status.umask.is_some())
-        .then(|| rustix::process::umask(Mode::from_bits_retain(status.umask.unwrap_or(0o022))));
-    let opened = path::open_with(
-        dir,
-        path,
-        request.flags,
-        request.mode,
-        resolve | (request.resolve & !(ResolveFlags::BENEATH | ResolveFlags::IN_ROOT)),
-    );
-    if let Some(old) = old_umask {
-        rustix::process::umask(old);
-    }
-    assumed.restore();
-    match opened {
-        Ok(fd) => {
-            if on_procfs(&fd) {
-                return Opened::Outside;
+    let root = match call.root() {
+        Ok(root) => root,
+        Err(errno) => return Outcome::Failed(errno),
+    };
+    let done = as_target(call, creates, || match scope {
+        Scope::Root => open_from(&root, &target_path.to_bytes(), request, ResolveFlags::IN_ROOT),
+        Scope::Exactly(file) => {
+            if target_path.has_dot_dot() || target_path != *file {
+                return Outcome::Outside;
             }
-            Opened::File(CheckedAnswer::InjectFd {
-                fd,
-                cloexec: request.cloexec(),
-            })
+            open_from(&root, &target_path.to_bytes(), request, ResolveFlags::IN_ROOT)
         }
-        Err(Errno::XDEV) => Opened::Outside,
-        Err(errno) => Opened::Failed(errno),
-    }
+        Scope::Under(tree) => {
+            let Some(rest) = target_path.strip_prefix(tree) else {
+                return Outcome::Outside;
+            };
+            let dir = OFlags::PATH | OFlags::DIRECTORY;
+            match path::open_with(&root, &tree.to_bytes(), dir, Mode::empty(), ResolveFlags::IN_ROOT) {
+                Ok(tree_fd) => open_from(&tree_fd, &rest, request, ResolveFlags::BENEATH),
+                Err(Errno::XDEV) => Outcome::Outside,
+                Err(errno) => Outcome::Failed(errno),
+            }
+        }
+    });
+    done.unwrap_or_else(Outcome::Failed)
 }
 
-/// Opens `target_path` (the request's path resolved for the target) only if it lies beneath `dir`
-/// (whole components) and its resolution stays beneath `dir` (`RESOLVE_BENEATH`: `..`, absolute symlinks
-/// and magic links that leave it give [`Opened::Outside`]). `dir` is resolved in the target's root.
-pub fn open_under(call: &Call<'_>, request: &OpenRequest, target_path: &Lexical, dir: &Lexical) -> Opened {
-    if request.resolve_is_relative() {
-        return Opened::Outside;
-    }
-    let Some(rest) = target_path.strip_prefix(dir) else {
-        return Opened::Outside;
-    };
-    let root = match call.root() {
-        Ok(root) => root,
-        Err(errno) => return Opened::Failed(errno),
-    };
-    let dir_fd = match path::open_in_root(
-        &root,
-        &dir.to_bytes(),
-        OFlags::PATH | OFlags::DIRECTORY,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(_) => return Opened::Outside,
-    };
-    open_as_target(call, &dir_fd, &rest, request, ResolveFlags::BENEATH)
+/// [`open_in`] beneath `dir`.
+pub fn open_under(call: &Call<'_>, request: &OpenRequest, dir: &Lexical) -> Outcome {
+    open_in(call, request, Scope::Under(dir))
 }
 
-/// Opens `target_path` in the target's root if it is exactly `file` (lexically, without `..`).
-pub fn open_exact(call: &Call<'_>, request: &OpenRequest, target_path: &Lexical, file: &Lexical) -> Opened {
-    if request.resolve_is_relative() || target_path.has_dot_dot() || target_path != file {
-        return Opened::Outside;
-    }
-    let root = match call.root() {
-        Ok(root) => root,
-        Err(errno) => return Opened::Failed(errno),
-    };
-    open_as_target(
-        call,
-        &root,
-        &target_path.to_bytes(),
-        request,
-        ResolveFlags::IN_ROOT,
-    )
+/// [`open_in`] at exactly `file`.
+pub fn open_exact(call: &Call<'_>, request: &OpenRequest, file: &Lexical) -> Outcome {
+    open_in(call, request, Scope::Exactly(file))
+}
+
+/// [`open_in`] anywhere in the target's root: what an `allow` that does not restrict the path comes to
+/// once the call's memory was read.
+pub fn open_resolved(call: &Call<'_>, request: &OpenRequest) -> Outcome {
+    open_in(call, request, Scope::Root)
 }
 
 /// Opens the request's path as the target would (in its root, with its credentials) and returns the
@@ -297,35 +242,14 @@ pub fn open(call: &mut Inspected<'_>) -> Result<CheckedAnswer, Errno> {
     let request = match OpenRequest::read(call) {
         Ok(request) => request,
         Err(RequestError::Errno(errno)) => return Err(errno),
-        Err(RequestError::NotOpen) => return Err(Errno::NOSYS),
+        Err(RequestError::NotEmulated) => return Err(Errno::NOSYS),
         Err(RequestError::Gone) => return Err(Errno::SRCH),
     };
-    let target_path = request.resolve(call.call())?;
-    match open_resolved(call.call(), &request, &target_path) {
-        Opened::File(answer) => Ok(answer),
-        Opened::Failed(errno) => Err(errno),
-        Opened::Outside => Err(Errno::ACCESS),
+    match open_resolved(call.call(), &request) {
+        Outcome::Done(answer) => Ok(answer),
+        Outcome::Failed(errno) => Err(errno),
+        Outcome::Outside => Err(Errno::ACCESS),
     }
-}
-
-/// Opens `target_path` (the request's path resolved for the target) in the target's root, as the target
-/// would, with its credentials: what an `allow` that does not restrict the path comes to once the call's
-/// memory was read.
-pub fn open_resolved(call: &Call<'_>, request: &OpenRequest, target_path: &Lexical) -> Opened {
-    if request.resolve_is_relative() {
-        return Opened::Outside;
-    }
-    let root = match call.root() {
-        Ok(root) => root,
-        Err(errno) => return Opened::Failed(errno),
-    };
-    open_as_target(
-        call,
-        &root,
-        &target_path.to_bytes(),
-        request,
-        ResolveFlags::IN_ROOT,
-    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,206 @@
+//! The emulated-open row: a path-checked `openat` answered by `seccomp-supervisor` opening the file for
+//! the target and injecting it (`ADDFD` with `SEND`), against the plain notify round trip of the same
+//! engine in the same run (a notified `getppid` answered with a value), and an `openat` answered with
+//! `CONTINUE` (the unsafe way, for scale).
+//!
+//! One target process (forked, raw syscalls only) makes the three kinds of call in interleaved blocks and
+//! times each one with the vDSO clock; the benchmark process itself is the supervisor, serving the
+//! target's listener with a `Supervisor` of one worker. Ratios are of medians measured in one run.
+
+use crate::shared::Shared;
+use rustix::fd::AsFd;
+use seccomp_core::abi::{self, SockFilter, offset};
+use seccomp_core::bpf::insn::{BPF_JEQ, BPF_JMP, BPF_K};
+use seccomp_supervisor::emulate::{Request, RequestError, Scope};
+use seccomp_supervisor::path::Lexical;
+use seccomp_supervisor::{Answer, Call, CheckedAnswer, Context, Errno, Reply, Supervisor};
+use std::ffi::CString;
+use std::sync::atomic::Ordering;
+
+const OPENAT: u32 = linux_raw_sys::general::__NR_openat;
+const CLOSE: u32 = linux_raw_sys::general::__NR_close;
+
+/// The three kinds of call, in the order their samples are stored.
+pub const KINDS: [&str; 3] = [
+    "notify round trip (getppid -> value)",
+    "openat path-checked, open + ADDFD_SEND",
+    "openat -> CONTINUE (unchecked, for scale)",
+];
+
+/// `O_NOCTTY`: marks the `openat` calls the handler lets continue.
+const CONTINUE_MARK: u32 = linux_raw_sys::general::O_NOCTTY;
+
+/// The medians and 90th percentiles (ns) of each kind, and the sample count.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    /// Per kind: (median, p90).
+    pub kinds: [(u64, u64); 3],
+    /// Samples per kind.
+    pub samples: usize,
+}
+
+fn filter() -> Vec<SockFilter> {
+    vec![
+        SockFilter::load_data(offset::ARCH),
+        SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, crate::NATIVE_AUDIT_ARCH, 1, 0),
+        SockFilter::ret(abi::RET_KILL_PROCESS),
+        SockFilter::load_data(offset::NR),
+        SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, OPENAT, 2, 0),
+        SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, crate::GETPPID, 1, 0),
+        SockFilter::ret(abi::RET_ALLOW),
+        SockFilter::ret(abi::RET_USER_NOTIF),
+    ]
+}
+
+/// The handler: `getppid` gets a value; an `openat` with [`CONTINUE_MARK`] continues; any other is read,
+/// checked to lie under `tree`, opened for the target and injected.
+fn handler(tree: Lexical) -> impl Fn(Call<'_>) -> Reply + Send + Sync + 'static {
+    move |call: Call<'_>| {
+        if call.nr() as u32 == crate::GETPPID {
+            return call.answer(Answer::Value(1));
+        }
+        if call.args()[2] as u32 & CONTINUE_MARK != 0 {
+            return call.answer(Answer::Continue);
+        }
+        let mut call = call.inspect();
+        let answer = match Request::read(&mut call) {
+            Ok(request) => request
+                .perform(call.call(), Scope::Under(&tree))
+                .answer_or(Errno::ACCESS),
+            Err(RequestError::Errno(errno)) => CheckedAnswer::Errno(errno),
+            Err(_) => CheckedAnswer::Errno(Errno::NOSYS),
+        };
+        call.answer(answer)
+    }
+}
+
+/// Measures `blocks` blocks of `per_block` calls of each kind (after `warmup` calls of each) with the
+/// file at `file` (which must lie under `tree`).
+pub fn measure(
+    tree: &str,
+    file: &str,
+    blocks: usize,
+    per_block: usize,
+    warmup: usize,
+) -> Result<Figures, String> {
+    let total = blocks * per_block;
+    if total == 0 {
+        return Err("at least one block of at least one call is needed".to_owned());
+    }
+    let shared = Shared::new(3 * total).map_err(|e| format!("mmap: {e}"))?;
+    let path = CString::new(file).map_err(|_| "the file name has a NUL")?;
+    let insns = filter();
+    let program = seccomp_core::bpf::validate(&insns).map_err(|e| format!("the filter: {e}"))?;
+    let (parent_end, child_end) =
+        seccomp_sys::fdpass::socketpair().map_err(|e| format!("socketpair: {e}"))?;
+    let path_addr = path.as_ptr() as usize;
+    let slots = shared.samples(3 * total);
+    let body = || {
+        if seccomp_sys::set_no_new_privs().is_err() {
+            return 10;
+        }
+        let Ok(Some(listener)) = seccomp_sys::install(&program, seccomp_sys::FilterFlags::NEW_LISTENER)
+        else {
+            return 11;
+        };
+        if seccomp_sys::fdpass::send_fd(child_end.as_fd(), listener.as_fd()).is_err() {
+            return 12;
+        }
+        drop(listener);
+        let one = |kind: usize| -> Result<u64, ()> {
+            let start = crate::now_ns();
+            match kind {
+                0 => crate::getppid().map(|_| ()).map_err(|_| ())?,
+                _ => {
+                    let flags = if kind == 2 { CONTINUE_MARK as usize } else { 0 };
+                    // SAFETY: openat of the prepared NUL-terminated path; the fd is closed below.
+                    let fd =
+                        unsafe { seccomp_sys::raw::syscall4(OPENAT, -100i64 as usize, path_addr, flags, 0) }
+                            .map_err(|_| ())?;
+                    let end = crate::now_ns();
+                    // SAFETY: closes the fd just opened.
+                    let _ = unsafe { seccomp_sys::raw::syscall3(CLOSE, fd, 0, 0) };
+                    return Ok(end - start);
+                }
+            }
+            Ok(crate::now_ns() - start)
+        };
+        for _ in 0..warmup {
+            for kind in 0..3 {
+                if one(kind).is_err() {
+                    return 13;
+                }
+            }
+        }
+        for block in 0..blocks {
+            for step in 0..3 {
+                let kind = (block + step) % 3;
+                for i in 0..per_block {
+                    match one(kind) {
+                        Ok(ns) => slots[kind * total + block * per_block + i].store(ns, Ordering::Relaxed),
+                        Err(()) => return 14,
+                    }
+                }
+            }
+        }
+        0
+    };
+    // SAFETY: the child makes raw syscalls and writes the shared mapping only.
+    let pid = unsafe { crate::fork_running(body) }.map_err(|e| format!("fork: {e}"))?;
+    drop(child_end);
+    let listener = seccomp_sys::fdpass::recv_fd(parent_end.as_fd())
+        .map(seccomp_sys::Listener::from)
+        .map_err(|e| format!("no listener from the target: {e:?}"))?;
+    let supervisor = Supervisor::new(handler(Lexical::new(tree.as_bytes())), 1);
+    supervisor.add(listener, Context::new("bench").with_pid(pid));
+    let status = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty())
+        .map_err(|e| format!("waitpid: {e}"))?
+        .map(|(_, status)| status);
+    supervisor.wait_all_hung_up();
+    supervisor.shutdown();
+    match status.and_then(|s| s.exit_status()) {
+        Some(0) => {}
+        other => return Err(format!("the target failed: {other:?}")),
+    }
+    let mut kinds = [(0, 0); 3];
+    for (kind, figures) in kinds.iter_mut().enumerate() {
+        let mut samples: Vec<u64> = (0..total)
+            .map(|i| slots[kind * total + i].load(Ordering::Relaxed))
+            .collect();
+        samples.sort_unstable();
+        *figures = (samples[total / 2], samples[total * 9 / 10]);
+    }
+    Ok(Figures {
+        kinds,
+        samples: total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_row_measures_all_three_kinds() {
+        let dir = std::env::temp_dir().join(format!("seccomp-bench-emulated-test-{}", std::process::id()));
+        let file = dir.join("data/f");
+        std::fs::create_dir_all(dir.join("data")).expect("mkdir");
+        std::fs::write(&file, b"x").expect("write");
+        let figures = measure(
+            &dir.join("data").display().to_string(),
+            &file.display().to_string(),
+            2,
+            20,
+            5,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let figures = figures.expect("the row runs");
+        assert_eq!(figures.samples, 40);
+        assert!(
+            figures
+                .kinds
+                .iter()
+                .all(|&(median, p90)| median > 0 && p90 >= median)
+        );
+    }
+}
