@@ -20,5 +20,7 @@ pub mod bpf;
 pub mod errno;
 mod number;
 pub mod policy;
+pub mod rng;
+pub use rng::Rng;
 mod syscalls;
 pub use syscalls::groups;

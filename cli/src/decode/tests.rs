@@ -306,17 +306,9 @@ fn scalar_kinds_decode_by_the_abis_widths() {
     assert_eq!(text(&call.args[1]), "SOCK_STREAM|SOCK_CLOEXEC");
 }
 
-/// A small deterministic generator (xorshift64*), so the hostile-input test needs no dependency.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-}
-
 #[test]
 fn every_syscall_of_every_arch_decodes_hostile_arguments_without_panicking() {
-    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut rng = seccomp_core::Rng::new(0x1234_5678_9abc_def0);
     // A little readable memory with and without NULs, at addresses the generator sometimes hits.
     let mut memory = FakeMemory::default()
         .with_region(0x1000, &[0xffu8; 64])
@@ -327,11 +319,11 @@ fn every_syscall_of_every_arch_decodes_hostile_arguments_without_panicking() {
             for _ in 0..4 {
                 let mut args = [0u64; 6];
                 for arg in &mut args {
-                    let r = next(&mut state);
+                    let r = rng.next_u64();
                     *arg = if r.is_multiple_of(3) {
                         interesting[(r >> 8) as usize % interesting.len()]
                     } else {
-                        next(&mut state)
+                        rng.next_u64()
                     };
                 }
                 let data = SeccompData {
