@@ -25,8 +25,7 @@ use seccomp_core::arch::Arch;
 use seccomp_fuzz::check_lexical;
 use seccomp_supervisor::memory::SockAddr;
 use seccomp_supervisor::path::Lexical;
-use seccomp_sys::mem::MemError;
-use seccompctl::decode::{self, Memory, ReadMem, Value};
+use seccompctl::decode::{self, Memory, ReadMem, Regions, Value};
 use seccompctl::notify::log::{json_line, quote, text_line};
 
 /// Where the regions of fake target memory start.
@@ -52,54 +51,10 @@ struct Target {
     read: bool,
 }
 
-struct Reader<'a>(&'a [(u64, Vec<u8>)]);
-
-impl ReadMem for Reader<'_> {
-    /// As `TargetMemory::read_cstr` and the CLI's use of it: the string without its NUL; `limit` bytes
-    /// without a NUL are shown truncated; a string that runs into unmapped memory is a fault.
-    fn cstr(&mut self, addr: u64, limit: usize) -> Result<(Vec<u8>, bool), MemError> {
-        let mut buf = vec![0u8; limit];
-        let n = self.partial(addr, &mut buf)?;
-        if n == 0 {
-            return Err(MemError::Fault { addr });
-        }
-        buf.truncate(n);
-        match buf.iter().position(|&b| b == 0) {
-            Some(nul) => {
-                buf.truncate(nul);
-                Ok((buf, false))
-            }
-            None if n == limit => Ok((buf, true)),
-            None => Err(MemError::Fault {
-                addr: addr.wrapping_add(n as u64),
-            }),
-        }
-    }
-
-    fn partial(&mut self, addr: u64, buf: &mut [u8]) -> Result<usize, MemError> {
-        for (start, bytes) in self.0 {
-            let Some(rest) = addr
-                .checked_sub(*start)
-                .and_then(|offset| usize::try_from(offset).ok())
-                .and_then(|offset| bytes.get(offset..))
-            else {
-                continue;
-            };
-            if rest.is_empty() {
-                continue;
-            }
-            let n = rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&rest[..n]);
-            return Ok(n);
-        }
-        Ok(0)
-    }
-}
-
 impl Memory for Target {
     fn with(&mut self, read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
         self.read = true;
-        let values = read(&mut Reader(&self.regions));
+        let values = read(&mut Regions(&self.regions));
         (!self.gone).then_some(values)
     }
 }

@@ -168,6 +168,17 @@ fn wait_slot(shared: &Shared, index: usize) -> i64 {
     }
 }
 
+/// Answers notification `id` with [`MAGIC`].
+fn answer_magic(listener: &Listener, id: u64) {
+    listener.respond(Response::value(id, MAGIC)).expect("respond");
+}
+
+/// Reaps `child`, which must exit 0 with [`MAGIC`] as its notified syscall's result in `shared[RESULT]`.
+fn expect_magic_exit(child: common::Child, shared: &Shared) {
+    assert_eq!(child.wait(), Outcome::Exited(0));
+    assert_eq!(shared.get(RESULT), MAGIC);
+}
+
 /// A pid from a shared slot.
 fn pid_of(value: i64) -> Pid {
     Pid::from_raw(value as i32).expect("a positive pid")
@@ -257,11 +268,8 @@ fn user_notification_basic() {
         PollFlags::OUT,
         "after the receive nothing is pending"
     );
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    answer_magic(&listener, notification.id());
+    expect_magic_exit(child, &shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -280,9 +288,7 @@ fn user_notification_child_pid_ns() {
     let notification = common::recv_one(&listener);
     assert_eq!(notification.pid(), Some(inner));
     assert_eq!(notification.raw().pid, inner.as_raw_nonzero().get() as u32);
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, notification.id());
     assert_eq!(child.wait(), Outcome::Exited(0), "the target got the answer");
 }
 
@@ -371,11 +377,8 @@ fn user_notification_fault_recv() {
     assert_eq!(fault, Err(Errno::FAULT));
     let notification = common::recv_one(&listener);
     assert_eq!(notification.pid(), Some(child.pid()));
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    answer_magic(&listener, notification.id());
+    expect_magic_exit(child, &shared);
 }
 
 /// The address of a page that was mapped and then unmapped.
@@ -626,9 +629,7 @@ fn user_notification_addfd() {
         fd_link(target_pid, 42),
         fd_link(std::process::id(), i64::from(write_end.as_raw_fd()))
     );
-    listener
-        .respond(Response::value(first.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, first.id());
 
     // The second notification gets the next id; until it is received, ADDFD on it is EINPROGRESS.
     assert!(common::wait_readable(listener.as_fd()));
@@ -636,9 +637,7 @@ fn user_notification_addfd() {
     assert_eq!(early, Err(ReplyError::NotAwaitingReply), "ADDFD before RECV");
     let second = listener.recv().expect("recv");
     assert_eq!(second.id(), first.id() + 1, "notification ids are consecutive");
-    listener
-        .respond(Response::value(second.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, second.id());
     assert_eq!(child.wait(), Outcome::Exited(0));
     assert_eq!((shared.get(RESULT), shared.get(SECOND_RESULT)), (MAGIC, MAGIC));
 }
@@ -680,11 +679,8 @@ fn user_notification_addfd_rlimit() {
         listener.add_fd(notification.id(), write_end.as_fd(), how),
         Err(ReplyError::Os(Errno::BADF))
     );
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    answer_magic(&listener, notification.id());
+    expect_magic_exit(child, &shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -733,9 +729,7 @@ fn user_notification_fifo() {
     let (child, listener) = unsafe { common::notify_on_target(FilterFlags::EMPTY, notify_then_fork_targets) };
     let first = common::recv_one(&listener);
     let base = first.id() + 1;
-    listener
-        .respond(Response::value(first.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, first.id());
     let mut pids = Vec::new();
     for index in 0..TARGETS {
         shared.set(GO, index as i64 + 1);
@@ -751,12 +745,9 @@ fn user_notification_fifo() {
             Some(*pid),
             "received in the order the targets parked"
         );
-        listener
-            .respond(Response::value(notification.id(), MAGIC))
-            .expect("respond");
+        answer_magic(&listener, notification.id());
     }
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    expect_magic_exit(child, &shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------

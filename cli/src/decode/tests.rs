@@ -19,50 +19,9 @@ impl FakeMemory {
     }
 }
 
-struct Reader<'a>(&'a [(u64, Vec<u8>)]);
-
-impl ReadMem for Reader<'_> {
-    fn cstr(&mut self, addr: u64, limit: usize) -> Result<(Vec<u8>, bool), MemError> {
-        let mut buf = vec![0u8; limit];
-        let n = self.partial(addr, &mut buf)?;
-        if n == 0 {
-            return Err(MemError::Fault { addr });
-        }
-        buf.truncate(n);
-        match buf.iter().position(|&b| b == 0) {
-            Some(nul) => {
-                buf.truncate(nul);
-                Ok((buf, false))
-            }
-            None if n == limit => Ok((buf, true)),
-            None => Err(MemError::Fault {
-                addr: addr + n as u64,
-            }),
-        }
-    }
-
-    fn partial(&mut self, addr: u64, buf: &mut [u8]) -> Result<usize, MemError> {
-        for (start, bytes) in self.0 {
-            let Some(offset) = addr.checked_sub(*start) else {
-                continue;
-            };
-            let Some(rest) = usize::try_from(offset).ok().and_then(|o| bytes.get(o..)) else {
-                continue;
-            };
-            if rest.is_empty() {
-                continue;
-            }
-            let n = rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&rest[..n]);
-            return Ok(n);
-        }
-        Ok(0)
-    }
-}
-
 impl Memory for FakeMemory {
     fn with(&mut self, read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
-        let values = read(&mut Reader(&self.regions));
+        let values = read(&mut Regions(&self.regions));
         (!self.gone).then_some(values)
     }
 }
