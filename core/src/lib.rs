@@ -21,5 +21,7 @@ pub mod elf_module;
 pub mod errno;
 mod number;
 pub mod policy;
+pub mod rng;
+pub use rng::Rng;
 mod syscalls;
 pub use syscalls::groups;

@@ -1,10 +1,10 @@
 //! The builder (the forward front of the writer): label resolution, trampolines for far branches (checked against a direct interpretation of
 //! the symbolic program, which has no offset limits), and its errors.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{self, SeccompData, SockFilter};
 use seccomp_core::action::Action;
 use seccomp_core::bpf::builder::{BuildError, Builder, LabelSlot, Slot, Storage, Target};
-use seccomp_core::bpf::generate::Rng;
 use seccomp_core::bpf::insn::*;
 use seccomp_core::bpf::{emulate, validate};
 

@@ -1,10 +1,11 @@
 //! The action-cache analysis (`seccomp_is_const_allow`): what makes a syscall number cacheable, how a stack
 //! combines, and that a cached answer is always the emulator's answer, whatever the arguments.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{self, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SeccompData, SockFilter, X32_SYSCALL_BIT};
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::cache::{Bitmap, X86_64_UPROBE_EXEMPT, is_const_allow};
-use seccomp_core::bpf::generate::{self, Rng};
+use seccomp_core::bpf::generate;
 use seccomp_core::bpf::{Validated, assemble, emulate, validate};
 
 /// Assembles and validates; the instructions are leaked so the program can be kept (tests only).

@@ -1,7 +1,8 @@
 //! Raw little-endian `sock_filter` arrays: decoding, encoding and their errors.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::SockFilter;
-use seccomp_core::bpf::generate::{self, Rng};
+use seccomp_core::bpf::generate;
 use seccomp_core::bpf::raw::{self, RawError};
 use zerocopy::IntoBytes;
 

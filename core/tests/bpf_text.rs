@@ -1,10 +1,11 @@
 //! The text form: disassembler golden output, the assembler's labels, comments and errors, and the round trip
 //! disassemble → assemble == original bytes over thousands of generated and random programs.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{self, SockFilter};
 use seccomp_core::bpf::asm::{AsmError, AsmErrorKind, assemble};
 use seccomp_core::bpf::disasm::{Listing, disassemble};
-use seccomp_core::bpf::generate::{self, Flavor, Rng};
+use seccomp_core::bpf::generate::{self, Flavor};
 use seccomp_core::bpf::insn::*;
 use seccomp_core::bpf::validate;
 

@@ -2,8 +2,9 @@
 //! accepts. The verdicts in these tables were checked against this machine's kernel (6.18) by installing each
 //! program in a forked child.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{self, SockFilter};
-use seccomp_core::bpf::generate::{self, Flavor, Mutation, Rng};
+use seccomp_core::bpf::generate::{self, Flavor, Mutation};
 use seccomp_core::bpf::insn::*;
 use seccomp_core::bpf::validate::{CLASSIC_OPCODES, is_classic_opcode, is_seccomp_opcode};
 use seccomp_core::bpf::{Rule, ValidationError, validate};

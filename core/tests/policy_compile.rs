@@ -1,10 +1,11 @@
 //! The compiler against the reference semantics, on hand-written and random policies.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{AUDIT_ARCH_X86_64, SeccompData, SockFilter};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{
-    Comparison, CompileError, Compiler, Op, Policy, Rng, Stats, Width, X32, compile, verify,
+    Comparison, CompileError, Compiler, Op, Policy, Stats, Width, X32, compile, verify,
 };
 
 const CONTAINER: &str = include_str!("../src/policy/testdata/container.policy");

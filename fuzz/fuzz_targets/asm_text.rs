@@ -8,13 +8,14 @@
 //!   no later than the last line, a 1-based column);
 //! - what assembles disassembles to a listing that assembles back to the same instructions, which
 //!   validate the same way;
-//! - a program that validates runs in the emulator in 1 to `len` instructions.
+//! - a program that validates runs in the emulator in 1 to `len` instructions, and `trace` agrees with
+//!   `emulate` step for step (`seccomp_fuzz::check_execution`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use seccomp_core::abi::SockFilter;
-use seccomp_core::bpf::{assemble, disassemble, emulate, validate};
-use seccomp_fuzz::{MAX_INSNS, seccomp_data};
+use seccomp_core::bpf::assemble;
+use seccomp_fuzz::{MAX_INSNS, check_execution, check_reassembles, seccomp_data};
 
 fuzz_target!(|input: &[u8]| {
     let (data_bytes, text_bytes) = input.split_at(input.len().min(64));
@@ -34,27 +35,6 @@ fuzz_target!(|input: &[u8]| {
             return;
         }
     };
-    let validity = validate(insns).map(|_| ());
-    if let Ok(program) = validate(insns) {
-        let run = emulate(&program, &data);
-        assert!(
-            run.executed >= 1 && run.executed <= program.len(),
-            "executed {} instructions of a {}-instruction program",
-            run.executed,
-            program.len()
-        );
-    }
-    let mut listing = String::new();
-    disassemble(&mut listing, insns).expect("writing to a String cannot fail");
-    let mut again = vec![SockFilter::default(); MAX_INSNS];
-    match assemble(&listing, &mut again) {
-        Ok(again) => {
-            assert_eq!(
-                again, insns,
-                "the disassembly reassembles differently:\n{listing}"
-            );
-            assert_eq!(validate(again).map(|_| ()), validity);
-        }
-        Err(error) => panic!("the disassembly does not assemble: {error}\n{listing}"),
-    }
+    let validity = check_execution(insns, &data);
+    check_reassembles(insns, &validity);
 });

@@ -12,8 +12,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use seccomp_core::abi::SockFilter;
-use seccomp_core::bpf::{self, assemble, disassemble, emulate, raw, validate};
-use seccomp_fuzz::{MAX_INSNS, seccomp_data};
+use seccomp_core::bpf::raw;
+use seccomp_fuzz::{MAX_INSNS, check_execution, check_reassembles, seccomp_data};
 
 fuzz_target!(|input: &[u8]| {
     let (data_bytes, program_bytes) = input.split_at(input.len().min(64));
@@ -27,37 +27,6 @@ fuzz_target!(|input: &[u8]| {
     let encoded = raw::encode(insns, &mut encoded).expect("the buffer has the encoded length");
     assert_eq!(encoded, program_bytes, "raw decode/encode round trip differs");
 
-    let validity = validate(insns).map(|_| ());
-    if let Ok(program) = validate(insns) {
-        let run = emulate(&program, &data);
-        assert!(
-            run.executed >= 1 && run.executed <= program.len(),
-            "executed {} instructions of a {}-instruction program",
-            run.executed,
-            program.len()
-        );
-        let mut steps = 0usize;
-        let mut last_pc = None;
-        let traced = bpf::trace(&program, &data, |step| {
-            assert!(last_pc.is_none_or(|pc| step.pc > pc), "trace went backwards");
-            last_pc = Some(step.pc);
-            steps += 1;
-        });
-        assert_eq!(traced, run, "trace and emulate disagree");
-        assert_eq!(steps, run.executed, "trace reported a different number of steps");
-    }
-
-    let mut listing = String::new();
-    disassemble(&mut listing, insns).expect("writing to a String cannot fail");
-    let mut again = vec![SockFilter::default(); MAX_INSNS];
-    match assemble(&listing, &mut again) {
-        Ok(again) => {
-            assert_eq!(
-                again, insns,
-                "disassembly does not reassemble to the same program:\n{listing}"
-            );
-            assert_eq!(validate(again).map(|_| ()), validity);
-        }
-        Err(error) => panic!("the disassembly does not assemble: {error}\n{listing}"),
-    }
+    let validity = check_execution(insns, &data);
+    check_reassembles(insns, &validity);
 });

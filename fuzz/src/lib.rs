@@ -2,9 +2,11 @@
 //!
 //! The checks panic on any violated property: libFuzzer reports the panic as a crash and keeps the input.
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{self, SeccompData, SockFilter};
-use seccomp_core::bpf::{emulate, validate};
-use seccomp_core::policy::{Comparison, CompileError, Compiler, Op, Policy, Rng, Width};
+use seccomp_core::bpf::{self, ValidationError, assemble, disassemble, emulate, validate};
+use seccomp_core::policy::verify::boundaries;
+use seccomp_core::policy::{Comparison, CompileError, Compiler, Op, Policy};
 
 /// The most instructions a program can have (`BPF_MAXINSNS`).
 pub const MAX_INSNS: usize = 4096;
@@ -89,29 +91,6 @@ const EDGES: [u64; 8] = [
     0x8000_0000_0000_0000,
     u64::MAX,
 ];
-
-/// Boundary values around one comparison's constant and mask (the verifier's `derived`, trimmed).
-fn boundaries(comparison: &Comparison) -> [u64; 8] {
-    let v = comparison.value();
-    let mask = match comparison.op() {
-        Op::MaskedEq(mask) => mask,
-        _ => match comparison.width() {
-            Width::Full => u64::MAX,
-            Width::Low => 0xffff_ffff,
-        },
-    };
-    let low = v & 0xffff_ffff;
-    [
-        v,
-        v.wrapping_add(1),
-        v.wrapping_sub(1),
-        low | 0xffff_ffff_0000_0000,
-        v ^ 0x1_0000_0000,
-        !mask,
-        v | !mask,
-        v ^ (mask & mask.wrapping_neg()),
-    ]
-}
 
 /// A value of argument `comparison.arg()` that satisfies `comparison`, as far as one guess can.
 fn satisfying(comparison: &Comparison) -> u64 {
@@ -249,5 +228,79 @@ pub fn check_program<const R: usize, const C: usize>(
             actual, expected,
             "{what}: program disagrees with the policy on {data:?}\npolicy:\n{policy}"
         );
+    }
+}
+
+/// Checks the lexical form of a path the supervisor resolves (`seccomp_supervisor::path::Lexical`): no
+/// empty or `.` components, its text starts with `/` and reads back to the same components (and the same
+/// trailing slash, except for the root, where `//` and `/` are one directory), and it is its own prefix.
+pub fn check_lexical(path: &seccomp_supervisor::path::Lexical) {
+    use seccomp_supervisor::path::Lexical;
+    for component in path.components() {
+        assert!(
+            !component.is_empty() && component != b"." && !component.contains(&b'/'),
+            "unclean component {component:?} in {path:?}"
+        );
+    }
+    let text = path.to_bytes();
+    assert!(text.starts_with(b"/"), "{path:?} prints as {text:?}");
+    let again = Lexical::new(&text);
+    assert_eq!(
+        again.components(),
+        path.components(),
+        "{path:?} reads back from {text:?} as {again:?}"
+    );
+    if !path.components().is_empty() {
+        assert_eq!(
+            again.trailing_slash(),
+            path.trailing_slash(),
+            "{path:?} reads back as {again:?}"
+        );
+    }
+    let own = path
+        .strip_prefix(path)
+        .unwrap_or_else(|| panic!("{path:?} is not its own prefix"));
+    assert!(own == b"." || own == b"./", "{path:?} minus itself is {own:?}");
+}
+
+/// Validates `insns` and, when valid, runs them on `data`: the emulator executes 1 to `len` instructions
+/// (jumps only go forward), and `trace` reports the same outcome with one step per executed instruction,
+/// at increasing addresses. Returns the validator's verdict.
+pub fn check_execution(insns: &[SockFilter], data: &SeccompData) -> Result<(), ValidationError> {
+    let program = validate(insns)?;
+    let run = emulate(&program, data);
+    assert!(
+        run.executed >= 1 && run.executed <= program.len(),
+        "executed {} instructions of a {}-instruction program",
+        run.executed,
+        program.len()
+    );
+    let mut steps = 0usize;
+    let mut last_pc = None;
+    let traced = bpf::trace(&program, data, |step| {
+        assert!(last_pc.is_none_or(|pc| step.pc > pc), "trace went backwards");
+        last_pc = Some(step.pc);
+        steps += 1;
+    });
+    assert_eq!(traced, run, "trace and emulate disagree");
+    assert_eq!(steps, run.executed, "trace reported a different number of steps");
+    Ok(())
+}
+
+/// The disassembler's promise: the listing of any decodable program, valid or not, assembles back to the
+/// same instructions, which validate as `validity` says.
+pub fn check_reassembles(insns: &[SockFilter], validity: &Result<(), ValidationError>) {
+    let mut listing = String::new();
+    disassemble(&mut listing, insns).expect("writing to a String cannot fail");
+    let mut again = vec![SockFilter::default(); MAX_INSNS];
+    match assemble(&listing, &mut again) {
+        Ok(again) => {
+            assert_eq!(
+                again, insns,
+                "the disassembly reassembles differently:\n{listing}"
+            );
+            assert_eq!(&validate(again).map(|_| ()), validity);
+        }
+        Err(error) => panic!("the disassembly does not assemble: {error}\n{listing}"),
     }
 }

@@ -14,11 +14,12 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use seccomp_core::Rng;
 use seccomp_core::abi::{self, SeccompData, SockFilter};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::{Validated, emulate::emulate, raw, validate::validate};
-use seccomp_core::policy::{Policy, Rng, compile, verify};
+use seccomp_core::policy::{Policy, compile, verify};
 use seccomp_oci::{
     DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, PODMAN_DEFAULT_CAPS, ScmpArch, ScmpCompare,
 };

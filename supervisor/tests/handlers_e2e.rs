@@ -104,10 +104,12 @@ fn run(handlers: Handlers, script: &str) -> (i32, Vec<String>) {
         envp: CStrArray::new(&envp, &mut envp_storage).expect("envp"),
     };
     let confinement = Confinement {
-        program: compiled.program().insns(),
+        program: seccomp_core::bpf::validate(compiled.program().insns()).expect("a valid program"),
         flags: FilterFlags::NEW_LISTENER,
         no_new_privs: true,
         restore: &[],
+        signal_mask: None,
+        die_with_parent: false,
     };
     let log = Arc::new(Mutex::new(Vec::new()));
     let handler_log = Arc::clone(&log);

@@ -77,10 +77,12 @@ fn helper_finit(file: &Path, handlers: Option<Handlers>) -> u8 {
         envp: CStrArray::new(&[], &mut envp_storage).expect("envp"),
     };
     let confinement = Confinement {
-        program: compiled.program().insns(),
+        program: seccomp_core::bpf::validate(compiled.program().insns()).expect("a valid program"),
         flags: FilterFlags::NEW_LISTENER,
         no_new_privs: true,
         restore: &[],
+        signal_mask: None,
+        die_with_parent: false,
     };
     let handlers = handlers.unwrap_or_default();
     let supervisor = Supervisor::new(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::filters::{self, NATIVE_ARCH, TARGET_NR};
-use common::{Outcome, Shared, signals};
+use common::{Outcome, RESULT, Shared, notifying_child, signals};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Signal;
@@ -13,24 +13,7 @@ use seccomp_core::abi;
 use seccomp_sys::listener::{ListenerFlags, ReplyError};
 use seccomp_sys::{AddFd, FilterFlags, InstallError, Response, install, set_no_new_privs};
 
-const RESULT: usize = 0;
 const ENOSYS: i64 = -(Errno::NOSYS.raw_os_error() as i64);
-
-/// A child whose target syscall notifies; it stores the syscall's result in `shared[RESULT]`.
-fn notifying_child(shared: &Shared, flags: FilterFlags) -> (common::Child, seccomp_sys::Listener) {
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
-    // SAFETY: the child only makes raw syscalls and writes the shared page.
-    let (child, listener) = unsafe {
-        common::spawn_with_listener(&filter, flags, || {
-            shared.set(RESULT, common::encode(filters::target()));
-            0
-        })
-    };
-    match listener {
-        Ok(listener) => (child, listener),
-        Err(outcome) => panic!("the child sent no listener: {outcome:?}"),
-    }
-}
 
 #[test]
 fn recv_reports_the_syscall_and_respond_with_a_value_completes_it() {
@@ -371,10 +354,9 @@ fn shared_signal_pending(pid: rustix::process::Pid, signal: u32) -> bool {
 
 /// A child with an exit-on-SIGUSR1 handler whose target syscall notifies.
 fn child_with_usr1_handler(shared: &Shared, flags: FilterFlags) -> (common::Child, seccomp_sys::Listener) {
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
     // SAFETY: the child only makes raw syscalls and writes the shared page.
-    let (child, listener) = unsafe {
-        common::spawn_with_listener(&filter, flags, || {
+    unsafe {
+        common::notify_on_target(flags, || {
             if signals::exit_on(linux_raw_sys::general::SIGUSR1).is_err() {
                 return 3;
             }
@@ -382,18 +364,16 @@ fn child_with_usr1_handler(shared: &Shared, flags: FilterFlags) -> (common::Chil
             shared.set(RESULT, common::encode(filters::target()));
             0
         })
-    };
-    (child, listener.expect("listener"))
+    }
 }
 
 #[test]
 fn wait_killable_recv_keeps_a_received_notification_across_a_non_fatal_signal() {
     let _serial = common::serial();
-    if !common::features().knows_flags(FilterFlags::WAIT_KILLABLE_RECV) {
-        skip!(
-            "wait_killable_recv_keeps_a_received_notification_across_a_non_fatal_signal",
-            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)"
-        );
+    if !common::has_wait_killable_recv(
+        "wait_killable_recv_keeps_a_received_notification_across_a_non_fatal_signal",
+    ) {
+        return;
     }
     let shared = Shared::new();
     let (child, listener) = child_with_usr1_handler(&shared, FilterFlags::WAIT_KILLABLE_RECV);

@@ -14,7 +14,7 @@
 mod common;
 
 use common::filters::{self, TARGET_NR};
-use common::{Outcome, Shared};
+use common::{Outcome, RESULT, Shared, notifying_child, signals};
 use linux_raw_sys::general as nr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd};
 use rustix::io::Errno;
@@ -23,7 +23,6 @@ use seccomp_core::abi::{self, SeccompNotif, SeccompNotifAddfd, SeccompNotifResp}
 use seccomp_sys::listener::ReplyError;
 use seccomp_sys::process::{self, Fork};
 use seccomp_sys::{AddFd, FilterFlags, Listener, Notification, Response};
-use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
 use std::time::{Duration, Instant};
 
 /// The value the supervisor answers with (the selftests' `USER_NOTIF_MAGIC` is `INT_MAX`).
@@ -32,7 +31,6 @@ const MAGIC: i64 = i32::MAX as i64;
 const O_CLOEXEC: u32 = nr::O_CLOEXEC;
 
 /// Slots of the shared page.
-const RESULT: usize = 0;
 const SECOND_RESULT: usize = 1;
 const HANDLED: usize = 2;
 const INNER_PID: usize = 3;
@@ -170,25 +168,20 @@ fn wait_slot(shared: &Shared, index: usize) -> i64 {
     }
 }
 
+/// Answers notification `id` with [`MAGIC`].
+fn answer_magic(listener: &Listener, id: u64) {
+    listener.respond(Response::value(id, MAGIC)).expect("respond");
+}
+
+/// Reaps `child`, which must exit 0 with [`MAGIC`] as its notified syscall's result in `shared[RESULT]`.
+fn expect_magic_exit(child: common::Child, shared: &Shared) {
+    assert_eq!(child.wait(), Outcome::Exited(0));
+    assert_eq!(shared.get(RESULT), MAGIC);
+}
+
 /// A pid from a shared slot.
 fn pid_of(value: i64) -> Pid {
     Pid::from_raw(value as i32).expect("a positive pid")
-}
-
-/// A child whose target syscall notifies once; it stores the syscall's result in `shared[RESULT]`.
-fn notifying_child(shared: &Shared, flags: FilterFlags) -> (common::Child, Listener) {
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
-    // SAFETY: the child only makes raw syscalls and writes the shared page.
-    let (child, listener) = unsafe {
-        common::spawn_with_listener(&filter, flags, || {
-            shared.set(RESULT, common::encode(filters::target()));
-            0
-        })
-    };
-    match listener {
-        Ok(listener) => (child, listener),
-        Err(outcome) => panic!("the child sent no listener: {outcome:?}"),
-    }
 }
 
 /// In a child: `unshare(CLONE_NEWPID)`, then forks the target into the new namespace (its pid 1), stores
@@ -221,11 +214,9 @@ fn target_in_new_pid_ns(shared: &Shared) -> i32 {
 /// A child with the notifying filter whose body is [`target_in_new_pid_ns`]; `None` (after a visible skip
 /// line) when the kernel or the privileges do not allow a new pid namespace.
 fn target_in_child_pid_ns(test: &str, shared: &Shared) -> Option<(common::Child, Listener, Pid)> {
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
     // SAFETY: the child and grandchild only make raw syscalls and write the shared page.
     let (child, listener) =
-        unsafe { common::spawn_with_listener(&filter, FilterFlags::EMPTY, || target_in_new_pid_ns(shared)) };
-    let listener = listener.expect("listener");
+        unsafe { common::notify_on_target(FilterFlags::EMPTY, || target_in_new_pid_ns(shared)) };
     let inner = wait_slot(shared, INNER_PID);
     if inner < 0 {
         assert_eq!(child.wait(), Outcome::Exited(UNSHARE_FAILED));
@@ -238,63 +229,6 @@ fn target_in_child_pid_ns(test: &str, shared: &Shared) -> Option<(common::Child,
         return None;
     }
     Some((child, listener, pid_of(inner)))
-}
-
-/// The shared slot a returning signal handler counts into (set before the fork).
-static HANDLER_SLOT: AtomicPtr<AtomicI64> = AtomicPtr::new(core::ptr::null_mut());
-
-extern "C" fn count_and_return(_signo: i32) {
-    let slot = HANDLER_SLOT.load(Ordering::SeqCst);
-    if !slot.is_null() {
-        // SAFETY: the pointer is a live slot of a shared page that is never unmapped.
-        unsafe { (*slot).fetch_add(1, Ordering::SeqCst) };
-    }
-}
-
-/// The `sa_restorer` a returning handler needs: `rt_sigreturn()` on the frame the kernel built.
-#[cfg(target_arch = "x86_64")]
-#[unsafe(naked)]
-extern "C" fn sigreturn_trampoline() {
-    core::arch::naked_asm!("mov eax, {nr}", "syscall", "ud2", nr = const nr::__NR_rt_sigreturn);
-}
-
-/// The `sa_restorer` a returning handler needs: `rt_sigreturn()` on the frame the kernel built.
-#[cfg(target_arch = "aarch64")]
-#[unsafe(naked)]
-extern "C" fn sigreturn_trampoline() {
-    core::arch::naked_asm!("mov x8, #{nr}", "svc #0", "brk #0", nr = const nr::__NR_rt_sigreturn);
-}
-
-/// In a child: installs a handler for `signal` that counts into `shared[HANDLED]` and returns, without
-/// `SA_RESTART` (so an interrupted syscall fails with `EINTR`, as in the selftests' `sigaction`).
-fn count_signal_and_return(signal: u32, shared: &Shared) -> Result<usize, Errno> {
-    /// The kernel's `struct sigaction` on x86_64 and arm64.
-    #[repr(C)]
-    struct KernelSigaction {
-        handler: usize,
-        flags: u64,
-        restorer: usize,
-        mask: u64,
-    }
-    const SA_RESTORER: u64 = 0x0400_0000;
-    HANDLER_SLOT.store(shared.slot(HANDLED).as_ptr().cast(), Ordering::SeqCst);
-    let action = KernelSigaction {
-        handler: count_and_return as *const () as usize,
-        flags: SA_RESTORER,
-        restorer: sigreturn_trampoline as *const () as usize,
-        mask: 0,
-    };
-    // SAFETY: rt_sigaction reads one struct sigaction from a live local (null old action, sigsetsize 8 on
-    // both architectures). The handler only touches an atomic and returns through rt_sigreturn.
-    unsafe {
-        seccomp_sys::raw::syscall4(
-            nr::__NR_rt_sigaction,
-            signal as usize,
-            (&raw const action) as usize,
-            0,
-            8,
-        )
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -334,11 +268,8 @@ fn user_notification_basic() {
         PollFlags::OUT,
         "after the receive nothing is pending"
     );
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    answer_magic(&listener, notification.id());
+    expect_magic_exit(child, &shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -357,9 +288,7 @@ fn user_notification_child_pid_ns() {
     let notification = common::recv_one(&listener);
     assert_eq!(notification.pid(), Some(inner));
     assert_eq!(notification.raw().pid, inner.as_raw_nonzero().get() as u32);
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, notification.id());
     assert_eq!(child.wait(), Outcome::Exited(0), "the target got the answer");
 }
 
@@ -448,11 +377,8 @@ fn user_notification_fault_recv() {
     assert_eq!(fault, Err(Errno::FAULT));
     let notification = common::recv_one(&listener);
     assert_eq!(notification.pid(), Some(child.pid()));
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    answer_magic(&listener, notification.id());
+    expect_magic_exit(child, &shared);
 }
 
 /// The address of a page that was mapped and then unmapped.
@@ -529,10 +455,9 @@ fn user_ioctl_notification_filter_empty() {
             "RECV interrupted when the filter's users are gone (6.11)"
         );
     }
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
     // SAFETY: the child only sleeps (nanosleep is a raw syscall) and exits.
     let (child, listener) = unsafe {
-        common::spawn_with_listener(&filter, FilterFlags::EMPTY, || {
+        common::notify_on_target(FilterFlags::EMPTY, || {
             let _ = rustix::thread::nanosleep(&rustix::thread::Timespec {
                 tv_sec: 0,
                 tv_nsec: 300_000_000,
@@ -540,7 +465,6 @@ fn user_ioctl_notification_filter_empty() {
             0
         })
     };
-    let listener = listener.expect("listener");
     let (done, result) = std::sync::mpsc::channel();
     // The receive blocks (nothing ever notifies) until the child exits; a thread keeps a kernel without
     // the behaviour from hanging the test.
@@ -634,16 +558,14 @@ fn user_notification_addfd() {
     }
     let (_read_end, write_end) = rustix::pipe::pipe().expect("pipe");
     let shared = Shared::new();
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
     // SAFETY: the child only makes raw syscalls and writes the shared page.
     let (child, listener) = unsafe {
-        common::spawn_with_listener(&filter, FilterFlags::EMPTY, || {
+        common::notify_on_target(FilterFlags::EMPTY, || {
             shared.set(RESULT, common::encode(filters::target()));
             shared.set(SECOND_RESULT, common::encode(filters::target()));
             0
         })
     };
-    let listener = listener.expect("listener");
     let first = common::recv_one(&listener);
     let target_pid = child.pid().as_raw_nonzero().get() as u32;
     let good = SeccompNotifAddfd {
@@ -707,9 +629,7 @@ fn user_notification_addfd() {
         fd_link(target_pid, 42),
         fd_link(std::process::id(), i64::from(write_end.as_raw_fd()))
     );
-    listener
-        .respond(Response::value(first.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, first.id());
 
     // The second notification gets the next id; until it is received, ADDFD on it is EINPROGRESS.
     assert!(common::wait_readable(listener.as_fd()));
@@ -717,9 +637,7 @@ fn user_notification_addfd() {
     assert_eq!(early, Err(ReplyError::NotAwaitingReply), "ADDFD before RECV");
     let second = listener.recv().expect("recv");
     assert_eq!(second.id(), first.id() + 1, "notification ids are consecutive");
-    listener
-        .respond(Response::value(second.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, second.id());
     assert_eq!(child.wait(), Outcome::Exited(0));
     assert_eq!((shared.get(RESULT), shared.get(SECOND_RESULT)), (MAGIC, MAGIC));
 }
@@ -761,11 +679,8 @@ fn user_notification_addfd_rlimit() {
         listener.add_fd(notification.id(), write_end.as_fd(), how),
         Err(ReplyError::Os(Errno::BADF))
     );
-    listener
-        .respond(Response::value(notification.id(), MAGIC))
-        .expect("respond");
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    answer_magic(&listener, notification.id());
+    expect_magic_exit(child, &shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -781,7 +696,6 @@ fn user_notification_fifo() {
     }
     const TARGETS: usize = 3;
     let shared = Shared::new();
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
     // The filtered child notifies once itself, then forks one target each time the test raises GO.
     let notify_then_fork_targets = || {
         shared.set(RESULT, common::encode(filters::target()));
@@ -812,14 +726,10 @@ fn user_notification_fifo() {
         0
     };
     // SAFETY: the child and its targets only make raw syscalls and write the shared page.
-    let (child, listener) =
-        unsafe { common::spawn_with_listener(&filter, FilterFlags::EMPTY, notify_then_fork_targets) };
-    let listener = listener.expect("listener");
+    let (child, listener) = unsafe { common::notify_on_target(FilterFlags::EMPTY, notify_then_fork_targets) };
     let first = common::recv_one(&listener);
     let base = first.id() + 1;
-    listener
-        .respond(Response::value(first.id(), MAGIC))
-        .expect("respond");
+    answer_magic(&listener, first.id());
     let mut pids = Vec::new();
     for index in 0..TARGETS {
         shared.set(GO, index as i64 + 1);
@@ -835,12 +745,9 @@ fn user_notification_fifo() {
             Some(*pid),
             "received in the order the targets parked"
         );
-        listener
-            .respond(Response::value(notification.id(), MAGIC))
-            .expect("respond");
+        answer_magic(&listener, notification.id());
     }
-    assert_eq!(child.wait(), Outcome::Exited(0));
-    assert_eq!(shared.get(RESULT), MAGIC);
+    expect_magic_exit(child, &shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -852,25 +759,20 @@ fn user_notification_fifo() {
 #[test]
 fn user_notification_wait_killable_pre_notification() {
     let _serial = common::serial();
-    if !common::features().knows_flags(FilterFlags::WAIT_KILLABLE_RECV) {
-        skip!(
-            "user_notification_wait_killable_pre_notification",
-            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)"
-        );
+    if !common::has_wait_killable_recv("user_notification_wait_killable_pre_notification") {
+        return;
     }
     let shared = Shared::new();
-    let filter = filters::on_target(abi::RET_USER_NOTIF);
     // SAFETY: the child makes raw syscalls only; its handler touches one atomic and returns.
     let (child, listener) = unsafe {
-        common::spawn_with_listener(&filter, FilterFlags::WAIT_KILLABLE_RECV, || {
-            if count_signal_and_return(nr::SIGUSR1, &shared).is_err() {
+        common::notify_on_target(FilterFlags::WAIT_KILLABLE_RECV, || {
+            if signals::count_and_return(nr::SIGUSR1, shared.slot(HANDLED)).is_err() {
                 return 3;
             }
             shared.set(RESULT, common::encode(filters::target()));
             0
         })
     };
-    let listener = listener.expect("listener");
     assert!(
         common::wait_readable(listener.as_fd()),
         "the notification is pending"
@@ -895,11 +797,8 @@ fn user_notification_wait_killable_pre_notification() {
 #[test]
 fn user_notification_wait_killable_fatal() {
     let _serial = common::serial();
-    if !common::features().knows_flags(FilterFlags::WAIT_KILLABLE_RECV) {
-        skip!(
-            "user_notification_wait_killable_fatal",
-            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)"
-        );
+    if !common::has_wait_killable_recv("user_notification_wait_killable_fatal") {
+        return;
     }
     let shared = Shared::new();
     let (child, listener) = notifying_child(&shared, FilterFlags::WAIT_KILLABLE_RECV);

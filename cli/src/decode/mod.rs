@@ -148,6 +148,53 @@ impl ReadMem for TargetMemory {
     }
 }
 
+/// Memory made of byte regions at given addresses, read as [`TargetMemory`] reads a process: a string is
+/// read up to its NUL, `limit` bytes without one are shown truncated, and a string that runs into
+/// unmapped memory is a fault. For tests and the `target_memory` fuzz target, which build hostile memory
+/// without a process.
+#[derive(Clone, Copy, Debug)]
+pub struct Regions<'a>(pub &'a [(u64, Vec<u8>)]);
+
+impl ReadMem for Regions<'_> {
+    fn cstr(&mut self, addr: u64, limit: usize) -> Result<(Vec<u8>, bool), MemError> {
+        let mut buf = vec![0u8; limit];
+        let n = self.partial(addr, &mut buf)?;
+        if n == 0 {
+            return Err(MemError::Fault { addr });
+        }
+        buf.truncate(n);
+        match buf.iter().position(|&b| b == 0) {
+            Some(nul) => {
+                buf.truncate(nul);
+                Ok((buf, false))
+            }
+            None if n == limit => Ok((buf, true)),
+            None => Err(MemError::Fault {
+                addr: addr.wrapping_add(n as u64),
+            }),
+        }
+    }
+
+    fn partial(&mut self, addr: u64, buf: &mut [u8]) -> Result<usize, MemError> {
+        for (start, bytes) in self.0 {
+            let Some(rest) = addr
+                .checked_sub(*start)
+                .and_then(|offset| usize::try_from(offset).ok())
+                .and_then(|offset| bytes.get(offset..))
+            else {
+                continue;
+            };
+            if rest.is_empty() {
+                continue;
+            }
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            return Ok(n);
+        }
+        Ok(0)
+    }
+}
+
 /// The real target: memory of the notification's process, re-validated with `ID_VALID`.
 pub struct Target<'a> {
     /// The listener the notification came from.

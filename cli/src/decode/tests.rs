@@ -25,50 +25,9 @@ impl FakeMemory {
     }
 }
 
-struct Reader<'a>(&'a [(u64, Vec<u8>)]);
-
-impl ReadMem for Reader<'_> {
-    fn cstr(&mut self, addr: u64, limit: usize) -> Result<(Vec<u8>, bool), MemError> {
-        let mut buf = vec![0u8; limit];
-        let n = self.partial(addr, &mut buf)?;
-        if n == 0 {
-            return Err(MemError::Fault { addr });
-        }
-        buf.truncate(n);
-        match buf.iter().position(|&b| b == 0) {
-            Some(nul) => {
-                buf.truncate(nul);
-                Ok((buf, false))
-            }
-            None if n == limit => Ok((buf, true)),
-            None => Err(MemError::Fault {
-                addr: addr + n as u64,
-            }),
-        }
-    }
-
-    fn partial(&mut self, addr: u64, buf: &mut [u8]) -> Result<usize, MemError> {
-        for (start, bytes) in self.0 {
-            let Some(offset) = addr.checked_sub(*start) else {
-                continue;
-            };
-            let Some(rest) = usize::try_from(offset).ok().and_then(|o| bytes.get(o..)) else {
-                continue;
-            };
-            if rest.is_empty() {
-                continue;
-            }
-            let n = rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&rest[..n]);
-            return Ok(n);
-        }
-        Ok(0)
-    }
-}
-
 impl Memory for FakeMemory {
     fn with(&mut self, read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
-        let values = read(&mut Reader(&self.regions));
+        let values = read(&mut Regions(&self.regions));
         (!self.gone).then_some(values)
     }
 }
@@ -315,17 +274,9 @@ fn scalar_kinds_decode_by_the_abis_widths() {
     assert_eq!(text(&call.args[1]), "SOCK_STREAM|SOCK_CLOEXEC");
 }
 
-/// A small deterministic generator (xorshift64*), so the hostile-input test needs no dependency.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-}
-
 #[test]
 fn every_syscall_of_every_arch_decodes_hostile_arguments_without_panicking() {
-    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut rng = seccomp_core::Rng::new(0x1234_5678_9abc_def0);
     // A little readable memory with and without NULs, at addresses the generator sometimes hits.
     let mut memory = FakeMemory::default()
         .with_region(0x1000, &[0xffu8; 64])
@@ -336,11 +287,11 @@ fn every_syscall_of_every_arch_decodes_hostile_arguments_without_panicking() {
             for _ in 0..4 {
                 let mut args = [0u64; 6];
                 for arg in &mut args {
-                    let r = next(&mut state);
+                    let r = rng.next_u64();
                     *arg = if r.is_multiple_of(3) {
                         interesting[(r >> 8) as usize % interesting.len()]
                     } else {
-                        next(&mut state)
+                        rng.next_u64()
                     };
                 }
                 let data = SeccompData {

@@ -11,62 +11,7 @@
 use super::insn::*;
 use super::validate::{CLASSIC_OPCODES, is_classic_opcode, is_conditional_jump};
 use crate::abi::{self, BPF_MAXINSNS, SockFilter};
-
-/// A small deterministic pseudo-random generator (SplitMix64). Not for cryptography.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rng {
-    state: u64,
-}
-
-impl Rng {
-    /// A generator whose sequence is fixed by `seed`.
-    pub const fn new(seed: u64) -> Rng {
-        Rng { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// The next 32 random bits.
-    pub fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-
-    /// A number in `0..bound` (0 when `bound` is 0).
-    pub fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 {
-            return 0;
-        }
-        // Multiply-shift: uniform enough for test generation, and never divides.
-        ((self.next_u64() as u128 * bound as u128) >> 64) as u64
-    }
-
-    /// A number in `low..=high` (`low` when `high < low`).
-    pub fn range(&mut self, low: u64, high: u64) -> u64 {
-        if high <= low {
-            return low;
-        }
-        low + self.below(high - low + 1)
-    }
-
-    /// True with probability `percent`/100.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// One element of a non-empty array (an empty one does not compile).
-    pub fn pick<T: Copy, const N: usize>(&mut self, items: &[T; N]) -> T {
-        const { assert!(N > 0, "pick needs a non-empty array") };
-        // `below(N)` is below N, so the index is in bounds.
-        items[(self.below(N as u64) as usize).min(N - 1)]
-    }
-}
+use crate::rng::Rng;
 
 /// What kind of program to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -20,4 +20,4 @@ pub use compile::{CompileError, Compiled, Compiler, compile};
 pub use model::{ARG_COUNT, Alternatives, Comparison, Op, Policy, PolicyError, Rule, Width, X32};
 pub use stats::Stats;
 pub use text::{ParseError, ParseErrorKind, Snippet};
-pub use verify::{Mismatch, Rng, verify, verify_with};
+pub use verify::{Mismatch, verify, verify_with};

@@ -18,6 +18,7 @@ use crate::abi::{self, SeccompData};
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::bpf::{Validated, emulate};
+use crate::rng::Rng;
 use core::fmt;
 
 /// An input on which the checked decider and the policy disagree.
@@ -68,11 +69,13 @@ const EDGES: [u64; 10] = [
     u64::MAX,
 ];
 
-/// How many values [`derived`] gives per comparison.
-const DERIVED: usize = 12;
+/// How many values [`boundaries`] gives per comparison.
+pub const BOUNDARIES: usize = 12;
 
-/// Boundary values around one comparison's constant (and mask).
-fn derived(comparison: &Comparison) -> [u64; DERIVED] {
+/// Boundary values around one comparison's constant (and mask): where a program that implements the
+/// comparison wrongly (off by one, the wrong half, a mask bit lost) disagrees with it. The fuzz targets'
+/// bounded oracle probes the same values.
+pub fn boundaries(comparison: &Comparison) -> [u64; BOUNDARIES] {
     let v = comparison.value();
     let mask = match comparison.op() {
         Op::MaskedEq(mask) => mask,
@@ -96,30 +99,6 @@ fn derived(comparison: &Comparison) -> [u64; DERIVED] {
         v ^ (mask & mask.wrapping_neg()), // flip the lowest mask bit
         (low.wrapping_add(1) & 0xffff_ffff) | (v & 0xffff_ffff_0000_0000),
     ]
-}
-
-/// A small deterministic PRNG (xorshift64*), so verification needs no crate and is reproducible.
-#[derive(Clone, Copy, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed (0 is replaced by a fixed nonzero seed).
-    pub const fn new(seed: u64) -> Rng {
-        Rng(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number below `bound` (0 when `bound` is 0).
-    pub fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next_u64() % bound }
-    }
 }
 
 /// Checks `program` against [`Policy::evaluate`] in the emulator, on the inputs described in the module
@@ -257,7 +236,7 @@ fn arguments<const R: usize, const C: usize>(
                     args[usize::from(arg)] = value;
                     mine().all(|c| c.matches(&args))
                 };
-                let candidates = mine().flat_map(derived).chain(EDGES);
+                let candidates = mine().flat_map(boundaries).chain(EDGES);
                 if let Some(value) = candidates.into_iter().find(|&v| satisfies(v)) {
                     *slot = value;
                 }
@@ -265,7 +244,7 @@ fn arguments<const R: usize, const C: usize>(
             check(base)?;
             // Every single-argument variation over that argument's boundary values.
             for arg in 0..6u8 {
-                let values = on_arg(arg).flat_map(derived).chain(EDGES);
+                let values = on_arg(arg).flat_map(boundaries).chain(EDGES);
                 for value in values {
                     let mut args = base;
                     args[usize::from(arg)] = value;
@@ -279,12 +258,12 @@ fn arguments<const R: usize, const C: usize>(
         let mut args = [0u64; 6];
         for (arg, slot) in (0u8..).zip(args.iter_mut()) {
             let count = on_arg(arg).count() as u64;
-            let pick = rng.below(count * DERIVED as u64 + EDGES.len() as u64);
+            let pick = rng.below(count * BOUNDARIES as u64 + EDGES.len() as u64);
             *slot = match pick.checked_sub(EDGES.len() as u64) {
                 None => EDGES[pick as usize % EDGES.len()],
                 Some(rest) => on_arg(arg)
-                    .nth((rest / DERIVED as u64) as usize)
-                    .map_or(0, |c| derived(c)[(rest % DERIVED as u64) as usize]),
+                    .nth((rest / BOUNDARIES as u64) as usize)
+                    .map_or(0, |c| boundaries(c)[(rest % BOUNDARIES as u64) as usize]),
             };
         }
         check(args)?;

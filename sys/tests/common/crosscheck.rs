@@ -12,7 +12,7 @@
 use super::{Child, Outcome, Shared};
 use linux_raw_sys::general as nr;
 use rustix::fd::AsFd;
-use seccomp_core::bpf::generate::Rng;
+use seccomp_core::Rng;
 use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
 
 /// Default number of programs the validator campaign loads (`CROSSCHECK_PROGRAMS`).
@@ -135,20 +135,6 @@ pub mod trap_slots {
     pub const SI_ARCH: usize = 7;
 }
 
-/// `SA_SIGINFO`.
-const SA_SIGINFO: u64 = 4;
-/// `SA_RESTORER`.
-const SA_RESTORER: u64 = 0x0400_0000;
-
-/// The kernel's `struct sigaction` on x86_64 and arm64.
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: u64,
-}
-
 /// The shared page the SIGSYS recorder writes to (set in the child before the handler is installed).
 static TRAP_PAGE: AtomicPtr<AtomicI64> = AtomicPtr::new(core::ptr::null_mut());
 
@@ -182,21 +168,11 @@ extern "C" fn on_sigsys(_signo: i32, info: *const u8, _context: *mut u8) {
 /// before it forces that SIGSYS.
 pub fn record_traps(shared: &Shared) -> Result<usize, rustix::io::Errno> {
     TRAP_PAGE.store(shared.as_ptr().cast_mut(), Ordering::SeqCst);
-    let action = KernelSigaction {
-        handler: on_sigsys as *const () as usize,
-        flags: SA_SIGINFO | SA_RESTORER,
-        restorer: restorer as *const () as usize,
-        mask: 0,
-    };
-    // SAFETY: rt_sigaction reads one struct sigaction from a live local and writes nothing (null old
-    // action); sigsetsize is 8 on both architectures. The handler never returns into interrupted code.
-    unsafe {
-        seccomp_sys::raw::syscall4(
-            nr::__NR_rt_sigaction,
-            nr::SIGSYS as usize,
-            (&raw const action) as usize,
-            0,
-            8,
-        )
-    }
+    // The handler never returns into interrupted code.
+    super::signals::sigaction_with_restorer(
+        nr::SIGSYS,
+        on_sigsys as *const () as usize,
+        super::signals::SA_SIGINFO,
+        restorer as *const () as usize,
+    )
 }

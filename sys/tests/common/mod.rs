@@ -301,6 +301,53 @@ pub unsafe fn spawn_with_listener<F: FnOnce() -> i32>(
     }
 }
 
+/// The slot of the [`Shared`] page where [`notifying_child`]'s target stores its syscall's result.
+pub const RESULT: usize = 0;
+
+/// Forks a child whose target syscall ([`filters::target`]) notifies (`filters::on_target` with
+/// `RET_USER_NOTIF`, installed with `NEW_LISTENER | flags`), then runs `body`; returns the child and the
+/// listener, failing the test when no listener arrived.
+///
+/// # Safety
+///
+/// As for [`spawn`]: `body` may only make raw syscalls and touch memory prepared before the fork.
+pub unsafe fn notify_on_target<F: FnOnce() -> i32>(
+    flags: seccomp_sys::FilterFlags,
+    body: F,
+) -> (Child, seccomp_sys::Listener) {
+    let filter = filters::on_target(seccomp_core::abi::RET_USER_NOTIF);
+    // SAFETY: forwarded from the caller.
+    match unsafe { spawn_with_listener(&filter, flags, body) } {
+        (child, Ok(listener)) => (child, listener),
+        (_, Err(outcome)) => panic!("the child sent no listener: {outcome:?}"),
+    }
+}
+
+/// A child whose target syscall notifies once; it stores the syscall's result in `shared[RESULT]`.
+pub fn notifying_child(shared: &Shared, flags: seccomp_sys::FilterFlags) -> (Child, seccomp_sys::Listener) {
+    // SAFETY: the child only makes raw syscalls and writes the shared page.
+    unsafe {
+        notify_on_target(flags, || {
+            shared.set(RESULT, encode(filters::target()));
+            0
+        })
+    }
+}
+
+/// Whether the running kernel knows `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` (5.19); prints the visible
+/// skip line for `test` when it does not.
+pub fn has_wait_killable_recv(test: &str) -> bool {
+    let known = features().knows_flags(seccomp_sys::FilterFlags::WAIT_KILLABLE_RECV);
+    if !known {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIP: {test}: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)"
+        );
+    }
+    known
+}
+
 /// Receives one notification, failing the test if none arrives within [`CHILD_TIMEOUT`].
 pub fn recv_one(listener: &seccomp_sys::Listener) -> seccomp_sys::Notification {
     use rustix::fd::AsFd;

@@ -1,14 +1,16 @@
-//! Signal handlers for children, installed with a raw `rt_sigaction`.
+//! Signal handlers for children, installed with a raw `rt_sigaction` ([`sigaction`], the one place the
+//! kernel's `struct sigaction` is built).
 //!
-//! The handlers never return (they record what they saw and `exit_group`), so no signal trampoline is
+//! Most handlers never return (they record what they saw and `exit_group`), so no signal trampoline is
 //! needed; x86_64 still insists on `SA_RESTORER`, which gets a function that exits if it is ever reached.
+//! The one handler that returns ([`count_and_return`]) gets a real `rt_sigreturn` trampoline.
 
 use linux_raw_sys::general as nr;
 use seccomp_sys::process::exit_group;
 use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
 
 /// `SA_SIGINFO`.
-const SA_SIGINFO: u64 = 4;
+pub const SA_SIGINFO: u64 = 4;
 /// `SA_RESTORER`.
 const SA_RESTORER: u64 = 0x0400_0000;
 
@@ -66,15 +68,28 @@ extern "C" fn exit_on_signal(_signo: i32) {
     exit_group(HANDLER_EXIT)
 }
 
+/// `rt_sigaction(signal, {handler, flags | SA_RESTORER, restorer}, NULL, 8)`, with the restorer that
+/// exits: for handlers that never return.
 fn sigaction(signal: u32, handler: usize, flags: u64) -> Result<usize, rustix::io::Errno> {
+    sigaction_with_restorer(signal, handler, flags, restorer as *const () as usize)
+}
+
+/// `rt_sigaction(signal, {handler, flags | SA_RESTORER, restorer}, NULL, 8)`: no mask, no old action.
+pub fn sigaction_with_restorer(
+    signal: u32,
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+) -> Result<usize, rustix::io::Errno> {
     let action = KernelSigaction {
         handler,
         flags: flags | SA_RESTORER,
-        restorer: restorer as *const () as usize,
+        restorer,
         mask: 0,
     };
     // SAFETY: rt_sigaction reads one struct sigaction from a live local and writes nothing (null old
-    // action); sigsetsize is 8 on both architectures. The handlers never return into interrupted code.
+    // action); sigsetsize is 8 on both architectures. A handler that returns does so through `restorer`,
+    // which the callers make `rt_sigreturn` ([`count_and_return`]) or an exit.
     unsafe {
         seccomp_sys::raw::syscall4(
             nr::__NR_rt_sigaction,
@@ -96,4 +111,41 @@ pub fn record_sigsys(slots: *const AtomicI64, base: usize) -> Result<usize, rust
 /// In a child: installs a handler for `signal` that exits with [`HANDLER_EXIT`].
 pub fn exit_on(signal: u32) -> Result<usize, rustix::io::Errno> {
     sigaction(signal, exit_on_signal as *const () as usize, 0)
+}
+
+/// The slot a returning signal handler counts into (set in the child before the handler is installed).
+static COUNT_SLOT: AtomicPtr<AtomicI64> = AtomicPtr::new(core::ptr::null_mut());
+
+extern "C" fn count_signal(_signo: i32) {
+    let slot = COUNT_SLOT.load(Ordering::SeqCst);
+    if !slot.is_null() {
+        // SAFETY: the pointer is a live slot of a shared page that is never unmapped.
+        unsafe { (*slot).fetch_add(1, Ordering::SeqCst) };
+    }
+}
+
+/// The `sa_restorer` a returning handler needs: `rt_sigreturn()` on the frame the kernel built.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+extern "C" fn sigreturn_trampoline() {
+    core::arch::naked_asm!("mov eax, {nr}", "syscall", "ud2", nr = const nr::__NR_rt_sigreturn);
+}
+
+/// The `sa_restorer` a returning handler needs: `rt_sigreturn()` on the frame the kernel built.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+extern "C" fn sigreturn_trampoline() {
+    core::arch::naked_asm!("mov x8, #{nr}", "svc #0", "brk #0", nr = const nr::__NR_rt_sigreturn);
+}
+
+/// In a child: installs a handler for `signal` that adds 1 to `slot` and returns, without `SA_RESTART`
+/// (so an interrupted syscall fails with `EINTR`, as in the kernel selftests' `sigaction`).
+pub fn count_and_return(signal: u32, slot: &'static AtomicI64) -> Result<usize, rustix::io::Errno> {
+    COUNT_SLOT.store(core::ptr::from_ref(slot).cast_mut(), Ordering::SeqCst);
+    sigaction_with_restorer(
+        signal,
+        count_signal as *const () as usize,
+        0,
+        sigreturn_trampoline as *const () as usize,
+    )
 }
