@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod decode;
 pub mod error;
 pub mod input;
+pub mod learn;
 pub mod notify;
 pub mod numbers;
 pub mod output;
