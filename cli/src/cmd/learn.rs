@@ -145,11 +145,18 @@ pub fn run(args: &LearnArgs) -> CliResult {
     for note in &learned.notes {
         crate::error::report(&format!("note: {note}"));
     }
-    crate::error::report(&format!(
-        "learned {} {native} syscalls into {shown} ({} allowed in all)",
-        usage.distinct(native),
-        learned.len()
-    ));
+    if args.merge {
+        crate::error::report(&format!(
+            "learned {} {native} syscalls into {shown} ({} allowed in all)",
+            usage.distinct(native),
+            learned.len()
+        ));
+    } else {
+        crate::error::report(&format!(
+            "learned {} {native} syscalls into {shown}",
+            usage.distinct(native)
+        ));
+    }
     for (arch, numbers) in usage.by_arch.iter().filter(|(arch, _)| **arch != native) {
         crate::error::report(&format!(
             "note: the command also made {} {arch} syscalls, which a {native} policy cannot allow (listed in the file's header)",

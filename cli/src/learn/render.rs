@@ -142,7 +142,7 @@ impl Learned {
         self.rules.insert(nr, (decision, old_count + count));
     }
 
-    /// The number of syscalls allowed (in some way) by the learned rules.
+    /// The number of syscalls the runs used (in this run or the merged file), before the always-allowed ones.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
@@ -248,10 +248,11 @@ impl Learned {
             let name = arch
                 .syscall_name(nr)
                 .map_or_else(|| nr.to_string(), str::to_owned);
-            let mut comment = calls_text(*count);
-            if let Some(why) = baseline::always_reason(&name) {
-                comment = format!("{comment}; always allowed: {why}");
-            }
+            let mut comment = match (baseline::always_reason(&name), *count) {
+                (Some(why), 0) => format!("not seen; always allowed: {why}"),
+                (Some(why), count) => format!("{}; always allowed: {why}", calls_text(count)),
+                (None, count) => calls_text(count),
+            };
             let rule = match decision {
                 Decision::Allow => format!("allow {name}"),
                 Decision::Values(arg, values) if values.is_empty() => {
@@ -332,7 +333,7 @@ fn line(rule: &str, comment: &str) -> String {
 /// `N calls`, or where the count is unknown, that an earlier run used it.
 fn calls_text(count: u64) -> String {
     match count {
-        0 => "not counted (earlier run, or always allowed)".to_owned(),
+        0 => "seen in an earlier run, not counted".to_owned(),
         1 => "1 call".to_owned(),
         n => format!("{n} calls"),
     }
