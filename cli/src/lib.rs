@@ -14,4 +14,5 @@ pub mod learn;
 pub mod notify;
 pub mod numbers;
 pub mod output;
+pub mod sigsys;
 pub mod supervise;
