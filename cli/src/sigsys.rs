@@ -21,7 +21,7 @@ pub const SIGSYS: u8 = 31;
 const O_NONBLOCK: i32 = 0o4000;
 
 /// How recent, in seconds, a kernel log record must be to be about this death.
-const RECENT_SECS: f64 = 30.0;
+const RECENT_SECS: u64 = 30;
 
 /// A seccomp audit record: the refused syscall.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,8 +30,8 @@ pub struct Refusal {
     pub audit_arch: u32,
     /// The syscall number.
     pub nr: u32,
-    /// The record's time, in seconds since boot.
-    pub seconds: f64,
+    /// The record's time, in whole seconds since boot.
+    pub seconds: u64,
 }
 
 /// The refusal one `/dev/kmsg` record describes, if it is a seccomp record of `pid` with `sig=31`.
@@ -52,15 +52,16 @@ pub fn parse_record(record: &str, pid: i32) -> Option<Refusal> {
     Some(Refusal {
         audit_arch: u32::from_str_radix(field("arch=")?, 16).ok()?,
         nr: field("syscall=")?.parse().ok()?,
-        seconds: micros as f64 / 1e6,
+        seconds: micros / 1_000_000,
     })
 }
 
 /// The newest recent refusal of `pid` in the kernel log, if the log can be read.
 fn find_refusal(pid: i32) -> Option<Refusal> {
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+    // Whole seconds only: parsing a float would link the float parser into the static binary.
+    let uptime: u64 = std::fs::read_to_string("/proc/uptime")
         .ok()?
-        .split_whitespace()
+        .split(['.', ' '])
         .next()?
         .parse()
         .ok()?;
@@ -78,7 +79,7 @@ fn find_refusal(pid: i32) -> Option<Refusal> {
             Ok(n) => {
                 let record = String::from_utf8_lossy(buffer.get(..n).unwrap_or(&[]));
                 if let Some(refusal) = parse_record(&record, pid)
-                    && uptime - refusal.seconds <= RECENT_SECS
+                    && uptime.saturating_sub(refusal.seconds) <= RECENT_SECS
                 {
                     found = Some(refusal);
                 }
@@ -130,7 +131,7 @@ mod tests {
             Some(Refusal {
                 audit_arch: 0xc000_003e,
                 nr: 202,
-                seconds: 18924.664613
+                seconds: 18924
             })
         );
         assert_eq!(parse_record(record, 13584), None);
