@@ -376,6 +376,53 @@ pub fn quote_command(args: &[std::ffi::OsString]) -> String {
 mod tests {
     use super::*;
 
+    fn run_of(command: &str) -> Run<'_> {
+        Run {
+            command,
+            status: 0,
+            native: Arch::X86_64,
+            default: Action::KILL_PROCESS,
+            args: true,
+        }
+    }
+
+    fn record(usage: &mut Usage, name: &str, args: [u64; 6]) {
+        let nr = Arch::X86_64.syscall_nr(name).unwrap_or(u32::MAX);
+        let audit = seccomp_core::abi::AUDIT_ARCH_X86_64;
+        usage.record(audit, nr as i32, &args, Arch::X86_64, true);
+    }
+
+    #[test]
+    fn a_whole_group_is_one_line_and_values_are_united_by_a_merge() {
+        let mut usage = Usage::default();
+        for name in ["fdatasync", "fsync", "msync", "sync", "sync_file_range", "syncfs"] {
+            record(&mut usage, name, [0; 6]);
+        }
+        record(&mut usage, "socket", [1, 0, 0, 0, 0, 0]);
+        let run = run_of("one");
+        let text = Learned::new(&usage, &run, None).render(&usage, &run);
+        assert!(text.contains("\n# whole systemd groups\nallow @sync "), "{text}");
+        assert!(!text.contains("\nallow fsync "), "{text}");
+        assert!(text.contains("\nallow socket if args[0].lo == 1 "), "{text}");
+        let policy: seccomp_core::policy::Policy =
+            seccomp_core::policy::Policy::parse(&text, Arch::X86_64).expect("parses");
+        assert!(policy.rules().count() > 10);
+        // A second run with another family: the merge allows both.
+        let existing = super::super::existing::read(&text, "p", Arch::X86_64).expect("reads back");
+        let mut second = Usage::default();
+        record(&mut second, "socket", [10, 0, 0, 0, 0, 0]);
+        let run = run_of("two");
+        let merged = Learned::new(&second, &run, Some(existing)).render(&second, &run);
+        assert!(
+            merged.contains("\nallow socket if args[0].lo == 1 || args[0].lo == 10 "),
+            "{merged}"
+        );
+        assert!(merged.contains("\nallow @sync "), "{merged}");
+        assert!(merged.starts_with(
+            "# Learned by `seccompctl learn` from: one (exit status 0)\n# Also learned from: two"
+        ));
+    }
+
     #[test]
     fn commands_are_quoted_for_the_shell_on_one_line() {
         let args: Vec<std::ffi::OsString> = ["gzip", "-k", "a b", "it's", "x\ny"]
