@@ -74,7 +74,12 @@ pub enum Command {
     Trace(TraceArgs),
     /// Learn the smallest allow-list policy under which a command runs.
     #[command(
-        after_help = "Example:\n  seccompctl learn -o ls.policy -- ls /\n  seccompctl run --policy ls.policy -- ls /"
+        after_help = "Always allowed: rt_sigreturn, restart_syscall, exit, exit_group, futex. Not seen but with a glibc \
+                      fallback (clone3, faccessat2, statx, close_range, rseq, ...): errno(ENOSYS). The file is \
+                      written only after the command ran, atomically. Run it again with --merge on other input \
+                      until nothing is added; see docs/learn.md.\n\n\
+                      Example:\n  seccompctl learn -o ls.policy -- ls /\n  seccompctl learn --merge -o ls.policy -- ls -la /tmp\n  \
+                      seccompctl run --policy ls.policy -- ls /"
     )]
     Learn(LearnArgs),
     /// Compile a policy or OCI profile into a seccomp filter.
@@ -308,6 +313,14 @@ pub struct LearnArgs {
     /// The learned policy's default action for everything the command did not use.
     #[arg(long, value_name = "ACTION", default_value = "errno(EPERM)")]
     pub default: String,
+    /// Grow the existing POLICY file instead of replacing it: its rules are kept and this run's syscalls
+    /// added (a missing file starts a new policy). Its default and bad-arch actions are kept.
+    #[arg(short = 'a', long, visible_alias = "append")]
+    pub merge: bool,
+    /// Also learn arguments where that tightens the policy cheaply: socket families, ioctl requests,
+    /// prctl options, and mmap/mprotect never writable and executable at once (W^X).
+    #[arg(long)]
+    pub args: bool,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,

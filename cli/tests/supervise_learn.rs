@@ -46,12 +46,15 @@ fn learn_then_run(tmp: &TempDir, name: &str, command: &[&str], expected: &str) -
     })
 }
 
-/// The syscall names a policy allows (its `allow` lines).
-fn allowed(policy: &str) -> Vec<&str> {
-    policy
-        .lines()
-        .filter_map(|line| line.strip_prefix("allow "))
-        .flat_map(str::split_whitespace)
+/// The syscall names a policy allows unconditionally (`@group` lines expanded).
+fn allowed(policy: &str) -> Vec<&'static str> {
+    let arch = seccomp_core::arch::Arch::native().expect("a supported arch");
+    let parsed: seccomp_core::policy::Policy =
+        seccomp_core::policy::Policy::parse(policy, arch).unwrap_or_else(|e| panic!("{e}\n{policy}"));
+    parsed
+        .rules()
+        .filter(|rule| rule.action() == seccomp_core::action::Action::ALLOW && !rule.is_conditional())
+        .filter_map(|rule| arch.syscall_name(rule.nr()))
         .collect()
 }
 

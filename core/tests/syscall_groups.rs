@@ -29,7 +29,7 @@ fn ours() -> Vec<(String, Vec<String>)> {
         .map(|group| {
             (
                 group.name.to_owned(),
-                group.members.iter().map(|m| (*m).to_owned()).collect(),
+                group.members().map(str::to_owned).collect(),
             )
         })
         .collect()

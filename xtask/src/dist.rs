@@ -7,8 +7,9 @@
 //! default panic hook) and unwind tables, about 250 KiB that a program built with `panic = "abort"` never
 //! uses. Where a nightly toolchain can build for the target, `dist` therefore rebuilds std with the program
 //! (`-Z build-std`) and `panic = immediate-abort`, which drops them: on x86_64 that is 769,520 bytes against
-//! 1,147,232 on stable. Where it cannot (no nightly, or no nightly std for the target on the mirror), it
-//! builds on stable and says so.
+//! 1,147,232 on stable. Where the mirror has nightly's `rust-src` but no nightly `rust-std` for the target
+//! (aarch64 musl), musl's start files and libraries come from the stable component of that target (see
+//! [`build_size_tuned`]). Where there is no nightly at all, it builds on stable and says so.
 
 use crate::launcher::check_static;
 use crate::util::{cargo, exec, workspace_root};
@@ -84,6 +85,12 @@ pub fn build_static(target: &str, package: &str, profile: &str) -> Result<PathBu
 
 /// Builds `package` for `target` with nightly `-Z build-std` and `panic = immediate-abort` (see the module
 /// documentation), or returns `None`, with a note, when no nightly toolchain can build for the target here.
+///
+/// `-Z build-std` compiles std from nightly's `rust-src`; what it still needs from a target's `rust-std`
+/// component are musl's start files, `libc.a` and `libunwind.a` (the `self-contained` directory). Where the
+/// mirror has no nightly `rust-std` for the target (aarch64 musl here), those are taken from the stable
+/// toolchain's component for the same target, which [`build_static`] installs anyway: the same musl
+/// release, so the C side of the link does not change.
 fn build_size_tuned(target: &str, package: &str) -> Result<Option<PathBuf>, String> {
     let quietly = |args: &[&str]| {
         Command::new("rustup")
@@ -93,13 +100,29 @@ fn build_size_tuned(target: &str, package: &str) -> Result<Option<PathBuf>, Stri
             .status()
             .is_ok_and(|status| status.success())
     };
-    let nightly_ready = quietly(&["component", "add", "rust-src", "--toolchain", "nightly"])
-        && quietly(&["target", "add", target, "--toolchain", "nightly"]);
-    if !nightly_ready {
+    if !quietly(&["component", "add", "rust-src", "--toolchain", "nightly"]) {
         eprintln!(
-            "dist: no nightly std for {target} here; building on stable (larger: std's panic machinery stays in)"
+            "dist: no nightly rust-src here; building {target} on stable (larger: std's panic machinery stays in)"
         );
         return Ok(None);
+    }
+    let mut extra_flags = String::new();
+    if !quietly(&["target", "add", target, "--toolchain", "nightly"]) {
+        match stable_self_contained(target) {
+            Some(dir) => {
+                eprintln!(
+                    "dist: no nightly rust-std for {target}; linking musl from {}",
+                    dir.display()
+                );
+                extra_flags = format!(" -L native={}", dir.display());
+            }
+            None => {
+                eprintln!(
+                    "dist: no nightly std for {target} here; building on stable (larger: std's panic machinery stays in)"
+                );
+                return Ok(None);
+            }
+        }
     }
     let target_dir = workspace_root().join("target/dist-nightly");
     // The rustup proxy picks the toolchain; the outer cargo's own variables must not pin it to stable.
@@ -118,7 +141,7 @@ fn build_size_tuned(target: &str, package: &str) -> Result<Option<PathBuf>, Stri
     set_static_link_env(&mut command, target);
     let key = target.to_uppercase().replace('-', "_");
     let flags = format!(
-        "{} -Z location-detail=none -Z unstable-options -C panic=immediate-abort",
+        "{} -Z location-detail=none -Z unstable-options -C panic=immediate-abort{extra_flags}",
         static_rustflags()
     );
     command.env(format!("CARGO_TARGET_{key}_RUSTFLAGS"), flags);
@@ -126,13 +149,37 @@ fn build_size_tuned(target: &str, package: &str) -> Result<Option<PathBuf>, Stri
     Ok(Some(target_dir.join(target).join("dist").join(package)))
 }
 
+/// The stable toolchain's `self-contained` directory for `target` (musl's start files and libraries),
+/// after installing the target there, or `None` when that fails.
+fn stable_self_contained(target: &str) -> Option<PathBuf> {
+    let installed = Command::new("rustup")
+        .args(["target", "add", target, "--toolchain", "stable"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    let output = Command::new("rustc")
+        .args(["+stable", "--print", "sysroot"])
+        .output()
+        .ok()?;
+    let sysroot = String::from_utf8(output.stdout).ok()?;
+    let dir = Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib/self-contained");
+    (installed && dir.join("libc.a").is_file() && dir.join("crt1.o").is_file()).then_some(dir)
+}
+
 /// The rustflags of a static musl build: rust-lld with musl's own start files, a non-PIE executable (a
 /// static PIE carries some 90 KiB of relocations), no `.eh_frame_hdr` (nothing unwinds with
-/// `panic = "abort"`), and source paths shortened in the panic messages.
+/// `panic = "abort"`), identical functions folded (`--icf=all`: about 10 KiB; lld folds only code unless
+/// told otherwise, and Rust promises no distinct addresses for functions), and source paths shortened in
+/// the panic messages.
 fn static_rustflags() -> String {
     let root = workspace_root();
     let mut flags = String::from(
-        "-C linker-flavor=ld.lld -C link-self-contained=yes -C relocation-model=static -C link-arg=--no-eh-frame-hdr",
+        "-C linker-flavor=ld.lld -C link-self-contained=yes -C relocation-model=static -C link-arg=--no-eh-frame-hdr \
+         -C link-arg=--icf=all",
     );
     flags.push_str(&format!(" --remap-path-prefix={}=/src", root.display()));
     if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| {

@@ -381,6 +381,11 @@ impl Session {
                 format!("{}: {}", self.display, strerror(errno)),
             ));
         }
+        if let spawn::ExitStatus::Signaled { signal, .. } = status
+            && let Some(message) = crate::sigsys::explain(self.child.pid().as_raw_nonzero().get(), signal)
+        {
+            crate::error::report(&message);
+        }
         Ok(status.shell_code())
     }
 }

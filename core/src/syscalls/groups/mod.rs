@@ -16,6 +16,11 @@ pub fn find(name: &str) -> Option<&'static Group> {
 }
 
 impl Group {
+    /// The members (syscall names and `@group` names), in systemd's order.
+    pub fn members(&self) -> impl Iterator<Item = &'static str> + Clone + use<> {
+        self.member_list.split_ascii_whitespace()
+    }
+
     /// Calls `each` with the number of every syscall of the group on `arch`, nested groups expanded, in
     /// systemd's order. Names `arch` does not have are skipped, as systemd skips them; a syscall reached
     /// twice (through two nested groups) is passed twice.
@@ -27,7 +32,7 @@ impl Group {
         if depth >= MAX_DEPTH {
             return;
         }
-        for member in self.members {
+        for member in self.members() {
             if member.starts_with('@') {
                 if let Some(group) = find(member) {
                     group.walk(arch, each, depth + 1);
