@@ -6,6 +6,7 @@
 //! both lookups are binary searches over static data.
 
 mod aarch64;
+mod arm;
 pub mod groups;
 mod i386;
 mod x32;
@@ -155,5 +156,13 @@ pub(crate) static I386: SyscallTable = SyscallTable {
 pub(crate) static AARCH64: SyscallTable = SyscallTable {
     by_nr: &aarch64::BY_NR,
     by_name: &aarch64::BY_NAME,
+    nr_base: 0,
+};
+
+/// 32-bit arm, EABI (ABIs `common` and `eabi` of `syscall_arm.tbl`, plus the ARM-private calls of
+/// `syscall_arm_private.tbl`).
+pub(crate) static ARM: SyscallTable = SyscallTable {
+    by_nr: &arm::BY_NR,
+    by_name: &arm::BY_NAME,
     nr_base: 0,
 };
