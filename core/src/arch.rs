@@ -136,6 +136,16 @@ impl Arch {
         })
     }
 
+    /// The compat ABI of a machine whose native ABI is this one: i386 for x86_64, arm for aarch64 (`None`
+    /// otherwise). A 64-bit kernel with compat support runs both, and a filter sees both arch values.
+    pub const fn compat(self) -> Option<Arch> {
+        match self {
+            Arch::X86_64 => Some(Arch::I386),
+            Arch::Aarch64 => Some(Arch::Arm),
+            _ => None,
+        }
+    }
+
     /// The kernel's syscall table for this ABI, with numbers as `seccomp_data.nr` carries them (x32 numbers
     /// include `__X32_SYSCALL_BIT`).
     pub fn syscalls(self) -> &'static SyscallTable {

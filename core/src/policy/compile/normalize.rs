@@ -9,6 +9,7 @@
 
 use super::CompileError;
 use crate::action::Action;
+use crate::arch::Arch;
 use crate::bpf::writer::Label;
 use crate::policy::model::{Alternatives, Comparison, Policy};
 
@@ -55,20 +56,26 @@ impl Group {
     }
 }
 
-/// Sorts the rules of `policy` by syscall into `order` and normalises each syscall's rules into a
+/// Sorts the rules of `policy` for ABI `abi` (the target or its compat ABI) by syscall into `order` and normalises each syscall's rules into a
 /// [`Group`] in `groups`; returns the number of groups.
 pub(super) fn normalize<const R: usize, const C: usize>(
     policy: &Policy<R, C>,
+    abi: Arch,
     order: &mut [u16],
     groups: &mut [Group],
 ) -> Result<usize, CompileError> {
-    let n = policy.len();
+    let n = policy.rules().filter(|rule| rule.arch() == abi).count();
     let capacity = order.len();
     let sorted = order
         .get_mut(..n)
         .ok_or(CompileError::TooManyRules { capacity })?;
-    for (i, slot) in sorted.iter_mut().enumerate() {
-        *slot = i as u16;
+    let of_abi = policy
+        .rules()
+        .enumerate()
+        .filter(|(_, rule)| rule.arch() == abi)
+        .map(|(i, _)| i as u16);
+    for (slot, index) in sorted.iter_mut().zip(of_abi) {
+        *slot = index;
     }
     let key = |index: u16| {
         let rule = policy.rule(usize::from(index));
