@@ -47,7 +47,7 @@ fn a_name_applies_on_every_covered_abi_that_has_it() {
     let policy = parse(X86);
     assert_eq!(policy.arch(), Arch::X86_64);
     assert_eq!(policy.compat(), Some(Arch::I386));
-    assert_eq!(policy.x32(), X32::ByName);
+    assert_eq!(policy.x32(), X32::Rules);
     assert!(policy.covers(Arch::X32) && policy.covers(Arch::I386) && !policy.covers(Arch::Arm));
     let allow = Action::ALLOW;
     // getpid: 39 on x86_64, 20 on i386, 39 | x32 bit on x32.
@@ -81,6 +81,7 @@ fn a_name_applies_on_every_covered_abi_that_has_it() {
     // Rules per ABI: 6 names on x86_64 minus socketcall/_llseek, and so on.
     let on = |arch: Arch| policy.rules().filter(|rule| rule.arch() == arch).count();
     assert_eq!(on(Arch::X86_64), 6, "read write getpid exit_group openat mmap");
+    assert_eq!(on(Arch::X32), 6, "x32 has the same names here");
     assert_eq!(
         on(Arch::I386),
         9,
@@ -270,7 +271,7 @@ fn random_multi_abi_policies_verify() {
         Action::KILL_PROCESS,
         Action::TRAP,
     ];
-    for round in 0..60 {
+    for round in 0..80 {
         let (arch, compat) = if round % 2 == 0 {
             (Arch::X86_64, Arch::I386)
         } else {
@@ -280,8 +281,9 @@ fn random_multi_abi_policies_verify() {
             Policy::new(arch, actions[rng.below(actions.len() as u64) as usize]);
         policy.set_bad_arch_action(actions[rng.below(actions.len() as u64) as usize]);
         policy.set_compat(Some(compat)).expect("compat");
-        if arch == Arch::X86_64 && rng.below(2) == 0 {
-            policy.set_x32(X32::ByName).expect("x32");
+        if arch == Arch::X86_64 {
+            let modes = [X32::BadArch, X32::ByName, X32::Rules, X32::BadArchExceptMinusOne];
+            policy.set_x32(modes[rng.below(4) as usize]).expect("x32");
         }
         for _ in 0..rng.below(24) {
             let name = names[rng.below(names.len() as u64) as usize];
@@ -306,4 +308,31 @@ fn random_multi_abi_policies_verify() {
             Policy::parse(&policy.to_string(), arch).unwrap_or_else(|e| panic!("{e}\n{policy}"));
         assert_eq!(again, policy, "{policy}");
     }
+}
+
+/// libseccomp's treatment of odd numbers on x86_64 without x32: from 0x40000000 up the bad-arch action,
+/// but -1 follows the rules; with x32 covered, nothing is bad-arch.
+#[test]
+fn odd_numbers_follow_the_x32_mode() {
+    let mut policy: Policy<16, 16> = Policy::new(Arch::X86_64, errno(1));
+    policy.set_x32(X32::BadArchExceptMinusOne).expect("x32");
+    policy.add_rule(u32::MAX, Action::LOG, &[]).expect("rule");
+    let insns = check(&policy);
+    let program = seccomp_core::bpf::validate(&insns).expect("valid");
+    let run = |nr: u32| emulate(&program, &data(AUDIT_ARCH_X86_64, nr, [0; 6])).action;
+    assert_eq!(run(u32::MAX), Action::LOG);
+    for nr in [0x4000_0000, 0x8000_0000, 0xbfff_ffff, 0xc000_0000, 0xffff_fffe] {
+        assert_eq!(run(nr), Action::KILL_PROCESS, "{nr:#x}");
+    }
+    assert_eq!(run(0), errno(1));
+    let text = "arch x86_64 x32\ndefault errno(1)\nallow read\nallow write if args[0] == 1\n";
+    let policy = parse(text);
+    let insns = check(&policy);
+    let program = seccomp_core::bpf::validate(&insns).expect("valid");
+    let run = |nr: u32| emulate(&program, &data(AUDIT_ARCH_X86_64, nr, [0; 6])).action;
+    for nr in [u32::MAX, 0x8000_0000, 0xbfff_ffff, 0xc000_0000, 0x4000_0002] {
+        assert_eq!(run(nr), errno(1), "{nr:#x}");
+    }
+    assert_eq!(run(0x4000_0000), Action::ALLOW, "x32 read");
+    assert_eq!(parse(&policy.to_string()), policy);
 }

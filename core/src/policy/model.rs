@@ -209,8 +209,17 @@ pub enum X32 {
     BadArch,
     /// x32 syscalls are decided by the same rules, matched by name: an x32 number is looked up in the x32
     /// table and the rules of the x86_64 syscall of the same name apply (the default action when either
-    /// table lacks the name). This is what a profile listing x32 as a sub-architecture means.
+    /// table lacks the name).
     ByName,
+    /// x32 is a covered ABI with rules of its own (rules of ABI [`Arch::X32`], with x32 numbers): a name
+    /// gives an x32 rule like any covered ABI's. Every `nr` of the x86_64 arch value is then decided by
+    /// rules (bit 30 set: the x32 ones), none gets the bad-arch action. This is what libseccomp builds for
+    /// a filter with x32 among its architectures, and what `arch x86_64 x32` says.
+    Rules,
+    /// Like [`X32::BadArch`] but as libseccomp builds an x86_64 filter without x32: every number from
+    /// `0x40000000` up gets the bad-arch action except `-1` (`0xffffffff`, the number a tracer sets to skip
+    /// a syscall), which the rules decide (usually the default action). The OCI import uses it.
+    BadArchExceptMinusOne,
 }
 
 /// Why a policy could not be built or changed. The policy is unchanged after any of these.
@@ -368,11 +377,20 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         [Some(self.arch), self.compat].into_iter().flatten()
     }
 
-    /// Whether `arch` is one of the ABIs the policy covers (x32 when [`X32::ByName`]).
+    /// Whether `arch` is one of the ABIs the policy covers (x32 when [`X32::ByName`] or [`X32::Rules`]).
     pub fn covers(&self, arch: Arch) -> bool {
         arch == self.arch
             || Some(arch) == self.compat
-            || (arch == Arch::X32 && self.arch == Arch::X86_64 && self.x32 == X32::ByName)
+            || (arch == Arch::X32
+                && self.arch == Arch::X86_64
+                && matches!(self.x32, X32::ByName | X32::Rules))
+    }
+
+    /// The ABIs rules can be written for, in the order a name expands: the target, x32 when it has rules
+    /// of its own ([`X32::Rules`]), then the compat ABI.
+    pub fn rule_abis(&self) -> impl Iterator<Item = Arch> + Clone + use<RULES, CMPS> {
+        let x32 = (self.x32 == X32::Rules).then_some(Arch::X32);
+        [Some(self.arch), x32, self.compat].into_iter().flatten()
     }
 
     /// Covers `compat` beside the target (`None` covers the target alone). Only the target's compat ABI
@@ -427,6 +445,12 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         if x32 != X32::BadArch && self.arch != Arch::X86_64 {
             return Err(PolicyError::X32NotX86_64(self.arch));
         }
+        if (x32 == X32::Rules) != (self.x32 == X32::Rules) && !self.rules.is_empty() {
+            return Err(PolicyError::NotCompat {
+                native: self.arch,
+                compat: Arch::X32,
+            });
+        }
         self.x32 = x32;
         Ok(())
     }
@@ -463,7 +487,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         action: Action,
         alternatives: &[&[Comparison]],
     ) -> Result<(), PolicyError> {
-        if !self.abis().any(|abi| abi == arch) {
+        if !self.rule_abis().any(|abi| abi == arch) {
             return Err(PolicyError::NotCovered(arch));
         }
         let first = self.rules.len();
@@ -528,21 +552,18 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         action: Action,
         alternatives: &[&[Comparison]],
     ) -> Result<(), PolicyError> {
-        let mut found = false;
-        for arch in self.abis() {
-            if arch.syscall_nr(name).is_some() {
-                found = true;
-            }
-        }
-        if !found {
+        let needed = self
+            .rule_abis()
+            .filter(|arch| arch.syscall_nr(name).is_some())
+            .count();
+        if needed == 0 {
             return Err(PolicyError::UnknownSyscall(self.arch));
         }
-        let needed = self.abis().filter(|arch| arch.syscall_nr(name).is_some()).count();
         if self.rules.len() + needed > RULES {
             return Err(PolicyError::TooManyRules { capacity: RULES });
         }
         let first = self.rules.len();
-        for arch in self.abis() {
+        for arch in self.rule_abis() {
             let Some(nr) = arch.syscall_nr(name) else {
                 continue;
             };
@@ -675,12 +696,16 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         match self.arch {
             Arch::X86_64 if x32 => match self.x32 {
                 X32::BadArch => Err(self.bad_arch),
+                X32::BadArchExceptMinusOne if nr == u32::MAX => Ok(nr),
+                X32::BadArchExceptMinusOne => Err(self.bad_arch),
+                X32::Rules => Ok(nr),
                 X32::ByName => Arch::X32
                     .syscall_name(nr)
                     .and_then(|name| Arch::X86_64.syscall_nr(name))
                     .ok_or(self.default),
             },
             Arch::X32 if !x32 => Err(self.bad_arch),
+            Arch::X86_64 if nr >= 0x8000_0000 && self.x32 == X32::BadArchExceptMinusOne => Err(self.bad_arch),
             _ => Ok(nr),
         }
     }
@@ -723,7 +748,12 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
     /// action when the architecture checks decide (a foreign arch value: the bad-arch action).
     pub fn rule_key_for(&self, audit: u32, nr: u32) -> Result<(Arch, u32), Action> {
         if audit == self.arch.audit() {
-            return self.rule_key(nr).map(|key| (self.arch, key));
+            let abi = if self.x32 == X32::Rules && nr & abi::X32_SYSCALL_BIT != 0 {
+                Arch::X32
+            } else {
+                self.arch
+            };
+            return self.rule_key(nr).map(|key| (abi, key));
         }
         match self.compat {
             Some(compat) if compat.audit() == audit => Ok((compat, nr)),

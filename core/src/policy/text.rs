@@ -425,7 +425,7 @@ fn resolve_syscall<const R: usize, const C: usize>(
             let Some(arch) = Arch::from_name(abi) else {
                 return Err(cursor.error_at(at, ParseErrorKind::UnknownArch(Snippet::new(abi))));
             };
-            if !policy.abis().any(|covered| covered == arch) {
+            if !policy.rule_abis().any(|covered| covered == arch) {
                 return Err(cursor.error_at(at, ParseErrorKind::Policy(PolicyError::NotCovered(arch))));
             }
             (Some(arch), rest, at + abi.len() + 1)
@@ -443,7 +443,10 @@ fn resolve_syscall<const R: usize, const C: usize>(
         };
     }
     let mut found = false;
-    for arch in policy.abis().filter(|arch| only.is_none_or(|only| only == *arch)) {
+    for arch in policy
+        .rule_abis()
+        .filter(|arch| only.is_none_or(|only| only == *arch))
+    {
         if let Some(nr) = arch.syscall_nr(word) {
             found = true;
             each(arch, nr)?;
@@ -480,7 +483,7 @@ fn parse_group<const R: usize, const C: usize>(
         .ok_or_else(|| cursor.error_at(at, ParseErrorKind::UnknownGroup(Snippet::new(name))))?;
     let mut failed = None;
     group.for_each_name(|name| {
-        for arch in policy.abis() {
+        for arch in policy.rule_abis() {
             let Some(nr) = arch.syscall_nr(name) else {
                 continue;
             };
@@ -556,7 +559,7 @@ fn parse_rule<const R: usize, const C: usize>(
                 },
             ));
         }
-        let mut pending: [Option<(Arch, u32)>; 2] = [None; 2];
+        let mut pending: [Option<(Arch, u32)>; 3] = [None; 3];
         let mut count = 0;
         resolve_syscall(cursor, policy, word, at, |arch, nr| {
             if let Some(slot) = pending.get_mut(count) {
@@ -658,7 +661,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                         };
                         let result = if more == Arch::X32 && target == Arch::X86_64 {
                             once(&mut seen.x32, &cursor, at, "x32")?;
-                            policy.set_x32(X32::ByName)
+                            policy.set_x32(X32::Rules)
                         } else if policy.compat() == Some(more) {
                             return Err(cursor.error_at(at, ParseErrorKind::Duplicate("arch")));
                         } else {
@@ -682,7 +685,11 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                     let mode = match mode {
                         "bad-arch" => X32::BadArch,
                         "by-name" => X32::ByName,
-                        _ => return Err(cursor.expected_at(at, "`bad-arch` or `by-name`")),
+                        "bad-arch-except-minus-one" => X32::BadArchExceptMinusOne,
+                        _ => {
+                            return Err(cursor
+                                .expected_at(at, "`bad-arch`, `by-name` or `bad-arch-except-minus-one`"));
+                        }
                     };
                     policy
                         .set_x32(mode)
@@ -720,14 +727,20 @@ impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS>
     /// syscalls the arch's table knows are written by name, others by number. Parsing the output gives an
     /// equal policy.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.compat() {
-            Some(compat) => writeln!(f, "arch {} {compat}", self.arch())?,
-            None => writeln!(f, "arch {}", self.arch())?,
+        write!(f, "arch {}", self.arch())?;
+        if self.x32() == X32::Rules {
+            f.write_str(" x32")?;
         }
+        if let Some(compat) = self.compat() {
+            write!(f, " {compat}")?;
+        }
+        writeln!(f)?;
         writeln!(f, "default {}", self.default_action())?;
         writeln!(f, "bad-arch {}", self.bad_arch_action())?;
-        if self.x32() != X32::BadArch {
-            writeln!(f, "x32 by-name")?;
+        match self.x32() {
+            X32::ByName => writeln!(f, "x32 by-name")?,
+            X32::BadArchExceptMinusOne => writeln!(f, "x32 bad-arch-except-minus-one")?,
+            X32::BadArch | X32::Rules => {}
         }
         let mut rules = self.rules().peekable();
         while let Some(first) = rules.next() {
@@ -780,7 +793,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         &self,
         f: &mut fmt::Formatter<'_>,
         rule: &Rule<'r>,
-        rest: &mut core::iter::Peekable<impl Iterator<Item = Rule<'r>>>,
+        rest: &mut core::iter::Peekable<impl Iterator<Item = Rule<'r>> + Clone>,
     ) -> Result<usize, fmt::Error> {
         let arch = rule.arch();
         let Some(name) = arch.syscall_name(rule.nr()) else {
@@ -790,27 +803,32 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                 write_counted(f, format_args!(" {arch}:{}", rule.nr()))
             };
         };
-        // The ABIs a plain `name` gives rules for, in order.
-        let mut expands = self.abis().filter(|abi| abi.syscall_nr(name).is_some());
-        let plain = match (expands.next(), expands.next()) {
-            (Some(only), None) => only == arch,
-            (Some(first), Some(second)) if first == arch => {
-                let partner = rest.peek().is_some_and(|next| {
-                    next.arch() == second
-                        && Some(next.nr()) == second.syscall_nr(name)
+        // The ABIs a plain `name` gives rules for, in order; the word is plain when this rule is the first
+        // of them and the others follow with the same action and condition.
+        let mut expands = self.rule_abis().filter(|abi| abi.syscall_nr(name).is_some());
+        let plain = if expands.next() != Some(arch) {
+            false
+        } else {
+            let others = expands.clone().count();
+            let mut partners = rest.clone();
+            let all = expands.all(|abi| {
+                partners.next().is_some_and(|next| {
+                    next.arch() == abi
+                        && Some(next.nr()) == abi.syscall_nr(name)
                         && next.action() == rule.action()
                         && if rule.is_conditional() {
                             next.shares_condition(rule)
                         } else {
                             !next.is_conditional()
                         }
-                });
-                if partner {
+                })
+            });
+            if all {
+                for _ in 0..others {
                     rest.next();
                 }
-                partner
             }
-            _ => false,
+            all
         };
         if plain {
             write_counted(f, format_args!(" {name}"))

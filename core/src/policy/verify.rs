@@ -235,7 +235,7 @@ where
         for (_, nr) in other.into_iter().flat_map(|other| other.syscalls().iter()) {
             each_number(nr)?;
         }
-        for rule in policy.rules().filter(|rule| rule.arch() == arch) {
+        for rule in policy.rules().filter(|rule| rule.arch().audit() == audit) {
             for nr in [rule.nr(), rule.nr().wrapping_sub(1), rule.nr().wrapping_add(1)] {
                 each_number(nr)?;
             }

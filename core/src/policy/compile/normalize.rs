@@ -64,7 +64,9 @@ pub(super) fn normalize<const R: usize, const C: usize>(
     order: &mut [u16],
     groups: &mut [Group],
 ) -> Result<usize, CompileError> {
-    let n = policy.rules().filter(|rule| rule.arch() == abi).count();
+    // x32 rules share the x86_64 arch value, and with it the part (their numbers have bit 30 set).
+    let of_part = |rule: &crate::policy::model::Rule<'_>| rule.arch().audit() == abi.audit();
+    let n = policy.rules().filter(of_part).count();
     let capacity = order.len();
     let sorted = order
         .get_mut(..n)
@@ -72,7 +74,7 @@ pub(super) fn normalize<const R: usize, const C: usize>(
     let of_abi = policy
         .rules()
         .enumerate()
-        .filter(|(_, rule)| rule.arch() == abi)
+        .filter(|(_, rule)| of_part(rule))
         .map(|(i, _)| i as u16);
     for (slot, index) in sorted.iter_mut().zip(of_abi) {
         *slot = index;

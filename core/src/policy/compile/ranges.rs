@@ -57,6 +57,7 @@ pub(super) fn build<const R: usize, const C: usize>(
     };
     let segments = match (abi, x32) {
         (Arch::X86_64, X32::BadArch) => [Rules, Bad, Rules, Bad],
+        (Arch::X86_64, X32::BadArchExceptMinusOne) => [Rules, Bad, Bad, Bad],
         (Arch::X86_64, X32::ByName) => [Rules, X32ByName, Rules, X32ByName],
         (Arch::X32, _) => [Bad, Rules, Bad, Rules],
         _ => [Rules; 4],
@@ -71,7 +72,17 @@ pub(super) fn build<const R: usize, const C: usize>(
         let low = quarter as u64 * QUARTER;
         let high = low + QUARTER;
         match segment {
-            Bad => ranges.push(low, Outcome::Ret(policy.bad_arch_action()))?,
+            Bad => {
+                ranges.push(low, Outcome::Ret(policy.bad_arch_action()))?;
+                // -1 is left to the rules, as libseccomp leaves it (see `X32::BadArchExceptMinusOne`).
+                if x32 == X32::BadArchExceptMinusOne && high == 1 << 32 {
+                    let minus_one = groups
+                        .last()
+                        .filter(|group| group.nr == u32::MAX)
+                        .map_or(default, Group::outcome);
+                    ranges.push(u64::from(u32::MAX), minus_one)?;
+                }
+            }
             Rules => {
                 ranges.push(low, default)?;
                 while let Some(group) = groups.get(next_group) {
@@ -108,7 +119,12 @@ pub(super) fn build<const R: usize, const C: usize>(
     let len = ranges.len;
     // Weights: one per range plus SYSCALL_WEIGHT per syscall of the target's table inside it.
     let ranges = out.get_mut(..len).unwrap_or_default();
-    let mut table = abi.syscalls().iter().peekable();
+    let x32_table = (x32 == X32::Rules).then(|| Arch::X32.syscalls().iter());
+    let mut table = abi
+        .syscalls()
+        .iter()
+        .chain(x32_table.into_iter().flatten())
+        .peekable();
     let mut total = 0u32;
     for i in 0..ranges.len() {
         let end = ranges.get(i + 1).map_or(u64::MAX, |next| u64::from(next.start));
