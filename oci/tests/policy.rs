@@ -95,7 +95,10 @@ fn docker_default_on_x86_64_allows_what_docker_allows() {
     assert_eq!(decide(&policy, Arch::X32, "mount", [0; 6]), eperm());
     assert_eq!(decide(&policy, Arch::I386, "read", [0; 6]), Action::ALLOW);
     assert_eq!(decide(&policy, Arch::I386, "mount", [0; 6]), eperm());
-    assert_eq!(decide(&policy, Arch::Aarch64, "read", [0; 6]), Action::KILL_THREAD);
+    assert_eq!(
+        decide(&policy, Arch::Aarch64, "read", [0; 6]),
+        Action::KILL_THREAD
+    );
     assert_eq!(
         policy.bad_arch_action(),
         Action::KILL_THREAD,
