@@ -124,6 +124,18 @@ fn argument_free_allows_of_native_and_compat_are_cacheable() {
     assert!(cached(&compat, Arch::I386, "socketcall"));
     assert!(!cached(&compat, Arch::I386, "openat"), "a conditional rule");
     assert!(!cached(&native, Arch::X86_64, "close"), "errno is no allow");
+    // Stats per ABI: every argument-free allow of each ABI is cacheable.
+    let per_abi: Vec<(Arch, Stats)> =
+        Stats::per_abi(&program, [Arch::X86_64, Arch::X32, Arch::I386]).collect();
+    assert_eq!(per_abi.len(), 3);
+    for (arch, stats) in per_abi {
+        let allowed = ["read", "write", "getpid", "exit_group", "socketcall", "_llseek"]
+            .iter()
+            .filter(|name| arch.syscall_nr(name).is_some())
+            .count();
+        // (`Stats::cacheable` is the walk alone; the kernel keeps no bitmap for x32 numbers.)
+        assert_eq!(stats.cacheable, allowed, "{arch}");
+    }
 }
 
 /// Each ABI's part is as good as the single-ABI program of that ABI: at most the one more arch check.
