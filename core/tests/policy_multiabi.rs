@@ -348,3 +348,25 @@ fn odd_numbers_follow_the_x32_mode() {
     assert_eq!(run(0x4000_0000), Action::ALLOW, "x32 read");
     assert_eq!(parse(&policy.to_string()), policy);
 }
+
+/// Found by the `compile_multiabi` fuzz target: with x32 rules, bit 30 of a number says whose rules decide
+/// it, so an x86_64 rule numbered with bit 30 (or an x32 rule without it) never applies, in the program
+/// as in the model.
+#[test]
+fn rules_of_the_wrong_half_of_the_x86_64_number_space_never_apply() {
+    let mut policy: Policy<16, 16> = Policy::new(Arch::X86_64, Action::KILL_THREAD);
+    policy.set_x32(X32::Rules).expect("x32");
+    policy
+        .add_rule_for(Arch::X86_64, u32::MAX, Action::ALLOW, &[])
+        .expect("rule");
+    policy
+        .add_rule_for(Arch::X32, 5, Action::ALLOW, &[])
+        .expect("rule");
+    let insns = check(&policy);
+    let program = seccomp_core::bpf::validate(&insns).expect("valid");
+    for nr in [u32::MAX, 5] {
+        let probe = data(AUDIT_ARCH_X86_64, nr, [0; 6]);
+        assert_eq!(policy.evaluate(&probe), Action::KILL_THREAD);
+        assert_eq!(emulate(&program, &probe).action, Action::KILL_THREAD);
+    }
+}

@@ -11,7 +11,7 @@ use super::CompileError;
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::bpf::writer::Label;
-use crate::policy::model::{Alternatives, Comparison, Policy};
+use crate::policy::model::{Alternatives, Comparison, Policy, X32};
 
 /// What one `nr` range leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +65,13 @@ pub(super) fn normalize<const R: usize, const C: usize>(
     groups: &mut [Group],
 ) -> Result<usize, CompileError> {
     // x32 rules share the x86_64 arch value, and with it the part (their numbers have bit 30 set).
-    let of_part = |rule: &crate::policy::model::Rule<'_>| rule.arch().audit() == abi.audit();
+    // With x32 rules, bit 30 of a number says which ABI's rules decide it (`Policy::rule_key_for`): a
+    // rule of the other ABI with such a number never applies.
+    let x32_rules = abi == Arch::X86_64 && policy.x32() == X32::Rules;
+    let of_part = |rule: &crate::policy::model::Rule<'_>| {
+        rule.arch().audit() == abi.audit()
+            && (!x32_rules || (rule.arch() == Arch::X32) == (rule.nr() & crate::abi::X32_SYSCALL_BIT != 0))
+    };
     let n = policy.rules().filter(of_part).count();
     let capacity = order.len();
     let sorted = order
