@@ -2,8 +2,8 @@
 //!
 //! A seccomp filter sees the caller's architecture as `seccomp_data.arch` (an `AUDIT_ARCH_*` value) and the
 //! syscall number as `seccomp_data.nr`. [`Arch`] ties the two together with the kernel's syscall table for
-//! each supported architecture: x86_64, x32, i386 and aarch64. 32-bit arm is not supported: its syscall
-//! table is not among the kernel files this project was built from (`data/kernel/`).
+//! each supported architecture: x86_64, x32, i386, aarch64 and 32-bit arm (EABI, natively or as the compat
+//! ABI of an arm64 kernel).
 //!
 //! # x32
 //!
@@ -18,7 +18,7 @@
 
 use core::fmt;
 
-use crate::abi::{AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
+use crate::abi::{AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use crate::syscalls;
 pub use crate::syscalls::{SyscallIter, SyscallTable};
 
@@ -34,11 +34,14 @@ pub enum Arch {
     I386,
     /// 64-bit little-endian arm (`AUDIT_ARCH_AARCH64`).
     Aarch64,
+    /// 32-bit little-endian arm, EABI (`AUDIT_ARCH_ARM`), natively or as the compat ABI of an arm64 kernel.
+    /// Its table includes the ARM-private calls (`cacheflush`, `set_tls`, ... at `0x0f0000 + n`).
+    Arm,
 }
 
 impl Arch {
     /// Every supported architecture, in declaration order.
-    pub const ALL: [Arch; 4] = [Arch::X86_64, Arch::X32, Arch::I386, Arch::Aarch64];
+    pub const ALL: [Arch; 5] = [Arch::X86_64, Arch::X32, Arch::I386, Arch::Aarch64, Arch::Arm];
 
     /// The `AUDIT_ARCH_*` value the kernel puts in `seccomp_data.arch` for this ABI (the same for
     /// [`Arch::X86_64`] and [`Arch::X32`]).
@@ -47,6 +50,7 @@ impl Arch {
             Arch::X86_64 | Arch::X32 => AUDIT_ARCH_X86_64,
             Arch::I386 => AUDIT_ARCH_I386,
             Arch::Aarch64 => AUDIT_ARCH_AARCH64,
+            Arch::Arm => AUDIT_ARCH_ARM,
         }
     }
 
@@ -57,6 +61,7 @@ impl Arch {
             AUDIT_ARCH_X86_64 => Some(Arch::X86_64),
             AUDIT_ARCH_I386 => Some(Arch::I386),
             AUDIT_ARCH_AARCH64 => Some(Arch::Aarch64),
+            AUDIT_ARCH_ARM => Some(Arch::Arm),
             _ => None,
         }
     }
@@ -80,29 +85,33 @@ impl Arch {
             Some(Arch::I386)
         } else if cfg!(all(target_arch = "aarch64", target_endian = "little")) {
             Some(Arch::Aarch64)
+        } else if cfg!(all(target_arch = "arm", target_endian = "little")) {
+            Some(Arch::Arm)
         } else {
             None
         }
     }
 
-    /// The canonical name: `x86_64`, `x32`, `i386` or `aarch64` (also what [`fmt::Display`] prints).
+    /// The canonical name: `x86_64`, `x32`, `i386`, `aarch64` or `arm` (also what [`fmt::Display`] prints).
     pub const fn name(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64",
             Arch::X32 => "x32",
             Arch::I386 => "i386",
             Arch::Aarch64 => "aarch64",
+            Arch::Arm => "arm",
         }
     }
 
     /// The name used by the OCI runtime spec and libseccomp (`SCMP_ARCH_X86_64`, `SCMP_ARCH_X32`,
-    /// `SCMP_ARCH_X86`, `SCMP_ARCH_AARCH64`).
+    /// `SCMP_ARCH_X86`, `SCMP_ARCH_AARCH64`, `SCMP_ARCH_ARM`).
     pub const fn oci_name(self) -> &'static str {
         match self {
             Arch::X86_64 => "SCMP_ARCH_X86_64",
             Arch::X32 => "SCMP_ARCH_X32",
             Arch::I386 => "SCMP_ARCH_X86",
             Arch::Aarch64 => "SCMP_ARCH_AARCH64",
+            Arch::Arm => "SCMP_ARCH_ARM",
         }
     }
 
@@ -113,6 +122,7 @@ impl Arch {
             Arch::X32 => &["x32", "SCMP_ARCH_X32"],
             Arch::I386 => &["i386", "x86", "i686", "SCMP_ARCH_X86"],
             Arch::Aarch64 => &["aarch64", "arm64", "SCMP_ARCH_AARCH64"],
+            Arch::Arm => &["arm", "armhf", "armel", "arm32", "SCMP_ARCH_ARM"],
         }
     }
 
@@ -126,6 +136,16 @@ impl Arch {
         })
     }
 
+    /// The compat ABI of a machine whose native ABI is this one: i386 for x86_64, arm for aarch64 (`None`
+    /// otherwise). A 64-bit kernel with compat support runs both, and a filter sees both arch values.
+    pub const fn compat(self) -> Option<Arch> {
+        match self {
+            Arch::X86_64 => Some(Arch::I386),
+            Arch::Aarch64 => Some(Arch::Arm),
+            _ => None,
+        }
+    }
+
     /// The kernel's syscall table for this ABI, with numbers as `seccomp_data.nr` carries them (x32 numbers
     /// include `__X32_SYSCALL_BIT`).
     pub fn syscalls(self) -> &'static SyscallTable {
@@ -134,6 +154,7 @@ impl Arch {
             Arch::X32 => &syscalls::X32,
             Arch::I386 => &syscalls::I386,
             Arch::Aarch64 => &syscalls::AARCH64,
+            Arch::Arm => &syscalls::ARM,
         }
     }
 

@@ -38,7 +38,22 @@ fn well_known_numbers_match_the_kernel_tables() {
     check(Arch::Aarch64, "fstat", 80);
     check(Arch::Aarch64, "seccomp", 277);
     check(Arch::Aarch64, "memfd_secret", 447); // ABI `memfd_secret`
-    for arch in [Arch::X86_64, Arch::I386, Arch::Aarch64] {
+    check(Arch::Arm, "restart_syscall", 0);
+    check(Arch::Arm, "read", 3);
+    check(Arch::Arm, "getpid", 20);
+    check(Arch::Arm, "arm_fadvise64_64", 270);
+    check(Arch::Arm, "arm_sync_file_range", 341);
+    check(Arch::Arm, "seccomp", 383);
+    check(Arch::Arm, "cachestat", 451);
+    check(Arch::Arm, "fchmodat2", 452);
+    // The ARM-private calls, numbered as libseccomp's arm table numbers them.
+    check(Arch::Arm, "breakpoint", 0x0f_0001);
+    check(Arch::Arm, "cacheflush", 0x0f_0002);
+    check(Arch::Arm, "usr26", 0x0f_0003);
+    check(Arch::Arm, "usr32", 0x0f_0004);
+    check(Arch::Arm, "set_tls", 0x0f_0005);
+    check(Arch::Arm, "get_tls", 0x0f_0006);
+    for arch in [Arch::X86_64, Arch::I386, Arch::Aarch64, Arch::Arm] {
         check(arch, "rseq_slice_yield", 471);
     }
 }
@@ -56,6 +71,11 @@ fn abis_an_arch_does_not_use_are_left_out() {
     assert_eq!(Arch::Aarch64.syscall_nr("io_getevents"), Some(4));
     assert_eq!(Arch::I386.syscall_nr("newfstatat"), None);
     assert_eq!(Arch::I386.syscall_nr("fstatat64"), Some(300));
+    // OABI-only entries are not EABI entries.
+    assert_eq!(Arch::Arm.syscall_nr("time"), None);
+    assert_eq!(Arch::Arm.syscall_nr("socketcall"), None);
+    assert_eq!(Arch::Arm.syscall_name(13), None);
+    assert_eq!(Arch::Arm.syscall_nr("socket"), Some(281));
 }
 
 #[test]
@@ -66,6 +86,7 @@ fn table_sizes_and_extremes() {
         (Arch::X32, 374, X32_BIT, X32_BIT | 547, "pwritev2"),
         (Arch::I386, 461, 0, 471, "rseq_slice_yield"),
         (Arch::Aarch64, 327, 0, 471, "rseq_slice_yield"),
+        (Arch::Arm, 430, 0, 0x0f_0006, "get_tls"),
     ];
     for (arch, len, min, max, last) in expected {
         let table = arch.syscalls();
@@ -168,14 +189,17 @@ fn arch_names_and_aliases_parse() {
         ("arm64", Arch::Aarch64),
         ("ARM64", Arch::Aarch64),
         ("SCMP_ARCH_AARCH64", Arch::Aarch64),
+        ("arm", Arch::Arm),
+        ("armhf", Arch::Arm),
+        ("SCMP_ARCH_ARM", Arch::Arm),
     ];
     for (name, arch) in cases {
         assert_eq!(Arch::from_name(name), Some(arch), "{name}");
     }
     for name in [
         "",
-        "arm",
-        "SCMP_ARCH_ARM",
+        "armeb",
+        "SCMP_ARCH_ARMEB",
         "x86_32",
         "riscv64",
         "x86_64 ",
@@ -201,7 +225,8 @@ fn audit_values_match_linux_audit_h() {
     assert_eq!(Arch::from_audit(AUDIT_ARCH_X86_64), Some(Arch::X86_64));
     assert_eq!(Arch::from_audit(AUDIT_ARCH_I386), Some(Arch::I386));
     assert_eq!(Arch::from_audit(AUDIT_ARCH_AARCH64), Some(Arch::Aarch64));
-    assert_eq!(Arch::from_audit(AUDIT_ARCH_ARM), None);
+    assert_eq!(Arch::Arm.audit(), AUDIT_ARCH_ARM);
+    assert_eq!(Arch::from_audit(AUDIT_ARCH_ARM), Some(Arch::Arm));
     assert_eq!(Arch::from_audit(0), None);
     assert_eq!(Arch::from_audit(u32::MAX), None);
 }
@@ -225,7 +250,9 @@ fn x32_is_told_apart_by_bit_30_of_nr() {
         Arch::from_seccomp_data(Arch::Aarch64.audit(), X32_BIT),
         Some(Arch::Aarch64)
     );
-    assert_eq!(Arch::from_seccomp_data(0x4000_0028, 0), None);
+    assert_eq!(Arch::from_seccomp_data(0x4000_0028, 0), Some(Arch::Arm));
+    assert_eq!(Arch::from_seccomp_data(0x4000_0028, X32_BIT), Some(Arch::Arm));
+    assert_eq!(Arch::from_seccomp_data(0x4000_0029, 0), None);
 }
 
 #[test]

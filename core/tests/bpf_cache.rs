@@ -135,6 +135,31 @@ fn x32_negative_and_out_of_range_numbers_are_never_cached() {
 }
 
 #[test]
+fn arm_compat_bitmap_stops_below_the_arm_private_calls() {
+    let allow_all = program("ret ALLOW");
+    let Some(bitmap) = Bitmap::for_arch(Arch::Arm) else {
+        panic!("arm has a bitmap")
+    };
+    assert_eq!(bitmap.arch, seccomp_core::abi::AUDIT_ARCH_ARM);
+    assert_eq!(bitmap.len, 472, "0..=rseq_slice_yield");
+    assert!(bitmap.is_cached(&[allow_all], 451));
+    assert!(
+        !bitmap.is_cached(&[allow_all], 0x0f_0002),
+        "cacheflush always runs the filter"
+    );
+    let machines: Vec<u32> = Bitmap::for_machine(Arch::Aarch64).map(|b| b.arch).collect();
+    assert_eq!(
+        machines,
+        [
+            seccomp_core::abi::AUDIT_ARCH_AARCH64,
+            seccomp_core::abi::AUDIT_ARCH_ARM
+        ]
+    );
+    let machines: Vec<u32> = Bitmap::for_machine(Arch::X86_64).map(|b| b.arch).collect();
+    assert_eq!(machines, [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386]);
+}
+
+#[test]
 fn uprobe_syscalls_are_exempt_on_x86_64_whatever_the_filter_says() {
     let deny_all = program("ret KILL_PROCESS");
     let native = Bitmap::new(AUDIT_ARCH_X86_64, 400).with_exempt(&X86_64_UPROBE_EXEMPT);

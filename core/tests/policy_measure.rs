@@ -65,7 +65,7 @@ fn container_profile_figures() {
     let (mean, max) = (stats.executed_mean(), stats.executed_max);
     let bound = (compiled.ranges() as f64).log2().ceil() + 3.0;
     println!(
-        "sizes: Policy (512 rules, 512 comparisons) {} bytes, Compiler<2048> {} bytes",
+        "sizes: Policy (1536 rules, 1024 comparisons) {} bytes, Compiler<2048> {} bytes",
         std::mem::size_of::<Policy>(),
         std::mem::size_of::<Compiler>()
     );

@@ -311,7 +311,7 @@ fn errors_point_at_line_and_column_with_what_was_expected() {
             "default allow\nx32 maybe\n",
             2,
             5,
-            "expected `bad-arch` or `by-name`, found `maybe`",
+            "expected `bad-arch`, `by-name` or `bad-arch-except-minus-one`, found `maybe`",
         ),
         (
             "default allow extra\n",

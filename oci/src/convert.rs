@@ -21,17 +21,25 @@
 //!   `(arg & value) == (valueTwo & value)`.
 //! - The first-match order is translated into the model's precedence rule by subtracting, from each
 //!   conditional rule, the earlier more permissive rules it overlaps (their negation, ANDed).
-//! - Names the target's table lacks are collected in [`Imported::unknown_names`] (runc skips them too).
-//! - `architectures`: the target is always covered. On an x86_64 target `SCMP_ARCH_X32` makes x32 syscalls
-//!   follow the same rules by name ([`X32::ByName`]). Any other listed architecture needs a multi-ABI
-//!   policy: its syscalls get the bad-arch action, and a [`WarningKind::UnsupportedArch`] says so.
+//! - `architectures` (or Docker's `archMap`): the target is always covered; its compat ABI
+//!   (`SCMP_ARCH_X86` beside x86_64, `SCMP_ARCH_ARM` beside aarch64) and, on x86_64, `SCMP_ARCH_X32` are
+//!   covered with rules of their own, built from one rule database per ABI as libseccomp keeps one per
+//!   architecture. On the 32-bit ABIs (x32, i386, arm) comparisons are of the low words, the mask and datum
+//!   cut to 32 bits, as libseccomp's `_db_rule_gen_32` makes them. An x86_64 filter without x32 numbers
+//!   syscalls as libseccomp's does ([`X32::BadArchExceptMinusOne`]: from 0x40000000 up the bad-arch action,
+//!   but -1 follows the rules); with x32 every number is decided by rules ([`X32::Rules`]). Any other
+//!   listed architecture gets the bad-arch action, and a [`WarningKind::UnsupportedArch`] says so.
+//! - Names that no covered ABI has are collected in [`Imported::unknown_names`]; a name only some ABIs lack
+//!   (`socketcall` on x86_64) is normal in a multi-arch profile and not reported.
 //! - runc's -ENOSYS stub is reported as [`Imported::enosys`]; the model cannot hold it yet.
 //! - `flags`, `listenerPath` and `listenerMetadata` are not part of the policy model; read them from the
 //!   profile ([`LinuxSeccomp::flag_bits`]).
 //!
 //! # Export (policy to profile)
 //!
-//! Each policy rule becomes one OCI rule per alternative (consecutive rules with the same action and
+//! `architectures` lists the target, x32 and the compat ABI as the policy covers them. The target's rules
+//! are exported (a name stands for every covered ABI that has it); another ABI's rules only where the
+//! target lacks the name (`socketcall` of i386). Each policy rule becomes one OCI rule per alternative (consecutive rules with the same action and
 //! arguments share one OCI rule with several names). A low-word comparison ([`Width::Low`]) is exported
 //! when OCI can say it exactly (`==` and masked `==`, as `SCMP_CMP_MASKED_EQ` with a 32-bit mask); an
 //! alternative that compares one argument twice cannot be exported, because runc would OR the two
@@ -52,7 +60,7 @@ use crate::spec::{ArgRule, LinuxSeccomp, SyscallRule};
 
 /// A policy imported from a profile, with what was skipped on the way.
 #[derive(Clone, Debug)]
-pub struct Imported<const RULES: usize = 512, const CMPS: usize = 512> {
+pub struct Imported<const RULES: usize = 1536, const CMPS: usize = 1024> {
     /// The policy.
     pub policy: Policy<RULES, CMPS>,
     /// What the user should know: contradictions in the profile (one per losing entry, naming the entry
@@ -272,6 +280,13 @@ fn import<const RULES: usize, const CMPS: usize>(
     let mut warnings = Vec::new();
     let mut unknown_names = Vec::new();
 
+    // An x86_64 filter without x32 numbers syscalls as libseccomp's does: bad-arch from 0x40000000 up,
+    // except -1 (`_gen_bpf_arch`); listing x32 makes it a covered ABI below.
+    if arch == Arch::X86_64 {
+        policy
+            .set_x32(X32::BadArchExceptMinusOne)
+            .map_err(|err| policy_error(JsonPath::root(), err))?;
+    }
     let native = ScmpArch::from_arch(arch);
     for (index, scmp_arch) in seccomp.architectures.iter().enumerate() {
         let at = if origin.indexed_arches {
@@ -282,8 +297,13 @@ fn import<const RULES: usize, const CMPS: usize>(
         if Some(*scmp_arch) == native {
             continue;
         }
-        if *scmp_arch == ScmpArch::X32 && arch == Arch::X86_64 {
-            policy.set_x32(X32::ByName).map_err(|err| policy_error(at, err))?;
+        let listed = scmp_arch.to_arch();
+        if listed == Some(Arch::X32) && arch == Arch::X86_64 {
+            policy.set_x32(X32::Rules).map_err(|err| policy_error(at, err))?;
+            continue;
+        }
+        if listed.is_some() && listed == arch.compat() {
+            policy.set_compat(listed).map_err(|err| policy_error(at, err))?;
             continue;
         }
         warnings.push(Warning::new(
@@ -294,6 +314,88 @@ fn import<const RULES: usize, const CMPS: usize>(
         ));
     }
 
+    // Names no covered ABI has (runc skips them); a name only some ABIs lack is normal in a multi-arch
+    // profile and said nowhere.
+    let abis: Vec<Arch> = policy.rule_abis().collect();
+    for (index, rule) in seccomp.syscalls.iter().enumerate() {
+        let action_path = rule_action_path(origin, index, rule);
+        let action = action_of(rule.action, rule.errno_ret, action_path)?;
+        for (name_index, name) in rule.names.iter().enumerate() {
+            if action != default && abis.iter().all(|abi| abi.syscall_nr(name).is_none()) {
+                unknown_names.push(Warning::new(
+                    path(&[
+                        Key("syscalls"),
+                        Index((origin.rules)(index)),
+                        Key("names"),
+                        Index(name_index),
+                    ]),
+                    WarningKind::UnknownSyscall {
+                        name: name.clone(),
+                        arch: arch.name(),
+                    },
+                ));
+            }
+        }
+    }
+    // libseccomp keeps one rule database per ABI (`db_filter`), fed the same calls with that ABI's numbers.
+    let mut reported = std::collections::HashSet::new();
+    for &abi in &abis {
+        import_abi(
+            seccomp,
+            &mut policy,
+            abi,
+            default,
+            origin,
+            &mut warnings,
+            &mut reported,
+        )?;
+    }
+    let enosys = enosys_stub(seccomp, arch, default);
+    Ok(Imported {
+        policy,
+        warnings,
+        unknown_names,
+        enosys,
+    })
+}
+
+/// The path of a profile entry's action (its `errnoRet` when it has one).
+fn rule_action_path(origin: &Origin<'_>, index: usize, rule: &SyscallRule) -> JsonPath {
+    let key = if rule.errno_ret.is_some() {
+        "errnoRet"
+    } else {
+        "action"
+    };
+    path(&[Key("syscalls"), Index((origin.rules)(index)), Key(key)])
+}
+
+/// Whether libseccomp compares only the low 32 bits of arguments on `abi` (`_db_rule_gen_32`, for the
+/// 32-bit ABIs x32, i386 and arm: the mask and the datum are cut to 32 bits).
+fn narrow(abi: Arch) -> bool {
+    matches!(abi, Arch::X32 | Arch::I386 | Arch::Arm)
+}
+
+/// A comparison as libseccomp makes it on a 32-bit ABI: mask and datum cut to their low words.
+fn low_word(cmp: &Cmp) -> Cmp {
+    Cmp {
+        mask: cmp.mask & 0xffff_ffff,
+        datum: cmp.datum & 0xffff_ffff,
+        ..*cmp
+    }
+}
+
+/// Replays runc's calls (`SetupSeccomp` + `matchCall`, entry by entry, name by name) into the rule
+/// database of `abi` and adds what it decides to `policy` as rules of that ABI.
+fn import_abi<const RULES: usize, const CMPS: usize>(
+    seccomp: &LinuxSeccomp,
+    policy: &mut Policy<RULES, CMPS>,
+    abi: Arch,
+    default: Action,
+    origin: &Origin<'_>,
+    warnings: &mut Vec<Warning>,
+    reported: &mut std::collections::HashSet<(Source, Source)>,
+) -> Result<(), Error> {
+    let narrow = narrow(abi);
     let name_path = |source: Source| {
         path(&[
             Key("syscalls"),
@@ -302,58 +404,54 @@ fn import<const RULES: usize, const CMPS: usize>(
             Index(source.name),
         ])
     };
-    // Replay runc's calls (`SetupSeccomp` + `matchCall`): entry by entry, name by name.
     let mut database = Database::default();
     for (index, rule) in seccomp.syscalls.iter().enumerate() {
-        let source_index = (origin.rules)(index);
-        let rule_path = |rest: &[Segment<'_>]| {
-            let mut segments = vec![Key("syscalls"), Index(source_index)];
-            segments.extend_from_slice(rest);
-            path(&segments)
-        };
-        let action_path = if rule.errno_ret.is_some() {
-            rule_path(&[Key("errnoRet")])
-        } else {
-            rule_path(&[Key("action")])
-        };
-        let action = action_of(rule.action, rule.errno_ret, action_path)?;
-        let calls = chains_of(rule);
+        let action = action_of(rule.action, rule.errno_ret, rule_action_path(origin, index, rule))?;
+        let calls: Vec<Vec<Cmp>> = chains_of(rule)
+            .into_iter()
+            .map(|chain| {
+                if narrow {
+                    chain.iter().map(low_word).collect()
+                } else {
+                    chain
+                }
+            })
+            .collect();
         for (name_index, name) in rule.names.iter().enumerate() {
             let source = Source {
                 entry: index,
                 name: name_index,
             };
-            let Some(nr) = arch.syscall_nr(name) else {
-                if action != default {
-                    unknown_names.push(Warning::new(
-                        rule_path(&[Key("names"), Index(name_index)]),
-                        WarningKind::UnknownSyscall {
-                            name: name.clone(),
-                            arch: arch.name(),
-                        },
-                    ));
-                }
+            let Some(nr) = abi.syscall_nr(name) else {
                 continue;
             };
             for cmps in &calls {
-                database
-                    .add(nr, action, default, cmps.clone(), source)
-                    .map_err(|refusal| {
-                        unrepresentable(
-                            name_path(refusal.rule),
-                            format!(
-                                "{name}: the same conditions as {} with another action: libseccomp refuses \
+                let added = database.add(nr, action, default, cmps.clone(), source);
+                // On a 32-bit ABI two rules can become the same only once cut to their low words;
+                // libseccomp keeps the full values in its tree (`datum_full`), accepts both, and the
+                // one added first is tested first: the later one never decides.
+                if narrow && added.is_err() {
+                    continue;
+                }
+                added.map_err(|refusal| {
+                    unrepresentable(
+                        name_path(refusal.rule),
+                        format!(
+                            "{name}: the same conditions as {} with another action: libseccomp refuses \
                                  the rule (EEXIST), so runc and crun refuse the profile",
-                                name_path(refusal.existing)
-                            ),
-                        )
-                    })?;
+                            name_path(refusal.existing)
+                        ),
+                    )
+                })?;
             }
         }
     }
 
     let (decisions, conflicts) = database.finish();
     for conflict in conflicts {
+        if !reported.insert((conflict.loser, conflict.winner)) {
+            continue; // the same contradiction on another ABI
+        }
         let name = seccomp
             .syscalls
             .get(conflict.loser.entry)
@@ -375,7 +473,7 @@ fn import<const RULES: usize, const CMPS: usize>(
     for (nr, decision) in decisions {
         match decision {
             Decision::Always { action, source } => policy
-                .add_rule(nr, action, &[])
+                .add_rule_for(abi, nr, action, &[])
                 .map_err(|err| policy_error(name_path(source), err))?,
             Decision::FirstMatch(chains) => {
                 for (index, chain) in chains.iter().enumerate() {
@@ -395,25 +493,19 @@ fn import<const RULES: usize, const CMPS: usize>(
                     for alternative in &alternatives {
                         let mut conjunction = Vec::with_capacity(alternative.len());
                         for cmp in alternative {
-                            conjunction.push(comparison_of(cmp, name_path(chain.source))?);
+                            conjunction.push(comparison_of(cmp, narrow, name_path(chain.source))?);
                         }
                         converted.push(conjunction);
                     }
                     let slices: Vec<&[Comparison]> = converted.iter().map(Vec::as_slice).collect();
                     policy
-                        .add_rule(nr, chain.action, &slices)
+                        .add_rule_for(abi, nr, chain.action, &slices)
                         .map_err(|err| policy_error(name_path(chain.source), err))?;
                 }
             }
         }
     }
-    let enosys = enosys_stub(seccomp, arch, default);
-    Ok(Imported {
-        policy,
-        warnings,
-        unknown_names,
-        enosys,
-    })
+    Ok(())
 }
 
 /// What runc does about a [`ConflictKind`], as the warning says it.
@@ -526,7 +618,7 @@ fn enosys_stub(seccomp: &LinuxSeccomp, arch: Arch, default: Action) -> Option<En
 const ENOSYS: u32 = 38;
 
 /// The comparison of the policy model that says what a libseccomp comparison says (64-bit).
-fn comparison_of(cmp: &Cmp, at: JsonPath) -> Result<Comparison, Error> {
+fn comparison_of(cmp: &Cmp, narrow: bool, at: JsonPath) -> Result<Comparison, Error> {
     let op = match cmp.op {
         ScmpCompare::Eq => Op::Eq,
         ScmpCompare::Ne => Op::Ne,
@@ -536,7 +628,8 @@ fn comparison_of(cmp: &Cmp, at: JsonPath) -> Result<Comparison, Error> {
         ScmpCompare::Ge => Op::Ge,
         ScmpCompare::MaskedEq => Op::MaskedEq(cmp.mask),
     };
-    Comparison::new(cmp.arg, Width::Full, op, cmp.datum).map_err(|err| policy_error(at, err))
+    let width = if narrow { Width::Low } else { Width::Full };
+    Comparison::new(cmp.arg, width, op, cmp.datum).map_err(|err| policy_error(at, err))
 }
 
 fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -> Result<Exported, Error> {
@@ -560,8 +653,11 @@ fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -
         )
     })?;
     let mut architectures = vec![native];
-    if policy.x32() == X32::ByName {
+    if matches!(policy.x32(), X32::ByName | X32::Rules) {
         architectures.push(ScmpArch::X32);
+    }
+    if let Some(compat) = policy.compat().and_then(ScmpArch::from_arch) {
+        architectures.push(compat);
     }
     // Runtimes give foreign architectures libseccomp's kill-thread; a policy's kill-process is close enough
     // to say nothing (both kill), any other action is lost and said so.
@@ -584,10 +680,20 @@ fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -
             segments.extend_from_slice(rest);
             path(&segments)
         };
-        let name = arch.syscall_name(rule.nr()).ok_or_else(|| {
+        let abi = rule.arch();
+        // A name stands for every covered ABI that has it: the target's rule of a name is exported for
+        // all of them, another ABI's rule only when the target lacks the name (`socketcall` on i386).
+        if abi != arch
+            && abi
+                .syscall_name(rule.nr())
+                .is_some_and(|name| arch.syscall_nr(name).is_some())
+        {
+            continue;
+        }
+        let name = abi.syscall_name(rule.nr()).ok_or_else(|| {
             unrepresentable(
                 at(&[]),
-                format!("syscall number {} has no name on {arch}", rule.nr()),
+                format!("syscall number {} has no name on {abi}", rule.nr()),
             )
         })?;
         let (action, errno_ret) = oci_action(rule.action(), at(&[Key("action")]))?;

@@ -217,7 +217,7 @@ pub(crate) fn conjunctions_disjoint(a: &[Cmp], b: &[Cmp]) -> bool {
 }
 
 /// Where a call came from: the entry's index in the document the user wrote and the name's index in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Source {
     pub entry: usize,
     pub name: usize,

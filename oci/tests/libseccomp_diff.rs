@@ -4,8 +4,8 @@
 //! Both programs run in core's emulator, so no kernel and no particular host architecture is needed. The
 //! probes: every arch value (native, compat, foreign, 0, ~0), every nr 0..1023, x32 numbers, the odd numbers
 //! (-1, INT_MIN, 0x3fffffff, 0x80000000.., ...) and, for syscalls with conditions, argument values at every
-//! boundary the profile names. Known gaps that need the multi-ABI and compiler work are counted apart and
-//! each is checked to be exactly that gap (docs/oci.md, "Differential test").
+//! boundary the profile names, on every covered arch value. There is no exemption: every difference is a
+//! mismatch (docs/oci.md, "Differential test").
 //!
 //! python3-seccomp is a test-only dependency that `cargo xtask ci` installs; without it the tests print
 //! SKIP and pass.
@@ -199,17 +199,8 @@ fn arg_vectors(seccomp: &LinuxSeccomp, values: &[Vec<u64>; 6], rng: &mut Rng) ->
 #[derive(Default, Debug)]
 struct Tally {
     probes: usize,
-    /// Decisions that differ outside the known gaps.
+    /// Decisions that differ.
     mismatches: Vec<(SeccompData, Action, Action)>,
-    /// Compat-ABI syscalls (i386 under x86_64, arm under aarch64) that libseccomp decides by the profile and
-    /// a one-ABI policy gives the bad-arch action: the multi-ABI work.
-    compat_pending: usize,
-    /// x32 syscalls whose arguments have a nonzero high word: libseccomp compares only the low words on
-    /// x32 (a 32-bit ABI), our x32-by-name rules compare 64 bits; with the high words cleared both agree.
-    x32_width_pending: usize,
-    /// x86_64 filters without x32: nr -1 (libseccomp: default action) and 0x80000000..0xbfffffff
-    /// (libseccomp: bad-arch), which the compiler's x32 check decides the other way round.
-    odd_nr_pending: usize,
 }
 
 fn run(program: &Validated<'_>, data: &SeccompData) -> (Action, usize) {
@@ -231,6 +222,9 @@ impl Probes {
         nrs.extend((0x8000_0000..0x8000_0010).chain(0xbfff_fff0..0xc000_0010));
         if arch == Arch::X86_64 {
             nrs.extend((0..1024).map(|n| 0x4000_0000 | n));
+        }
+        if arch == Arch::Aarch64 {
+            nrs.extend(0x000f_0000..0x000f_0010); // arm's private calls
         }
         Probes {
             nrs,
@@ -278,15 +272,10 @@ fn compare(
         Arch::X86_64 => (abi::AUDIT_ARCH_I386, abi::AUDIT_ARCH_AARCH64),
         _ => (abi::AUDIT_ARCH_ARM, abi::AUDIT_ARCH_X86_64),
     };
-    let compat_listed = seccomp
-        .architectures
-        .iter()
-        .any(|a| matches!(a, ScmpArch::X86 | ScmpArch::Arm));
-    let x32_listed = seccomp.architectures.contains(&ScmpArch::X32);
-    let conditional: BTreeSet<u32> = policy
+    let conditional: BTreeSet<(Arch, u32)> = policy
         .rules()
         .filter(|rule| rule.is_conditional())
-        .map(|rule| rule.nr())
+        .map(|rule| (rule.arch(), rule.nr()))
         .collect();
     let values = boundary_values(seccomp);
     let mut rng = Rng::new(0x05ec_c0c7);
@@ -295,13 +284,13 @@ fn compare(
     let arch_values: &[u32] = if probes.all_arches {
         &[native, compat, foreign, 0, u32::MAX]
     } else {
-        &[native, foreign]
+        &[native, compat, foreign]
     };
     let mut tally = Tally::default();
     for &arch_value in arch_values {
         for &nr in &probes.nrs {
-            let key = policy.rule_key(nr).ok();
-            let probe_args = arch_value == native && key.is_some_and(|key| conditional.contains(&key));
+            let key = policy.rule_key_for(arch_value, nr).ok();
+            let probe_args = key.is_some_and(|key| conditional.contains(&key));
             let zero = [[0u64; 6]];
             let vectors: &[[u64; 6]] = if probe_args { &vectors } else { &zero };
             for args in vectors {
@@ -315,32 +304,6 @@ fn compare(
                 let (mine, _) = run(ours, &data);
                 let (libseccomp, _) = run(theirs, &data);
                 if mine == libseccomp {
-                    continue;
-                }
-                if arch_value == compat && compat_listed && mine == policy.bad_arch_action() {
-                    tally.compat_pending += 1;
-                    continue;
-                }
-                if arch == Arch::X86_64
-                    && arch_value == native
-                    && nr & abi::X32_SYSCALL_BIT != 0
-                    && x32_listed
-                {
-                    let low = SeccompData {
-                        args: args.map(|a| a & 0xffff_ffff),
-                        ..data
-                    };
-                    if args.iter().any(|a| a >> 32 != 0) && run(ours, &low).0 == run(theirs, &low).0 {
-                        tally.x32_width_pending += 1;
-                        continue;
-                    }
-                }
-                if arch == Arch::X86_64
-                    && arch_value == native
-                    && !x32_listed
-                    && (nr == u32::MAX || (0x8000_0000..0xc000_0000).contains(&nr))
-                {
-                    tally.odd_nr_pending += 1;
                     continue;
                 }
                 tally.mismatches.push((data, mine, libseccomp));
@@ -427,15 +390,12 @@ fn docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc() {
                 let tally = compare(&seccomp, &imported.policy, &program, &theirs, &Probes::full(arch));
                 let (mine_mean, their_mean) = (mean_executed(&program, arch), mean_executed(&theirs, arch));
                 println!(
-                    "{label} {} {caps}: {} probes, {} mismatches; known gaps: compat ABI {}, x32 arg width {}, \
-                     odd nr {}; names newer than libseccomp {}: {newer:?}; contradictions {}; mean executed \
-                     ours {mine_mean:.2} vs libseccomp {their_mean:.2} ({:.2}x), length {} vs {}",
+                    "{label} {} {caps}: {} probes, {} mismatches; names newer than libseccomp {}: \
+                     {newer:?}; contradictions {}; mean executed ours {mine_mean:.2} vs libseccomp \
+                     {their_mean:.2} ({:.2}x), length {} vs {}",
                     arch.name(),
                     tally.probes,
                     tally.mismatches.len(),
-                    tally.compat_pending,
-                    tally.x32_width_pending,
-                    tally.odd_nr_pending,
                     newer.len(),
                     imported.warnings.len(),
                     mine_mean / their_mean,
@@ -855,8 +815,7 @@ fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
     );
     let (mut compared, mut both_refuse, mut bug_shape, mut lib_refuses, mut lib_hangs, mut too_complex) =
         (0, 0, 0, 0, 0, 0);
-    let (mut pfc_confirmed, mut high_word_merges, mut open_merges, mut odd_nrs) = (0, 0, 0, 0);
-    let mut x32_pending = 0;
+    let (mut pfc_confirmed, mut high_word_merges, mut open_merges) = (0, 0, 0);
     let mut failures = Vec::new();
     let started = std::time::Instant::now();
     let probes = Probes::around(Arch::X86_64, &["read", "write", "close", "openat"]);
@@ -901,23 +860,18 @@ fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
             }
         };
         let program = ours(&imported.policy, false);
-        let mut tally = compare(&seccomp, &imported.policy, &program, &theirs, &probes);
+        let tally = compare(&seccomp, &imported.policy, &program, &theirs, &probes);
         compared += 1;
-        odd_nrs += tally.odd_nr_pending;
-        // x32 is a 32-bit ABI to libseccomp: low words compared with the datums' low words (rule 14, the
-        // multi-ABI work); our x32-by-name rules compare 64 bits. Counted apart.
-        let before = tally.mismatches.len();
-        tally
-            .mismatches
-            .retain(|(data, _, _)| data.nr as u32 & abi::X32_SYSCALL_BIT == 0);
-        x32_pending += before - tally.mismatches.len() + tally.x32_width_pending;
         if tally.mismatches.is_empty() {
             continue;
         }
         let names: BTreeSet<&str> = tally
             .mismatches
             .iter()
-            .filter_map(|(data, _, _)| Arch::X86_64.syscall_name(data.nr as u32))
+            .filter_map(|(data, _, _)| {
+                Arch::from_seccomp_data(data.arch, data.nr as u32)
+                    .and_then(|abi| abi.syscall_name(data.nr as u32))
+            })
             .collect();
         if names.iter().all(|name| libseccomp_bug_shape(&seccomp, name)) {
             // libseccomp's own PFC of the same database must then agree with us on every such probe.
@@ -962,9 +916,7 @@ fn random_profiles_decide_as_libseccomp_where_libseccomp_is_right() {
          reorders a rule the profile means); {open_merges} other merges of one argument's tests across rules \
          (open); refused by both (EEXIST) \
          {both_refuse}; refused by libseccomp only (EEXIST on range tests sharing a high word) {lib_refuses}; \
-         libseccomp hangs {lib_hangs}; too complex for the model (we refuse) {too_complex}; known gap nr -1 / \
-         0x80000000.. without x32 (compiler) {odd_nrs} probes; known gap x32 as a 32-bit ABI (multi-ABI) \
-         {x32_pending} probes; other {} ({:.1} s)",
+         libseccomp hangs {lib_hangs}; too complex for the model (we refuse) {too_complex}; other {} ({:.1} s)",
         failures.len(),
         started.elapsed().as_secs_f64()
     );

@@ -3,8 +3,8 @@
 //!
 //! Each output file holds `NAMES`, every name concatenated in number order, `STARTS`, where each name
 //! starts in it, `BY_NR`, the numbers sorted, and `BY_NAME`, entry indices sorted by name, so that
-//! `seccomp-core` can look up either way by binary search without allocating. Offsets and numbers are `u16`
-//! (four bytes an entry instead of a 24-byte `(&str, u32)`: the tables are a large part of the static binary). The output is written already formatted the way `rustfmt` (with the repository's
+//! `seccomp-core` can look up either way by binary search without allocating. Offsets and indices are `u16`, numbers `u32`
+//! (eight bytes an entry instead of a 24-byte `(&str, u32)`: the tables are a large part of the static binary; numbers are `u32` for arm's private calls at 0x0f0000 + n). The output is written already formatted the way `rustfmt` (with the repository's
 //! `rustfmt.toml`) would format it, and generation is deterministic, so `--check` (and the
 //! `generated_tables_are_current` test) can compare bytes.
 
@@ -21,6 +21,8 @@ const OUT_DIR: &str = "core/src/syscalls";
 const DATA_DIR: &str = "data/kernel";
 /// The `max_width` of the repository's `rustfmt.toml`; the mixed-layout index arrays are filled up to it.
 const MAX_WIDTH: usize = 110;
+/// Every table number must be below this (`__X32_SYSCALL_BIT`): the x32 table adds the bit itself.
+const NR_LIMIT: u32 = 0x4000_0000;
 
 /// Where the ABI list of one architecture comes from.
 enum Abis {
@@ -37,38 +39,43 @@ struct Spec {
     out: &'static str,
     /// Human-readable architecture name for the file's doc comment.
     arch: &'static str,
-    /// Kernel table in [`DATA_DIR`].
-    table: &'static str,
+    /// Kernel tables in [`DATA_DIR`], read in order (32-bit arm adds its private numbers from a second file).
+    tables: &'static [&'static str],
     /// Which ABIs of the table the architecture uses.
     abis: Abis,
 }
 
-/// The architectures whose tables are generated. 32-bit arm is missing because its table is not in
-/// `data/kernel/`.
+/// The architectures whose tables are generated.
 const SPECS: &[Spec] = &[
     Spec {
         out: "x86_64.rs",
         arch: "x86_64",
-        table: "syscall_64.tbl",
+        tables: &["syscall_64.tbl"],
         abis: Abis::Fixed(&["common", "64"]),
     },
     Spec {
         out: "x32.rs",
         arch: "x32",
-        table: "syscall_64.tbl",
+        tables: &["syscall_64.tbl"],
         abis: Abis::Fixed(&["common", "x32"]),
     },
     Spec {
         out: "i386.rs",
         arch: "i386",
-        table: "syscall_32.tbl",
+        tables: &["syscall_32.tbl"],
         abis: Abis::Fixed(&["i386"]),
     },
     Spec {
         out: "aarch64.rs",
         arch: "aarch64",
-        table: "syscall_generic.tbl",
+        tables: &["syscall_generic.tbl"],
         abis: Abis::Makefile("arm64.Makefile.syscalls"),
+    },
+    Spec {
+        out: "arm.rs",
+        arch: "arm (EABI)",
+        tables: &["syscall_arm.tbl", "syscall_arm_private.tbl"],
+        abis: Abis::Fixed(&["common", "eabi", "private"]),
     },
 ];
 
@@ -128,8 +135,16 @@ pub fn generate(root: &Path) -> Result<Vec<(&'static str, String)>, String> {
                 list
             }
         };
-        let source = format!("{DATA_DIR}/{}", spec.table);
-        let entries = parse_table(&read(spec.table)?, &source)?;
+        let mut entries = Vec::new();
+        for table in spec.tables {
+            entries.extend(parse_table(&read(table)?, &format!("{DATA_DIR}/{table}"))?);
+        }
+        let source = spec
+            .tables
+            .iter()
+            .map(|table| format!("{DATA_DIR}/{table}"))
+            .collect::<Vec<_>>()
+            .join("` and `");
         let selected = select(&entries, &abis, &source)?;
         out.push((spec.out, render(spec.arch, &source, &abis, &selected)?));
     }
@@ -167,10 +182,10 @@ pub fn parse_table(text: &str, source: &str) -> Result<Vec<Entry>, String> {
         let nr: u32 = nr_field
             .parse()
             .map_err(|_| format!("{source}:{line}: syscall number `{nr_field}` is not a decimal number"))?;
-        if nr > u32::from(u16::MAX) {
+        // Numbers stay below the x32 bit (the largest are arm's private ones, 0x0f0000 + n).
+        if nr >= NR_LIMIT {
             return Err(format!(
-                "{source}:{line}: syscall number {nr} is larger than {}",
-                u16::MAX
+                "{source}:{line}: syscall number {nr} is not below {NR_LIMIT:#x}"
             ));
         }
         let valid_name = name
@@ -272,12 +287,6 @@ pub fn render(arch: &str, source: &str, abis: &[String], entries: &[Entry]) -> R
             "{source}: {offset} bytes of names do not fit the u16 name offsets"
         ));
     }
-    if let Some(entry) = entries.iter().find(|e| e.nr > u32::from(u16::MAX)) {
-        return Err(format!(
-            "{source}:{}: number {} does not fit u16",
-            entry.line, entry.nr
-        ));
-    }
     let _ = writeln!(
         text,
         "/// Every entry's name, concatenated in number order (entry `i` is `NAMES[STARTS[i]..STARTS[i + 1]]`)."
@@ -294,7 +303,7 @@ pub fn render(arch: &str, source: &str, abis: &[String], entries: &[Entry]) -> R
     push_array(&mut text, &head, &items, true);
     let _ = writeln!(text);
     let _ = writeln!(text, "/// Every entry's number, sorted.");
-    let head = format!("pub(super) static BY_NR: [u16; {count}] = [");
+    let head = format!("pub(super) static BY_NR: [u32; {count}] = [");
     let items: Vec<String> = entries.iter().map(|e| e.nr.to_string()).collect();
     push_array(&mut text, &head, &items, true);
     let _ = writeln!(text);
@@ -431,7 +440,8 @@ mod tests {
             parse_table("7 common Bad\n", "t.tbl"),
             Err("t.tbl:1: `Bad` is not a valid syscall name".to_owned())
         );
-        assert!(parse_table("70000 common big\n", "t.tbl").is_err());
+        assert!(parse_table("983042 private cacheflush\n", "t.tbl").is_ok());
+        assert!(parse_table("1073741824 common big\n", "t.tbl").is_err());
     }
 
     #[test]
@@ -474,7 +484,7 @@ mod tests {
         let text = render("test", "t", &["c".to_owned()], &entries).unwrap_or_default();
         assert!(text.contains("pub(super) static NAMES: &str = concat!(\"write\", \"read\", \"close\");\n"));
         assert!(text.contains("pub(super) static STARTS: [u16; 4] = [0, 5, 9, 14];\n"));
-        assert!(text.contains("pub(super) static BY_NR: [u16; 3] = [0, 1, 2];\n"));
+        assert!(text.contains("pub(super) static BY_NR: [u32; 3] = [0, 1, 2];\n"));
         assert!(text.contains("pub(super) static BY_NAME: [u16; 3] = [2, 1, 0];\n"));
     }
 

@@ -343,7 +343,10 @@ pub fn run(args: &TraceArgs) -> CliResult {
         let line = if json_lines {
             let mut object = log::json_object(entry.pid, &entry.call, None);
             if clock != Clock::None || relative {
-                let since = entry.received.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+                let since = entry
+                    .received
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or(Duration::ZERO);
                 object.insert("time".to_owned(), json!(since.as_secs_f64()));
             }
             serde_json::Value::Object(object).to_string()
@@ -377,7 +380,8 @@ pub fn run(args: &TraceArgs) -> CliResult {
                 return call.answer(Answer::Continue);
             }
             if summary {
-                let name = decode::name_of(&data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
+                let name =
+                    decode::name_of(&data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
                 if let Ok(mut counts) = counted.lock() {
                     *counts.entry(name).or_default() += 1;
                 }

@@ -138,6 +138,7 @@ const fn arch_constant(arch: Arch) -> &'static str {
         Arch::X86_64 | Arch::X32 => "X86_64",
         Arch::I386 => "I386",
         Arch::Aarch64 => "AARCH64",
+        Arch::Arm => "ARM",
     }
 }
 

@@ -31,12 +31,15 @@
 
 use super::Validated;
 use super::insn::*;
-use crate::abi::{self, AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use crate::abi::{self, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use crate::arch::Arch;
 
 /// The x86_64 syscalls the kernel exempts from filtering through the cache: `uretprobe` (335) and `uprobe`
 /// (336), on kernels that have them.
 pub const X86_64_UPROBE_EXEMPT: [i32; 2] = [335, 336];
+
+/// `__ARM_NR_BASE`: the ARM-private syscalls (`cacheflush`, `set_tls`, ...) are numbered from here.
+const ARM_PRIVATE_BASE: u32 = 0x0f_0000;
 
 /// `seccomp_is_const_allow`: whether `program` returns exactly `SECCOMP_RET_ALLOW` for syscall `nr` of
 /// `arch` along a path that reads nothing but `nr` and `arch`. Without the kernel's uprobe exception (see
@@ -112,15 +115,39 @@ impl Bitmap {
 
     /// The bitmap the kernel keeps for `arch`, sized by this crate's syscall table for it (the running
     /// kernel's table may be shorter or longer). `None` for x32, which has no bitmap of its own: its numbers
-    /// fall outside the x86_64 one.
+    /// fall outside the x86_64 one. The arm bitmap (arm64's compat one, `__NR_compat_syscalls` long) ends
+    /// below the ARM-private calls at `0x0f0000 + n`, which therefore always run the filters.
     pub fn for_arch(arch: Arch) -> Option<Bitmap> {
-        let max_nr = arch.syscalls().max_nr()?;
         match arch {
-            Arch::X86_64 => Some(Bitmap::x86_64(max_nr)),
-            Arch::I386 => Some(Bitmap::i386(max_nr)),
-            Arch::Aarch64 => Some(Bitmap::new(AUDIT_ARCH_AARCH64, max_nr + 1)),
+            Arch::X86_64 => Some(Bitmap::x86_64(arch.syscalls().max_nr()?)),
+            Arch::I386 => Some(Bitmap::i386(arch.syscalls().max_nr()?)),
+            Arch::Aarch64 => Some(Bitmap::new(AUDIT_ARCH_AARCH64, arch.syscalls().max_nr()? + 1)),
+            Arch::Arm => {
+                let max_nr = arch
+                    .syscalls()
+                    .iter()
+                    .map(|(_, nr)| nr)
+                    .take_while(|&nr| nr < ARM_PRIVATE_BASE)
+                    .last()?;
+                Some(Bitmap::new(AUDIT_ARCH_ARM, max_nr + 1))
+            }
             _ => None,
         }
+    }
+
+    /// The bitmaps the kernel keeps on a machine whose native ABI is `native`: the native one and, where
+    /// the machine has one, the compat one (x86_64: i386; aarch64: arm). Empty for x32, i386 and arm
+    /// (their own native kernels are not modelled beyond their single bitmap; use [`Bitmap::for_arch`]).
+    pub fn for_machine(native: Arch) -> impl Iterator<Item = Bitmap> {
+        let compat = match native {
+            Arch::X86_64 => Some(Arch::I386),
+            Arch::Aarch64 => Some(Arch::Arm),
+            _ => None,
+        };
+        [Some(native), compat]
+            .into_iter()
+            .flatten()
+            .filter_map(Bitmap::for_arch)
     }
 
     /// Whether syscall `nr` of this bitmap's arch is cached as always allowed for the stack: it then runs

@@ -1,9 +1,10 @@
 //! The policy model: what a filter should decide, independent of any syntax or program.
 //!
-//! A [`Policy`] holds the target [`Arch`], the default action, the action for a foreign architecture and a
-//! list of [`Rule`]s. A rule names one syscall by number (names are resolved against the target arch when
-//! the rule is added), an [`Action`] and an optional condition on the arguments: a disjunction (OR) of
-//! alternatives, each a conjunction (AND) of [`Comparison`]s.
+//! A [`Policy`] holds the target [`Arch`] (and optionally its compat ABI: i386 beside x86_64, arm beside
+//! aarch64), the default action, the action for a foreign architecture and a list of [`Rule`]s. A rule
+//! names one syscall of one of the covered ABIs by number (a name is resolved against every covered ABI
+//! when the rule is added, giving one rule per ABI that has it), an [`Action`] and an optional condition on
+//! the arguments: a disjunction (OR) of alternatives, each a conjunction (AND) of [`Comparison`]s.
 //!
 //! Storage is fixed: `Policy<RULES, CMPS>` holds at most `RULES` rules and `CMPS` comparisons in total,
 //! inline, so a policy can live in a `static` or on the stack of a process that never allocates. Adding
@@ -208,8 +209,17 @@ pub enum X32 {
     BadArch,
     /// x32 syscalls are decided by the same rules, matched by name: an x32 number is looked up in the x32
     /// table and the rules of the x86_64 syscall of the same name apply (the default action when either
-    /// table lacks the name). This is what a profile listing x32 as a sub-architecture means.
+    /// table lacks the name).
     ByName,
+    /// x32 is a covered ABI with rules of its own (rules of ABI [`Arch::X32`], with x32 numbers): a name
+    /// gives an x32 rule like any covered ABI's. Every `nr` of the x86_64 arch value is then decided by
+    /// rules (bit 30 set: the x32 ones), none gets the bad-arch action. This is what libseccomp builds for
+    /// a filter with x32 among its architectures, and what `arch x86_64 x32` says.
+    Rules,
+    /// Like [`X32::BadArch`] but as libseccomp builds an x86_64 filter without x32: every number from
+    /// `0x40000000` up gets the bad-arch action except `-1` (`0xffffffff`, the number a tracer sets to skip
+    /// a syscall), which the rules decide (usually the default action). The OCI import uses it.
+    BadArchExceptMinusOne,
 }
 
 /// Why a policy could not be built or changed. The policy is unchanged after any of these.
@@ -237,6 +247,16 @@ pub enum PolicyError {
     UnknownSyscall(Arch),
     /// An x32 setting on a policy whose target is not x86_64.
     X32NotX86_64(Arch),
+    /// A compat ABI that is not the compat ABI of the target (i386 of x86_64, arm of aarch64), or a change
+    /// of the covered ABIs once rules exist.
+    NotCompat {
+        /// The target.
+        native: Arch,
+        /// The ABI asked for.
+        compat: Arch,
+    },
+    /// A rule for an ABI the policy does not cover.
+    NotCovered(Arch),
 }
 
 impl fmt::Display for PolicyError {
@@ -263,6 +283,19 @@ impl fmt::Display for PolicyError {
             PolicyError::X32NotX86_64(arch) => {
                 write!(f, "x32 handling applies to x86_64 policies, not to {arch}")
             }
+            PolicyError::NotCompat { native, compat } => match native.compat() {
+                Some(expected) if expected == *compat => {
+                    write!(f, "the ABIs of a policy are chosen before its rules")
+                }
+                Some(expected) => write!(
+                    f,
+                    "{compat} is not a compat ABI of {native} (a {native} policy may cover {expected})"
+                ),
+                None => write!(f, "{native} has no compat ABI ({compat} cannot be covered)"),
+            },
+            PolicyError::NotCovered(arch) => {
+                write!(f, "the policy does not cover {arch} (name it on the `arch` line)")
+            }
         }
     }
 }
@@ -273,6 +306,8 @@ impl core::error::Error for PolicyError {}
 /// names several syscalls with one condition stores the condition once).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct StoredRule {
+    /// The ABI whose number `nr` is: the target or its compat ABI.
+    arch: Arch,
     nr: u32,
     action: Action,
     alt_start: u16,
@@ -281,8 +316,8 @@ struct StoredRule {
 
 /// A seccomp policy for one architecture, with room for `RULES` rules and `CMPS` comparisons.
 ///
-/// The defaults (512 rules, 512 comparisons, about 23 KiB) hold any realistic container profile: the
-/// largest tables have under 470 syscalls.
+/// The defaults (1536 rules, 1024 comparisons, about 56 KiB) hold any realistic container profile on
+/// three ABIs (x86_64, x32 and i386): the largest tables have under 470 syscalls.
 ///
 /// # Rule resolution
 ///
@@ -296,8 +331,9 @@ struct StoredRule {
 /// conditional rule is an exception carved out of the syscall's unconditional rule, whatever their
 /// actions, and overlapping exceptions resolve safely toward the less permissive one.
 #[derive(Clone, Debug)]
-pub struct Policy<const RULES: usize = 512, const CMPS: usize = 512> {
+pub struct Policy<const RULES: usize = 1536, const CMPS: usize = 1024> {
     arch: Arch,
+    compat: Option<Arch>,
     default: Action,
     bad_arch: Action,
     x32: X32,
@@ -315,6 +351,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         const { assert!(CMPS <= u16::MAX as usize, "comparison indices are 16-bit") };
         Policy {
             arch,
+            compat: None,
             default,
             bad_arch: Action::KILL_PROCESS,
             x32: X32::BadArch,
@@ -327,6 +364,54 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
     /// The target architecture.
     pub const fn arch(&self) -> Arch {
         self.arch
+    }
+
+    /// The compat ABI the policy covers beside the target (i386 for x86_64, arm for aarch64), if any.
+    pub const fn compat(&self) -> Option<Arch> {
+        self.compat
+    }
+
+    /// The ABIs with their own syscall numbers and arch value that the policy covers: the target, then
+    /// the compat ABI if covered. (x32, which shares x86_64's arch value, is [`Policy::x32`].)
+    pub fn abis(&self) -> impl Iterator<Item = Arch> + Clone + use<RULES, CMPS> {
+        [Some(self.arch), self.compat].into_iter().flatten()
+    }
+
+    /// Whether `arch` is one of the ABIs the policy covers (x32 when [`X32::ByName`] or [`X32::Rules`]).
+    pub fn covers(&self, arch: Arch) -> bool {
+        arch == self.arch
+            || Some(arch) == self.compat
+            || (arch == Arch::X32
+                && self.arch == Arch::X86_64
+                && matches!(self.x32, X32::ByName | X32::Rules))
+    }
+
+    /// The ABIs rules can be written for, in the order a name expands: the target, x32 when it has rules
+    /// of its own ([`X32::Rules`]), then the compat ABI.
+    pub fn rule_abis(&self) -> impl Iterator<Item = Arch> + Clone + use<RULES, CMPS> {
+        let x32 = (self.x32 == X32::Rules).then_some(Arch::X32);
+        [Some(self.arch), x32, self.compat].into_iter().flatten()
+    }
+
+    /// Covers `compat` beside the target (`None` covers the target alone). Only the target's compat ABI
+    /// is accepted ([`Arch::compat`]), and only before the first rule.
+    pub fn set_compat(&mut self, compat: Option<Arch>) -> Result<(), PolicyError> {
+        if let Some(compat) = compat
+            && (self.arch.compat() != Some(compat) || !self.rules.is_empty())
+        {
+            return Err(PolicyError::NotCompat {
+                native: self.arch,
+                compat,
+            });
+        }
+        if compat != self.compat && !self.rules.is_empty() {
+            return Err(PolicyError::NotCompat {
+                native: self.arch,
+                compat: self.compat.unwrap_or(self.arch),
+            });
+        }
+        self.compat = compat;
+        Ok(())
     }
 
     /// The action for syscalls no rule decides.
@@ -360,6 +445,12 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         if x32 != X32::BadArch && self.arch != Arch::X86_64 {
             return Err(PolicyError::X32NotX86_64(self.arch));
         }
+        if (x32 == X32::Rules) != (self.x32 == X32::Rules) && !self.rules.is_empty() {
+            return Err(PolicyError::NotCompat {
+                native: self.arch,
+                compat: Arch::X32,
+            });
+        }
         self.x32 = x32;
         Ok(())
     }
@@ -374,6 +465,9 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         if arch != Arch::X86_64 {
             self.x32 = X32::BadArch;
         }
+        if self.compat.is_some() && arch.compat() != self.compat {
+            self.compat = None;
+        }
         true
     }
 
@@ -382,6 +476,26 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         self.arch
             .syscall_nr(name)
             .ok_or(PolicyError::UnknownSyscall(self.arch))
+    }
+
+    /// Adds a rule for syscall number `nr` of `arch`, which must be the target or the covered compat ABI;
+    /// see [`Policy::add_rule`].
+    pub fn add_rule_for(
+        &mut self,
+        arch: Arch,
+        nr: u32,
+        action: Action,
+        alternatives: &[&[Comparison]],
+    ) -> Result<(), PolicyError> {
+        if !self.rule_abis().any(|abi| abi == arch) {
+            return Err(PolicyError::NotCovered(arch));
+        }
+        let first = self.rules.len();
+        self.add_rule(nr, action, alternatives)?;
+        if let Some(rule) = self.rules.get_mut(first) {
+            rule.arch = arch;
+        }
+        Ok(())
     }
 
     /// Adds a rule for syscall number `nr` (as `seccomp_data.nr` carries it: x32 numbers include bit 30).
@@ -429,15 +543,40 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         self.push_rule(nr, action, alt_start, self.alt_ends.len() as u16)
     }
 
-    /// Adds a rule for the syscall called `name` on the target architecture; see [`Policy::add_rule`].
+    /// Adds a rule for the syscall called `name` on every covered ABI that has the name (one rule each,
+    /// sharing the condition; ABIs without the name are skipped); see [`Policy::add_rule`]. An error when
+    /// no covered ABI has the name.
     pub fn add_named_rule(
         &mut self,
         name: &str,
         action: Action,
         alternatives: &[&[Comparison]],
     ) -> Result<(), PolicyError> {
-        let nr = self.resolve(name)?;
-        self.add_rule(nr, action, alternatives)
+        let needed = self
+            .rule_abis()
+            .filter(|arch| arch.syscall_nr(name).is_some())
+            .count();
+        if needed == 0 {
+            return Err(PolicyError::UnknownSyscall(self.arch));
+        }
+        if self.rules.len() + needed > RULES {
+            return Err(PolicyError::TooManyRules { capacity: RULES });
+        }
+        let first = self.rules.len();
+        for arch in self.rule_abis() {
+            let Some(nr) = arch.syscall_nr(name) else {
+                continue;
+            };
+            if self.rules.len() == first {
+                self.add_rule(nr, action, alternatives)?;
+                if let Some(rule) = self.rules.get_mut(first) {
+                    rule.arch = arch;
+                }
+            } else if let Some(&shared) = self.rules.get(first) {
+                self.push_rule_for(arch, nr, action, shared.alt_start, shared.alt_end)?;
+            }
+        }
+        Ok(())
     }
 
     /// Appends a comparison to the alternative being built (parser interface).
@@ -472,8 +611,22 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         alt_start: u16,
         alt_end: u16,
     ) -> Result<(), PolicyError> {
+        self.push_rule_for(self.arch, nr, action, alt_start, alt_end)
+    }
+
+    /// Appends a rule of ABI `arch` whose condition is the alternatives `alt_start..alt_end` (parser
+    /// interface; `arch` must be covered).
+    pub(crate) fn push_rule_for(
+        &mut self,
+        arch: Arch,
+        nr: u32,
+        action: Action,
+        alt_start: u16,
+        alt_end: u16,
+    ) -> Result<(), PolicyError> {
         self.rules
             .push(StoredRule {
+                arch,
                 nr,
                 action,
                 alt_start,
@@ -513,6 +666,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
     /// The view of a stored rule.
     fn view(&self, stored: &StoredRule) -> Rule<'_> {
         Rule {
+            arch: stored.arch,
             nr: stored.nr,
             action: stored.action,
             alternatives: Alternatives {
@@ -535,19 +689,23 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
         }
     }
 
-    /// The syscall number whose rules decide `nr`, or the action when the architecture checks decide.
-    /// Numbers are as `seccomp_data.nr` carries them, reinterpreted as unsigned.
+    /// The syscall number whose rules (of the target ABI) decide `nr`, or the action when the architecture
+    /// checks decide. Numbers are as `seccomp_data.nr` carries them, reinterpreted as unsigned.
     pub fn rule_key(&self, nr: u32) -> Result<u32, Action> {
         let x32 = nr & abi::X32_SYSCALL_BIT != 0;
         match self.arch {
             Arch::X86_64 if x32 => match self.x32 {
                 X32::BadArch => Err(self.bad_arch),
+                X32::BadArchExceptMinusOne if nr == u32::MAX => Ok(nr),
+                X32::BadArchExceptMinusOne => Err(self.bad_arch),
+                X32::Rules => Ok(nr),
                 X32::ByName => Arch::X32
                     .syscall_name(nr)
                     .and_then(|name| Arch::X86_64.syscall_nr(name))
                     .ok_or(self.default),
             },
             Arch::X32 if !x32 => Err(self.bad_arch),
+            Arch::X86_64 if nr >= 0x8000_0000 && self.x32 == X32::BadArchExceptMinusOne => Err(self.bad_arch),
             _ => Ok(nr),
         }
     }
@@ -558,17 +716,14 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
     /// action), then bit 30 of `nr` for x86_64 and x32 targets (see [`X32`]), then the rules as described
     /// in the type's documentation.
     pub fn evaluate(&self, data: &SeccompData) -> Action {
-        if data.arch != self.arch.audit() {
-            return self.bad_arch;
-        }
-        let key = match self.rule_key(data.nr as u32) {
-            Ok(key) => key,
+        let (abi, key) = match self.rule_key_for(data.arch, data.nr as u32) {
+            Ok(found) => found,
             Err(action) => return action,
         };
         let mut conditional: Option<Action> = None;
         let mut unconditional: Option<Action> = None;
         for rule in self.rules() {
-            if rule.nr != key {
+            if rule.nr != key || rule.arch != abi {
                 continue;
             }
             let slot = if rule.is_conditional() {
@@ -588,6 +743,25 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
     }
 }
 
+impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
+    /// The ABI and number whose rules decide a syscall with `seccomp_data.arch == audit` and `nr`, or the
+    /// action when the architecture checks decide (a foreign arch value: the bad-arch action).
+    pub fn rule_key_for(&self, audit: u32, nr: u32) -> Result<(Arch, u32), Action> {
+        if audit == self.arch.audit() {
+            let abi = if self.x32 == X32::Rules && nr & abi::X32_SYSCALL_BIT != 0 {
+                Arch::X32
+            } else {
+                self.arch
+            };
+            return self.rule_key(nr).map(|key| (abi, key));
+        }
+        match self.compat {
+            Some(compat) if compat.audit() == audit => Ok((compat, nr)),
+            _ => Err(self.bad_arch),
+        }
+    }
+}
+
 impl<const R1: usize, const C1: usize, const R2: usize, const C2: usize> PartialEq<Policy<R2, C2>>
     for Policy<R1, C1>
 {
@@ -596,6 +770,7 @@ impl<const R1: usize, const C1: usize, const R2: usize, const C2: usize> Partial
     /// stored (shared or not) does not matter.
     fn eq(&self, other: &Policy<R2, C2>) -> bool {
         self.arch == other.arch
+            && self.compat == other.compat
             && self.default == other.default
             && self.bad_arch == other.bad_arch
             && self.x32 == other.x32
@@ -609,6 +784,7 @@ impl<const RULES: usize, const CMPS: usize> Eq for Policy<RULES, CMPS> {}
 /// A view of one rule of a [`Policy`].
 #[derive(Clone, Copy, Debug)]
 pub struct Rule<'p> {
+    arch: Arch,
     nr: u32,
     action: Action,
     alternatives: Alternatives<'p>,
@@ -616,6 +792,11 @@ pub struct Rule<'p> {
 }
 
 impl<'p> Rule<'p> {
+    /// The ABI of the rule's number: the policy's target or its compat ABI.
+    pub const fn arch(&self) -> Arch {
+        self.arch
+    }
+
     /// The syscall number (as `seccomp_data.nr` carries it).
     pub const fn nr(&self) -> u32 {
         self.nr
@@ -654,7 +835,8 @@ impl<'p> Rule<'p> {
 
 impl PartialEq for Rule<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.nr == other.nr
+        self.arch == other.arch
+            && self.nr == other.nr
             && self.action == other.action
             && self.alternatives.len() == other.alternatives.len()
             && self

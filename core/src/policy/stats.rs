@@ -52,6 +52,16 @@ impl Stats {
         stats
     }
 
+    /// Measures `program` once per ABI of `abis` (for a multi-ABI policy: `policy.abis()`, with
+    /// [`Arch::X32`] added when x32 is covered), each over its own table and arch value.
+    pub fn per_abi<'p>(
+        program: &'p Validated<'_>,
+        abis: impl IntoIterator<Item = Arch> + 'p,
+    ) -> impl Iterator<Item = (Arch, Stats)> + 'p {
+        abis.into_iter()
+            .map(move |arch| (arch, Stats::measure(program, arch)))
+    }
+
     /// Mean instructions executed per syscall of the table.
     pub fn executed_mean(&self) -> f64 {
         if self.syscalls == 0 {

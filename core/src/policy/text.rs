@@ -13,7 +13,7 @@
 //!
 //! The grammar and the meaning of each statement are in `docs/policy.md`.
 
-use super::model::{ARG_COUNT, Comparison, Op, Policy, PolicyError, Width, X32};
+use super::model::{ARG_COUNT, Comparison, Op, Policy, PolicyError, Rule, Width, X32};
 use crate::action::Action;
 use crate::action_syntax::ActionParseErrorKind;
 use crate::arch::Arch;
@@ -135,7 +135,7 @@ impl fmt::Display for ParseError {
             ),
             ParseErrorKind::UnknownArch(name) => write!(
                 f,
-                "unknown architecture {name} (expected x86_64, x32, i386 or aarch64)"
+                "unknown architecture {name} (expected x86_64, x32, i386, aarch64 or arm)"
             ),
             ParseErrorKind::Action(kind) => write!(
                 f,
@@ -158,9 +158,10 @@ impl fmt::Display for ParseError {
 
 impl core::error::Error for ParseError {}
 
-/// Whether `byte` may appear in a word (statement keyword, action name, syscall name or number).
+/// Whether `byte` may appear in a word (statement keyword, action name, syscall name or number, with its
+/// `abi:` qualifier).
 const fn is_word_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' || byte == b':'
 }
 
 /// A position in one line of the input.
@@ -409,16 +410,31 @@ fn parse_setting_action(cursor: &mut Cursor<'_>) -> Result<Action, ParseError> {
     parse_action(cursor, start)
 }
 
-/// Resolves one syscall word: a name of the policy's arch or a number.
+/// Resolves one syscall word to the rules it stands for, calling `each(abi, nr)` for each: a name gives
+/// one rule per covered ABI that has it (an error when none has); a number is one of the target's;
+/// `abi:name` or `abi:number` (`i386:socketcall`) names one covered ABI only.
 fn resolve_syscall<const R: usize, const C: usize>(
     cursor: &Cursor<'_>,
     policy: &Policy<R, C>,
     word: &str,
     at: usize,
-) -> Result<u32, ParseError> {
+    mut each: impl FnMut(Arch, u32) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    let (only, word, at) = match word.split_once(':') {
+        Some((abi, rest)) => {
+            let Some(arch) = Arch::from_name(abi) else {
+                return Err(cursor.error_at(at, ParseErrorKind::UnknownArch(Snippet::new(abi))));
+            };
+            if !policy.rule_abis().any(|covered| covered == arch) {
+                return Err(cursor.error_at(at, ParseErrorKind::Policy(PolicyError::NotCovered(arch))));
+            }
+            (Some(arch), rest, at + abi.len() + 1)
+        }
+        None => (None, word, at),
+    };
     if word.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         return match parse_unsigned(word).map(u32::try_from) {
-            Some(Ok(nr)) => Ok(nr),
+            Some(Ok(nr)) => each(only.unwrap_or(policy.arch()), nr),
             Some(Err(_)) => Err(cursor.error_at(
                 at,
                 ParseErrorKind::OutOfRange("syscall number does not fit in 32 bits"),
@@ -426,15 +442,27 @@ fn resolve_syscall<const R: usize, const C: usize>(
             None => Err(cursor.expected_at(at, "a syscall name or number")),
         };
     }
-    policy.resolve(word).map_err(|_| {
-        cursor.error_at(
+    let mut found = false;
+    for arch in policy
+        .rule_abis()
+        .filter(|arch| only.is_none_or(|only| only == *arch))
+    {
+        if let Some(nr) = arch.syscall_nr(word) {
+            found = true;
+            each(arch, nr)?;
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(cursor.error_at(
             at,
             ParseErrorKind::UnknownSyscall {
                 name: Snippet::new(word),
-                arch: policy.arch(),
+                arch: only.unwrap_or(policy.arch()),
             },
-        )
-    })
+        ))
+    }
 }
 
 /// Parses `@group` at the cursor and adds one rule per syscall of the group on the policy's arch (names
@@ -454,12 +482,22 @@ fn parse_group<const R: usize, const C: usize>(
     let group = crate::groups::find(name)
         .ok_or_else(|| cursor.error_at(at, ParseErrorKind::UnknownGroup(Snippet::new(name))))?;
     let mut failed = None;
-    group.for_each_nr(policy.arch(), |nr| {
-        if failed.is_some() || policy.rules().skip(first_rule).any(|rule| rule.nr() == nr) {
-            return;
-        }
-        if let Err(error) = policy.push_rule(nr, action, alt_start, alt_start) {
-            failed = Some(error);
+    group.for_each_name(|name| {
+        for arch in policy.rule_abis() {
+            let Some(nr) = arch.syscall_nr(name) else {
+                continue;
+            };
+            if failed.is_some()
+                || policy
+                    .rules()
+                    .skip(first_rule)
+                    .any(|rule| rule.arch() == arch && rule.nr() == nr)
+            {
+                continue;
+            }
+            if let Err(error) = policy.push_rule_for(arch, nr, action, alt_start, alt_start) {
+                failed = Some(error);
+            }
         }
     });
     match failed {
@@ -521,10 +559,20 @@ fn parse_rule<const R: usize, const C: usize>(
                 },
             ));
         }
-        let nr = resolve_syscall(cursor, policy, word, at)?;
-        policy
-            .push_rule(nr, action, alt_start, alt_start)
-            .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+        let mut pending: [Option<(Arch, u32)>; 3] = [None; 3];
+        let mut count = 0;
+        resolve_syscall(cursor, policy, word, at, |arch, nr| {
+            if let Some(slot) = pending.get_mut(count) {
+                *slot = Some((arch, nr));
+                count += 1;
+            }
+            Ok(())
+        })?;
+        for (arch, nr) in pending.into_iter().flatten() {
+            policy
+                .push_rule_for(arch, nr, action, alt_start, alt_start)
+                .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+        }
     }
     // A group may have no syscall on this arch (`@cpu-emulation` on aarch64): the line is then empty.
     if policy.len() == first_rule && !named_group {
@@ -601,6 +649,26 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                     if !policy.set_arch(target) {
                         return Err(cursor.error_at(start, ParseErrorKind::ArchAfterRules));
                     }
+                    // More ABIs of the same machine: its compat ABI, and x32 beside x86_64.
+                    loop {
+                        cursor.skip_ws();
+                        let (name, at) = cursor.word();
+                        if name.is_empty() {
+                            break;
+                        }
+                        let Some(more) = Arch::from_name(name) else {
+                            return Err(cursor.error_at(at, ParseErrorKind::UnknownArch(Snippet::new(name))));
+                        };
+                        let result = if more == Arch::X32 && target == Arch::X86_64 {
+                            once(&mut seen.x32, &cursor, at, "x32")?;
+                            policy.set_x32(X32::Rules)
+                        } else if policy.compat() == Some(more) {
+                            return Err(cursor.error_at(at, ParseErrorKind::Duplicate("arch")));
+                        } else {
+                            policy.set_compat(Some(more))
+                        };
+                        result.map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+                    }
                 }
                 "default" => {
                     once(&mut seen.default, &cursor, start, "default")?;
@@ -617,7 +685,11 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                     let mode = match mode {
                         "bad-arch" => X32::BadArch,
                         "by-name" => X32::ByName,
-                        _ => return Err(cursor.expected_at(at, "`bad-arch` or `by-name`")),
+                        "bad-arch-except-minus-one" => X32::BadArchExceptMinusOne,
+                        _ => {
+                            return Err(cursor
+                                .expected_at(at, "`bad-arch`, `by-name` or `bad-arch-except-minus-one`"));
+                        }
                     };
                     policy
                         .set_x32(mode)
@@ -655,16 +727,25 @@ impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS>
     /// syscalls the arch's table knows are written by name, others by number. Parsing the output gives an
     /// equal policy.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "arch {}", self.arch())?;
+        write!(f, "arch {}", self.arch())?;
+        if self.x32() == X32::Rules {
+            f.write_str(" x32")?;
+        }
+        if let Some(compat) = self.compat() {
+            write!(f, " {compat}")?;
+        }
+        writeln!(f)?;
         writeln!(f, "default {}", self.default_action())?;
         writeln!(f, "bad-arch {}", self.bad_arch_action())?;
-        if self.x32() != X32::BadArch {
-            writeln!(f, "x32 by-name")?;
+        match self.x32() {
+            X32::ByName => writeln!(f, "x32 by-name")?,
+            X32::BadArchExceptMinusOne => writeln!(f, "x32 bad-arch-except-minus-one")?,
+            X32::BadArch | X32::Rules => {}
         }
         let mut rules = self.rules().peekable();
         while let Some(first) = rules.next() {
             let mut column = write_counted(f, format_args!("{}", first.action()))?;
-            column += self.write_syscall(f, first.nr())?;
+            column += self.write_syscall(f, &first, &mut rules)?;
             while let Some(next) = rules.peek() {
                 let same = next.action() == first.action()
                     && if first.is_conditional() {
@@ -679,8 +760,9 @@ impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS>
                     writeln!(f)?;
                     column = write_counted(f, format_args!("{}", first.action()))?;
                 }
-                column += self.write_syscall(f, next.nr())?;
+                let next = *next;
                 rules.next();
+                column += self.write_syscall(f, &next, &mut rules)?;
             }
             if first.is_conditional() {
                 f.write_str(" if ")?;
@@ -703,11 +785,55 @@ impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS>
 }
 
 impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
-    /// Writes ` name` (or ` number`) and returns the characters written.
-    fn write_syscall(&self, f: &mut fmt::Formatter<'_>, nr: u32) -> Result<usize, fmt::Error> {
-        match self.arch().syscall_name(nr) {
-            Some(name) => write_counted(f, format_args!(" {name}")),
-            None => write_counted(f, format_args!(" {nr}")),
+    /// Writes ` name` (or ` number`) for `rule` and returns the characters written. A name that stands for
+    /// the rules of every covered ABI that has it takes the compat ABI's rule for it with it (the next
+    /// rule, consumed from `rest`); a rule that a plain word would not give back alone is qualified
+    /// (` i386:read`, ` i386:20`).
+    fn write_syscall<'r>(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        rule: &Rule<'r>,
+        rest: &mut core::iter::Peekable<impl Iterator<Item = Rule<'r>> + Clone>,
+    ) -> Result<usize, fmt::Error> {
+        let arch = rule.arch();
+        let Some(name) = arch.syscall_name(rule.nr()) else {
+            return if arch == self.arch() {
+                write_counted(f, format_args!(" {}", rule.nr()))
+            } else {
+                write_counted(f, format_args!(" {arch}:{}", rule.nr()))
+            };
+        };
+        // The ABIs a plain `name` gives rules for, in order; the word is plain when this rule is the first
+        // of them and the others follow with the same action and condition.
+        let mut expands = self.rule_abis().filter(|abi| abi.syscall_nr(name).is_some());
+        let plain = if expands.next() != Some(arch) {
+            false
+        } else {
+            let others = expands.clone().count();
+            let mut partners = rest.clone();
+            let all = expands.all(|abi| {
+                partners.next().is_some_and(|next| {
+                    next.arch() == abi
+                        && Some(next.nr()) == abi.syscall_nr(name)
+                        && next.action() == rule.action()
+                        && if rule.is_conditional() {
+                            next.shares_condition(rule)
+                        } else {
+                            !next.is_conditional()
+                        }
+                })
+            });
+            if all {
+                for _ in 0..others {
+                    rest.next();
+                }
+            }
+            all
+        };
+        if plain {
+            write_counted(f, format_args!(" {name}"))
+        } else {
+            write_counted(f, format_args!(" {arch}:{name}"))
         }
     }
 }

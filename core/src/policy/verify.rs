@@ -2,11 +2,13 @@
 //! semantics, on inputs chosen where mistakes hide.
 //!
 //! The inputs, generated without allocation:
-//! - **numbers**: every number of the target's table; 0 to 1023; each rule's number and its neighbours;
+//! - **numbers**, for every covered ABI with an arch value of its own (the target, its compat ABI): every
+//!   number of its table; 0 to 1023; each rule's number and its neighbours;
 //!   the edges of the x32 half of the number space (`0x3fffffff`, `0x40000000`, `0x7fffffff`,
 //!   `0x80000000`, `0xbfffffff`, `0xc0000000`, `0xffffffff`, ...); every x32 number (for an x32 target,
 //!   every x86_64 number);
-//! - **architectures**: a few foreign audit values, for a table number and for 0;
+//! - **architectures**: every covered arch value as above, and foreign ones (every other supported arch,
+//!   0, `~0`, near misses), for a table number and for 0;
 //! - **arguments**: all zeros and all ones for every number; for a number with conditional rules, besides,
 //!   a vector satisfying each alternative (as far as boundary values can), every single-argument variation
 //!   of it over the boundary values of that argument (each constant, ±1, its value with the high word
@@ -132,79 +134,90 @@ where
             })
         }
     };
-    let audit = policy.arch().audit();
-    let call = |nr: u32, args: [u64; 6]| SeccompData {
-        nr: nr as i32,
-        arch: audit,
-        instruction_pointer: 0,
-        args,
-    };
     let mut rng = Rng::new(0x5eed_f00d_5ecc_0a1d);
 
-    // Foreign architectures.
+    // Foreign architectures: every arch value the policy does not cover.
     let some_nr = policy.arch().syscalls().min_nr().unwrap_or(0);
+    let covered = |value: u32| policy.abis().any(|arch| arch.audit() == value);
+    let native = policy.arch().audit();
     for foreign in [
         0,
         abi::AUDIT_ARCH_X86_64,
         abi::AUDIT_ARCH_I386,
         abi::AUDIT_ARCH_AARCH64,
         abi::AUDIT_ARCH_ARM,
-        audit ^ 1,
-        audit ^ 0x8000_0000,
+        native ^ 1,
+        native ^ 0x8000_0000,
+        u32::MAX,
     ] {
-        if foreign == audit {
+        if covered(foreign) {
             continue;
         }
         for nr in [0, some_nr] {
             check(SeccompData {
+                nr: nr as i32,
                 arch: foreign,
-                ..call(nr, [0; 6])
+                instruction_pointer: 0,
+                args: [0; 6],
             })?;
         }
     }
 
-    // Numbers.
-    let mut each_number = |nr: u32| -> Result<(), Mismatch> {
-        check(call(nr, [0; 6]))?;
-        check(call(nr, [u64::MAX; 6]))?;
-        if let Ok(key) = policy.rule_key(nr)
-            && policy.rules().any(|r| r.nr() == key && r.is_conditional())
-        {
-            arguments(policy, key, &mut rng, &mut |args| check(call(nr, args)))?;
-        }
-        Ok(())
-    };
-    for (_, nr) in policy.arch().syscalls().iter() {
-        each_number(nr)?;
-    }
-    for nr in 0..1024 {
-        each_number(nr)?;
-    }
-    for nr in [
-        0x3fff_ffff,
-        0x4000_0000,
-        0x4000_0001,
-        0x4000_03ff,
-        0x7fff_ffff,
-        0x8000_0000,
-        0x8000_0001,
-        0xbfff_ffff,
-        0xc000_0000,
-        0xffff_fffe,
-        0xffff_ffff,
-    ] {
-        each_number(nr)?;
-    }
-    let other = match policy.arch() {
-        Arch::X32 => Arch::X86_64,
-        _ => Arch::X32,
-    };
-    for (_, nr) in other.syscalls().iter() {
-        each_number(nr)?;
-    }
-    for rule in policy.rules() {
-        for nr in [rule.nr(), rule.nr().wrapping_sub(1), rule.nr().wrapping_add(1)] {
+    // Every covered ABI (with an arch value of its own): its numbers.
+    for arch in policy.abis() {
+        let audit = arch.audit();
+        let call = |nr: u32, args: [u64; 6]| SeccompData {
+            nr: nr as i32,
+            arch: audit,
+            instruction_pointer: 0,
+            args,
+        };
+        let mut each_number = |nr: u32| -> Result<(), Mismatch> {
+            check(call(nr, [0; 6]))?;
+            check(call(nr, [u64::MAX; 6]))?;
+            if let Ok((abi, key)) = policy.rule_key_for(audit, nr)
+                && policy
+                    .rules()
+                    .any(|r| r.arch() == abi && r.nr() == key && r.is_conditional())
+            {
+                arguments(policy, abi, key, &mut rng, &mut |args| check(call(nr, args)))?;
+            }
+            Ok(())
+        };
+        for (_, nr) in arch.syscalls().iter() {
             each_number(nr)?;
+        }
+        for nr in 0..1024 {
+            each_number(nr)?;
+        }
+        for nr in [
+            0x3fff_ffff,
+            0x4000_0000,
+            0x4000_0001,
+            0x4000_03ff,
+            0x7fff_ffff,
+            0x8000_0000,
+            0x8000_0001,
+            0xbfff_ffff,
+            0xc000_0000,
+            0xffff_fffe,
+            0xffff_ffff,
+        ] {
+            each_number(nr)?;
+        }
+        // The other half of the x86_64 arch value (x32 numbers, or x86_64 ones for an x32 target).
+        let other = match arch {
+            Arch::X32 => Some(Arch::X86_64),
+            Arch::X86_64 => Some(Arch::X32),
+            _ => None,
+        };
+        for (_, nr) in other.into_iter().flat_map(|other| other.syscalls().iter()) {
+            each_number(nr)?;
+        }
+        for rule in policy.rules().filter(|rule| rule.arch().audit() == audit) {
+            for nr in [rule.nr(), rule.nr().wrapping_sub(1), rule.nr().wrapping_add(1)] {
+                each_number(nr)?;
+            }
         }
     }
     Ok(())
@@ -213,11 +226,12 @@ where
 /// Feeds `check` the argument vectors for syscall `key`'s conditional rules.
 fn arguments<const R: usize, const C: usize>(
     policy: &Policy<R, C>,
+    arch: Arch,
     key: u32,
     rng: &mut Rng,
     check: &mut dyn FnMut([u64; 6]) -> Result<(), Mismatch>,
 ) -> Result<(), Mismatch> {
-    let rules = || policy.rules().filter(move |r| r.nr() == key);
+    let rules = || policy.rules().filter(move |r| r.arch() == arch && r.nr() == key);
     // Every comparison of the syscall on argument `arg`.
     let on_arg = move |arg: u8| {
         rules()

@@ -8,6 +8,7 @@
 //! binary).
 
 mod aarch64;
+mod arm;
 pub mod groups;
 mod i386;
 mod x32;
@@ -31,7 +32,7 @@ pub struct SyscallTable {
     /// Where entry `i`'s name starts in `names`; one more element, the end of `names`.
     starts: &'static [u16],
     /// The table numbers, sorted.
-    by_nr: &'static [u16],
+    by_nr: &'static [u32],
     /// Entry indices, sorted by name.
     by_name: &'static [u16],
     /// Added to every table number to form the `seccomp_data.nr` value (the x32 bit, or 0).
@@ -41,7 +42,7 @@ pub struct SyscallTable {
 impl SyscallTable {
     /// The name of syscall number `nr`, or `None` when the table has no such number.
     pub fn name(&self, nr: u32) -> Option<&'static str> {
-        let raw = u16::try_from(nr.checked_sub(self.nr_base)?).ok()?;
+        let raw = nr.checked_sub(self.nr_base)?;
         let index = self.by_nr.binary_search(&raw).ok()?;
         self.entry(index).map(|(name, _)| name)
     }
@@ -83,17 +84,17 @@ impl SyscallTable {
 
     /// The highest syscall number in the table, or `None` for an empty table.
     pub fn max_nr(&self) -> Option<u32> {
-        self.by_nr.last().map(|&n| u32::from(n) + self.nr_base)
+        self.by_nr.last().map(|&n| n + self.nr_base)
     }
 
     /// The lowest syscall number in the table, or `None` for an empty table.
     pub fn min_nr(&self) -> Option<u32> {
-        self.by_nr.first().map(|&n| u32::from(n) + self.nr_base)
+        self.by_nr.first().map(|&n| n + self.nr_base)
     }
 
     /// Entry `index`: its name and its `seccomp_data.nr` number.
     fn entry(&self, index: usize) -> Option<(&'static str, u32)> {
-        let nr = u32::from(*self.by_nr.get(index)?) + self.nr_base;
+        let nr = *self.by_nr.get(index)? + self.nr_base;
         Some((self.entry_name(index), nr))
     }
 
@@ -190,5 +191,15 @@ pub(crate) static AARCH64: SyscallTable = SyscallTable {
     starts: &aarch64::STARTS,
     by_nr: &aarch64::BY_NR,
     by_name: &aarch64::BY_NAME,
+    nr_base: 0,
+};
+
+/// 32-bit arm, EABI (ABIs `common` and `eabi` of `syscall_arm.tbl`, plus the ARM-private calls of
+/// `syscall_arm_private.tbl`).
+pub(crate) static ARM: SyscallTable = SyscallTable {
+    names: arm::NAMES,
+    starts: &arm::STARTS,
+    by_nr: &arm::BY_NR,
+    by_name: &arm::BY_NAME,
     nr_base: 0,
 };

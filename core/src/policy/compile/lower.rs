@@ -26,30 +26,38 @@ pub(super) struct Lowering<'p, 'w, 'b, const R: usize, const C: usize> {
 }
 
 impl<const R: usize, const C: usize> Lowering<'_, '_, '_, R, C> {
-    /// Emits the whole program, backwards.
+    /// Emits the whole program of a single-ABI policy, backwards: its part behind the arch check.
     pub(super) fn program(&mut self) -> Result<(), Full> {
         let bad = self.policy.bad_arch_action();
-        let root = match self.ranges.len() {
-            0 => Target::Ret(self.policy.default_action()),
-            len => self.tree(0, len - 1)?,
-        };
-        let after_arch = match root {
-            Target::Ret(action) if action == bad => {
-                self.emit.ret(action)?;
-                return Ok(());
-            }
-            Target::Ret(action) => Target::Ret(action),
-            Target::At(label) => {
-                if self.emit.first() != Some(label) {
-                    self.emit.ja(label)?;
-                }
-                Target::At(self.emit.stmt(SockFilter::load_data(offset::NR))?)
-            }
-        };
+        let after_arch = self.part()?;
+        if let Target::Ret(action) = after_arch
+            && action == bad
+        {
+            self.emit.ret(action)?;
+            return Ok(());
+        }
         self.emit
             .jump(BPF_JEQ, self.policy.arch().audit(), after_arch, Target::Ret(bad))?;
         self.emit.stmt(SockFilter::load_data(offset::ARCH))?;
         Ok(())
+    }
+
+    /// Emits the part of one ABI (its search tree and argument blocks, preceded by `ld [nr]` when the
+    /// tree has a node), backwards, and returns where it starts: what the arch check jumps to.
+    pub(super) fn part(&mut self) -> Result<Target, Full> {
+        let root = match self.ranges.len() {
+            0 => Target::Ret(self.policy.default_action()),
+            len => self.tree(0, len - 1)?,
+        };
+        match root {
+            Target::Ret(action) => Ok(Target::Ret(action)),
+            Target::At(label) => {
+                if self.emit.first() != Some(label) {
+                    self.emit.ja(label)?;
+                }
+                Ok(Target::At(self.emit.stmt(SockFilter::load_data(offset::NR))?))
+            }
+        }
     }
 
     /// Emits the search tree over `ranges[i..=j]` and returns where it starts.

@@ -51,7 +51,8 @@ mod ranges;
 use crate::abi::{self, SockFilter};
 use crate::arch::Arch;
 use crate::bpf::Validated;
-use crate::bpf::writer::{Full, Writer};
+use crate::bpf::insn::BPF_JEQ;
+use crate::bpf::writer::{Full, Target, Writer};
 use crate::policy::model::Policy;
 use core::fmt;
 use lower::Lowering;
@@ -140,32 +141,73 @@ impl<const N: usize> Compiler<N> {
         policy: &Policy<R, C>,
         out: &'b mut [SockFilter],
     ) -> Result<Compiled<'b>, CompileError> {
-        self.group_count = normalize::normalize(policy, &mut self.order, &mut self.groups)?;
-        self.range_count = ranges::build(policy, &self.groups[..self.group_count], &mut self.ranges)?;
         let capacity = out.len().min(abi::BPF_MAXINSNS);
-        let mut lowering = Lowering {
+        let full = |Full| CompileError::ProgramTooLong { capacity };
+        let mut emit = Writer::new(out, abi::BPF_MAXINSNS);
+        let mut ranges = 0;
+        let mut blocks = 0;
+        let insns = match policy.compat() {
+            None => {
+                let mut lowering = self.lowering(policy, policy.arch(), emit)?;
+                lowering.program().map_err(full)?;
+                ranges = lowering.ranges.len();
+                blocks = count_blocks(lowering.groups);
+                lowering.emit.finish()
+            }
+            Some(compat) => {
+                // One part per ABI, the compat part last (written first: the writer goes backwards),
+                // behind one arch check per ABI; the parts share the return blocks.
+                let mut parts = [Target::Ret(policy.bad_arch_action()); 2];
+                for (slot, arch) in [(1, compat), (0, policy.arch())] {
+                    let mut lowering = self.lowering(policy, arch, emit)?;
+                    parts[slot] = lowering.part().map_err(full)?;
+                    ranges += lowering.ranges.len();
+                    blocks += count_blocks(lowering.groups);
+                    emit = lowering.emit;
+                }
+                let bad = Target::Ret(policy.bad_arch_action());
+                let compat_check = emit.jump(BPF_JEQ, compat.audit(), parts[1], bad).map_err(full)?;
+                emit.jump(BPF_JEQ, policy.arch().audit(), parts[0], Target::At(compat_check))
+                    .map_err(full)?;
+                emit.stmt(SockFilter::load_data(abi::offset::ARCH))
+                    .map_err(full)?;
+                emit.finish()
+            }
+        };
+        Ok(Compiled {
+            program: crate::bpf::validate(insns).map_err(CompileError::Invalid)?,
+            arch: policy.arch(),
+            ranges,
+            blocks,
+        })
+    }
+
+    /// Runs the first stages for the rules of ABI `arch` and returns the lowering that writes its part.
+    fn lowering<'s, 'p, 'b, const R: usize, const C: usize>(
+        &'s mut self,
+        policy: &'p Policy<R, C>,
+        arch: Arch,
+        emit: Writer<'b>,
+    ) -> Result<Lowering<'p, 's, 'b, R, C>, CompileError> {
+        self.group_count = normalize::normalize(policy, arch, &mut self.order, &mut self.groups)?;
+        self.range_count = ranges::build(policy, arch, &self.groups[..self.group_count], &mut self.ranges)?;
+        Ok(Lowering {
             policy,
             order: &self.order,
             groups: &mut self.groups[..self.group_count],
             ranges: &self.ranges[..self.range_count],
-            emit: Writer::new(out, abi::BPF_MAXINSNS),
-        };
-        lowering
-            .program()
-            .map_err(|Full| CompileError::ProgramTooLong { capacity })?;
-        let insns = lowering.emit.finish();
-        let blocks = self.groups[..self.group_count]
-            .iter()
-            .enumerate()
-            .filter(|(i, g)| g.len > 0 && usize::from(g.canonical) == *i)
-            .count();
-        Ok(Compiled {
-            program: crate::bpf::validate(insns).map_err(CompileError::Invalid)?,
-            arch: policy.arch(),
-            ranges: self.range_count,
-            blocks,
+            emit,
         })
     }
+}
+
+/// The number of distinct argument blocks among `groups` (after sharing equal blocks).
+fn count_blocks(groups: &[Group]) -> usize {
+    groups
+        .iter()
+        .enumerate()
+        .filter(|(i, g)| g.len > 0 && usize::from(g.canonical) == *i)
+        .count()
 }
 
 /// A compiled policy: the validated program and facts about how it was built.

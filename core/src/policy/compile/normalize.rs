@@ -9,8 +9,9 @@
 
 use super::CompileError;
 use crate::action::Action;
+use crate::arch::Arch;
 use crate::bpf::writer::Label;
-use crate::policy::model::{Alternatives, Comparison, Policy};
+use crate::policy::model::{Alternatives, Comparison, Policy, X32};
 
 /// What one `nr` range leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,20 +56,34 @@ impl Group {
     }
 }
 
-/// Sorts the rules of `policy` by syscall into `order` and normalises each syscall's rules into a
+/// Sorts the rules of `policy` for ABI `abi` (the target or its compat ABI) by syscall into `order` and normalises each syscall's rules into a
 /// [`Group`] in `groups`; returns the number of groups.
 pub(super) fn normalize<const R: usize, const C: usize>(
     policy: &Policy<R, C>,
+    abi: Arch,
     order: &mut [u16],
     groups: &mut [Group],
 ) -> Result<usize, CompileError> {
-    let n = policy.len();
+    // x32 rules share the x86_64 arch value, and with it the part (their numbers have bit 30 set).
+    // With x32 rules, bit 30 of a number says which ABI's rules decide it (`Policy::rule_key_for`): a
+    // rule of the other ABI with such a number never applies.
+    let x32_rules = abi == Arch::X86_64 && policy.x32() == X32::Rules;
+    let of_part = |rule: &crate::policy::model::Rule<'_>| {
+        rule.arch().audit() == abi.audit()
+            && (!x32_rules || (rule.arch() == Arch::X32) == (rule.nr() & crate::abi::X32_SYSCALL_BIT != 0))
+    };
+    let n = policy.rules().filter(of_part).count();
     let capacity = order.len();
     let sorted = order
         .get_mut(..n)
         .ok_or(CompileError::TooManyRules { capacity })?;
-    for (i, slot) in sorted.iter_mut().enumerate() {
-        *slot = i as u16;
+    let of_abi = policy
+        .rules()
+        .enumerate()
+        .filter(|(_, rule)| of_part(rule))
+        .map(|(i, _)| i as u16);
+    for (slot, index) in sorted.iter_mut().zip(of_abi) {
+        *slot = index;
     }
     let key = |index: u16| {
         let rule = policy.rule(usize::from(index));

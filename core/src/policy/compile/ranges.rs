@@ -34,9 +34,10 @@ impl Range {
 /// Weight of one syscall of the arch's table in the search tree, relative to the 1 every range gets.
 pub(super) const SYSCALL_WEIGHT: u32 = 8;
 
-/// Cuts the number space into ranges of one outcome and weighs them; returns the number of ranges.
+/// Cuts the number space of ABI `abi` (the target or its compat ABI) into ranges of one outcome and weighs them; returns the number of ranges.
 pub(super) fn build<const R: usize, const C: usize>(
     policy: &Policy<R, C>,
+    abi: Arch,
     groups: &[Group],
     out: &mut [Range],
 ) -> Result<usize, CompileError> {
@@ -48,8 +49,15 @@ pub(super) fn build<const R: usize, const C: usize>(
         X32ByName,
     }
     use Segment::{Bad, Rules, X32ByName};
-    let segments = match (policy.arch(), policy.x32()) {
+    // The compat ABI has an arch value of its own: its whole number space is its rules'.
+    let x32 = if abi == policy.arch() {
+        policy.x32()
+    } else {
+        X32::BadArch
+    };
+    let segments = match (abi, x32) {
         (Arch::X86_64, X32::BadArch) => [Rules, Bad, Rules, Bad],
+        (Arch::X86_64, X32::BadArchExceptMinusOne) => [Rules, Bad, Bad, Bad],
         (Arch::X86_64, X32::ByName) => [Rules, X32ByName, Rules, X32ByName],
         (Arch::X32, _) => [Bad, Rules, Bad, Rules],
         _ => [Rules; 4],
@@ -64,7 +72,17 @@ pub(super) fn build<const R: usize, const C: usize>(
         let low = quarter as u64 * QUARTER;
         let high = low + QUARTER;
         match segment {
-            Bad => ranges.push(low, Outcome::Ret(policy.bad_arch_action()))?,
+            Bad => {
+                ranges.push(low, Outcome::Ret(policy.bad_arch_action()))?;
+                // -1 is left to the rules, as libseccomp leaves it (see `X32::BadArchExceptMinusOne`).
+                if x32 == X32::BadArchExceptMinusOne && high == 1 << 32 {
+                    let minus_one = groups
+                        .last()
+                        .filter(|group| group.nr == u32::MAX)
+                        .map_or(default, Group::outcome);
+                    ranges.push(u64::from(u32::MAX), minus_one)?;
+                }
+            }
             Rules => {
                 ranges.push(low, default)?;
                 while let Some(group) = groups.get(next_group) {
@@ -99,9 +117,11 @@ pub(super) fn build<const R: usize, const C: usize>(
         }
     }
     let len = ranges.len;
-    // Weights: one per range plus SYSCALL_WEIGHT per syscall of the target's table inside it.
+    // Weights: one per range plus SYSCALL_WEIGHT per syscall of the target's table inside it. x32's
+    // syscalls (with `X32::Rules`) weigh like gaps, so the native syscalls keep the short paths a policy
+    // without x32 gives them and x32 costs them one test at most.
     let ranges = out.get_mut(..len).unwrap_or_default();
-    let mut table = policy.arch().syscalls().iter().peekable();
+    let mut table = abi.syscalls().iter().peekable();
     let mut total = 0u32;
     for i in 0..ranges.len() {
         let end = ranges.get(i + 1).map_or(u64::MAX, |next| u64::from(next.start));

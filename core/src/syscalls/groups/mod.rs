@@ -28,6 +28,27 @@ impl Group {
         self.walk(arch, &mut each, 0);
     }
 
+    /// Calls `each` with every syscall name of the group, nested groups expanded, in systemd's order,
+    /// whether or not any architecture has it.
+    pub fn for_each_name(&self, mut each: impl FnMut(&'static str)) {
+        self.walk_names(&mut each, 0);
+    }
+
+    fn walk_names(&self, each: &mut impl FnMut(&'static str), depth: usize) {
+        if depth >= MAX_DEPTH {
+            return;
+        }
+        for member in self.members() {
+            if member.starts_with('@') {
+                if let Some(group) = find(member) {
+                    group.walk_names(each, depth + 1);
+                }
+            } else {
+                each(member);
+            }
+        }
+    }
+
     fn walk(&self, arch: Arch, each: &mut impl FnMut(u32), depth: usize) {
         if depth >= MAX_DEPTH {
             return;
