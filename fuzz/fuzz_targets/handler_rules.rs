@@ -17,7 +17,8 @@ use libfuzzer_sys::fuzz_target;
 use seccomp_core::action::ActionKind;
 use seccomp_core::arch::Arch;
 use seccomp_fuzz::{check_lexical, probes, seed};
-use seccompctl::notify::rules::{EMULATED, PathPredicate, Rules};
+use seccomp_supervisor::emulate::EMULATED;
+use seccompctl::notify::rules::{PathPredicate, Rules};
 use std::path::Path;
 
 /// The file name errors must start with.
