@@ -411,7 +411,14 @@ fn import_abi<const RULES: usize, const CMPS: usize>(
             .into_iter()
             .map(|chain| {
                 if narrow {
-                    chain.iter().map(low_word).collect()
+                    // A masked test whose mask has no low bits holds always once cut to the low word, and
+                    // libseccomp generates no test for it (`_db_rule_gen_32` skips what
+                    // `_db_arg_cmp_need_lo` calls a tautology): the rule may become unconditional.
+                    chain
+                        .iter()
+                        .map(low_word)
+                        .filter(|cmp| !(cmp.op == ScmpCompare::MaskedEq && cmp.mask == 0))
+                        .collect()
                 } else {
                     chain
                 }
