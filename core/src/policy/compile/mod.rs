@@ -47,6 +47,7 @@ mod lower;
 mod normalize;
 mod plan;
 mod ranges;
+mod values;
 
 use crate::abi::{self, SockFilter};
 use crate::arch::Arch;
