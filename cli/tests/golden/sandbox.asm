@@ -25,8 +25,8 @@
   23: ret LOG
   24: jge #41, 25, 45               ; socket
   25: ld [args[0].lo]
-  26: jeq #1, 41, 27
-  27: ld [args[0].lo]
+  26: jge #2, 28, 27
+  27: jge #1, 41, 45
   28: jeq #10, 41, 45
   29: jge #64, 34, 30               ; semget
   30: jge #60, 31, 45               ; exit
