@@ -94,7 +94,7 @@ const EDGES: [u64; 8] = [
 fn boundaries(comparison: &Comparison) -> [u64; 8] {
     let v = comparison.value();
     let mask = match comparison.op() {
-        Op::MaskedEq(mask) => mask,
+        Op::MaskedEq(mask) | Op::MaskedNe(mask) => mask,
         _ => match comparison.width() {
             Width::Full => u64::MAX,
             Width::Low => 0xffff_ffff,
@@ -119,6 +119,7 @@ fn satisfying(comparison: &Comparison) -> u64 {
     match comparison.op() {
         Op::Eq | Op::Le | Op::Ge | Op::MaskedEq(_) => v,
         Op::Ne => v ^ 1,
+        Op::MaskedNe(mask) => v ^ (mask & mask.wrapping_neg()),
         Op::Lt => v.wrapping_sub(1),
         Op::Gt => v.wrapping_add(1),
     }

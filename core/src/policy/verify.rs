@@ -75,7 +75,7 @@ const DERIVED: usize = 12;
 fn derived(comparison: &Comparison) -> [u64; DERIVED] {
     let v = comparison.value();
     let mask = match comparison.op() {
-        Op::MaskedEq(mask) => mask,
+        Op::MaskedEq(mask) | Op::MaskedNe(mask) => mask,
         _ => match comparison.width() {
             Width::Full => u64::MAX,
             Width::Low => 0xffff_ffff,

@@ -60,7 +60,7 @@ pub(super) struct Search {
 fn splittable(comparison: &Comparison) -> bool {
     let whole = |half: u32| half == 0 || half == u32::MAX;
     match comparison.op() {
-        Op::MaskedEq(mask) => whole((mask >> 32) as u32) && whole(mask as u32),
+        Op::MaskedEq(mask) | Op::MaskedNe(mask) => whole((mask >> 32) as u32) && whole(mask as u32),
         _ => true,
     }
 }
@@ -80,7 +80,7 @@ fn add_boundaries(comparison: &Comparison, high: &mut Points, low: &mut Points) 
     // Equality-like tests cut at the value and after it; ordered ones at their threshold `a >= t`.
     let (point, ordered, mask) = match comparison.op() {
         Op::Eq | Op::Ne => (value, false, u64::MAX),
-        Op::MaskedEq(mask) => (value, false, mask),
+        Op::MaskedEq(mask) | Op::MaskedNe(mask) => (value, false, mask),
         Op::Ge | Op::Lt => (value, true, u64::MAX),
         Op::Gt | Op::Le => (value.wrapping_add(1), true, u64::MAX),
     };
