@@ -9,6 +9,7 @@
 //! is skipped when A already holds the word.
 
 use super::normalize::{Group, Outcome, conjunction_constant};
+use super::optimal::{Choice, Splits, WINDOW, jeq_window};
 use super::plan::{Plan, Step};
 use super::ranges::Range;
 use super::values::{Search, residual_constant};
@@ -54,31 +55,50 @@ impl<const R: usize, const C: usize> Lowering<'_, '_, '_, R, C> {
         Ok(())
     }
 
-    /// Emits the search tree over `ranges[i..=j]` and returns where it starts.
+    /// Emits the search tree over `ranges[i..=j]` and returns where it starts: split by weight balance
+    /// while the window is large, the exact optimal tree (`optimal`) once it holds at most
+    /// `optimal::WINDOW` ranges.
     fn tree(&mut self, i: usize, j: usize) -> Result<Target, Full> {
-        let (Some(first), Some(last)) = (self.ranges.get(i), self.ranges.get(j)) else {
-            return Ok(Target::Ret(self.policy.default_action()));
+        if j >= i && j - i < WINDOW {
+            let splits = Splits::new(self.ranges, i, j);
+            return self.subtree(i, j, Some(&splits));
+        }
+        self.subtree(i, j, None)
+    }
+
+    /// Emits the search tree over `ranges[i..=j]`, with the optimal choices of `splits` where it covers
+    /// the window.
+    fn subtree(&mut self, i: usize, j: usize, splits: Option<&Splits>) -> Result<Target, Full> {
+        let (Some(first), Some(middle)) = (self.ranges.get(i), self.ranges.get(i + 1)) else {
+            return match self.ranges.get(i) {
+                Some(first) => self.target(first.outcome),
+                None => Ok(Target::Ret(self.policy.default_action())),
+            };
         };
-        if i == j {
+        if i >= j {
             return self.target(first.outcome);
         }
-        if j == i + 2
-            && first.outcome == last.outcome
-            && let (Some(middle), Some(after)) = (self.ranges.get(i + 1), self.ranges.get(i + 2))
-            && middle.start.checked_add(1) == Some(after.start)
-        {
-            let inside = self.target(middle.outcome)?;
-            let outside = self.target(first.outcome)?;
-            return self
-                .emit
-                .jump(BPF_JEQ, middle.start, inside, outside)
-                .map(Target::At);
+        let choice = match splits {
+            Some(splits) if splits.covers(i, j) => splits.choice(i, j),
+            _ if self.ranges.get(i..=j).is_some_and(jeq_window) => Choice::Jeq,
+            _ if j - i < WINDOW => return self.tree(i, j),
+            _ => Choice::At(self.split(i, j)),
+        };
+        match choice {
+            Choice::Jeq => {
+                let inside = self.target(middle.outcome)?;
+                let outside = self.target(first.outcome)?;
+                self.emit
+                    .jump(BPF_JEQ, middle.start, inside, outside)
+                    .map(Target::At)
+            }
+            Choice::At(s) => {
+                let split_at = self.ranges.get(s).map_or(0, |range| range.start);
+                let right = self.subtree(s, j, splits)?;
+                let left = self.subtree(i, s - 1, splits)?;
+                self.emit.jump(BPF_JGE, split_at, right, left).map(Target::At)
+            }
         }
-        let s = self.split(i, j);
-        let split_at = self.ranges.get(s).map_or(0, |range| range.start);
-        let right = self.tree(s, j)?;
-        let left = self.tree(i, s - 1)?;
-        self.emit.jump(BPF_JGE, split_at, right, left).map(Target::At)
     }
 
     /// Picks the first range of the right subtree of `ranges[i..=j]` (`i < s <= j`): the boundary that

@@ -45,6 +45,7 @@
 
 mod lower;
 mod normalize;
+mod optimal;
 mod plan;
 mod ranges;
 mod values;
