@@ -1,6 +1,6 @@
 //! The optimal search tree over a window of `nr` ranges: the subtree of at most [`WINDOW`] ranges that
 //! minimises the weighted number of tests, computed exactly (the classic interval dynamic program for
-//! optimal alphabetic trees, O(n³) time and O(n²) space on the stack).
+//! optimal alphabetic trees with Knuth's bound on the root, O(n²) time and space on the stack).
 //!
 //! The tree's upper levels split by weight balance, which is close to optimal when a window holds many
 //! ranges; below [`WINDOW`] ranges the exact tree takes over, where the heuristic's rounding costs most (a
@@ -49,14 +49,16 @@ impl Splits {
             len,
             root: [[0; WINDOW]; WINDOW],
         };
-        let before = |k: usize| {
-            k.checked_sub(1)
-                .and_then(|p| all.get(p))
-                .map_or(0, |range| range.cumulative)
-        };
-        let cumulative = |k: usize| all.get(k).map_or(0, |range| range.cumulative);
-        // The weight of the local window i..=j.
-        let weight = |i: usize, j: usize| cumulative(base + j) - before(base + i);
+        // prefix[k]: the weight of the local ranges before k.
+        let mut prefix = [0u32; WINDOW + 1];
+        let first = base
+            .checked_sub(1)
+            .and_then(|p| all.get(p))
+            .map_or(0, |r| r.cumulative);
+        for k in 0..len {
+            prefix[k + 1] = all.get(base + k).map_or(prefix[k], |r| r.cumulative - first);
+        }
+        let weight = |i: usize, j: usize| prefix[j + 1] - prefix[i];
         let mut cost = [[0u32; WINDOW]; WINDOW];
         for width in 2..=len {
             for i in 0..=len - width {
@@ -66,7 +68,17 @@ impl Splits {
                 if width == 3 && all.get(base + i..base + j + 1).is_some_and(jeq_window) {
                     best = weight(i, j);
                 }
-                for s in i + 1..=j {
+                // Knuth's bound: the best root lies between those of the two windows one shorter (a
+                // window decided by a `jeq` gives no bound). Any root gives a correct tree; the bound
+                // only makes the search quadratic.
+                let (mut from, mut to) = (i + 1, j);
+                if width > 2 {
+                    let (left, right) = (splits.root[i][j - 1], splits.root[i + 1][j]);
+                    if left != 0 && right != 0 && left <= right {
+                        (from, to) = (usize::from(left), usize::from(right));
+                    }
+                }
+                for s in from..=to {
                     let c = weight(i, j)
                         .saturating_add(cost[i][s - 1])
                         .saturating_add(cost[s][j]);
