@@ -94,17 +94,18 @@ fn random_policy(rng: &mut Rng) -> Policy<64, 256> {
                         };
                         if width == Width::Low { v & 0xffff_ffff } else { v }
                     };
-                    let op = match rng.below(7) {
+                    let op = match rng.below(8) {
                         0 => Op::Eq,
                         1 => Op::Ne,
                         2 => Op::Lt,
                         3 => Op::Le,
                         4 => Op::Gt,
                         5 => Op::Ge,
-                        _ => Op::MaskedEq(value(rng)),
+                        6 => Op::MaskedEq(value(rng)),
+                        _ => Op::MaskedNe(value(rng)),
                     };
                     let mut v = value(rng);
-                    if let Op::MaskedEq(m) = op
+                    if let Op::MaskedEq(m) | Op::MaskedNe(m) = op
                         && rng.below(4) != 0
                     {
                         v &= m;
@@ -275,4 +276,100 @@ fn verify_reports_a_disagreement_with_the_input_and_both_actions() {
             .contains("policy says errno(EPERM), program returns allow"),
         "{mismatch}"
     );
+}
+
+/// A random argument-heavy policy: per syscall, many rules comparing one argument with constants (as an
+/// ioctl request list or socket families do), mixed operators and widths, some alternatives also comparing
+/// other arguments (the value search's residual chains) and rules of several actions.
+fn random_value_list_policy(rng: &mut Rng) -> Policy<256, 512> {
+    let arch = [Arch::X86_64, Arch::Aarch64, Arch::I386][rng.below(3) as usize];
+    let actions = [
+        Action::ALLOW,
+        Action::errno(1).unwrap(),
+        Action::errno(97).unwrap(),
+        Action::trap(0),
+        Action::LOG,
+    ];
+    let pick = |rng: &mut Rng| actions[rng.below(actions.len() as u64) as usize];
+    let mut policy = Policy::new(arch, pick(rng));
+    let table: Vec<u32> = arch.syscalls().iter().map(|(_, nr)| nr).collect();
+    let highs = [0u64, 0, 0, 1, 0xffff_ffff];
+    for _ in 0..1 + rng.below(3) {
+        let nr = table[rng.below(table.len() as u64) as usize];
+        let arg = rng.below(3) as u8;
+        for _ in 0..2 + rng.below(14) {
+            let low =
+                [rng.below(40), 0x5401 + rng.below(4), 0xc008_ae00 + rng.below(3)][rng.below(3) as usize];
+            let width = if rng.below(3) == 0 {
+                Width::Low
+            } else {
+                Width::Full
+            };
+            let value = match width {
+                Width::Low => low,
+                Width::Full => highs[rng.below(highs.len() as u64) as usize] << 32 | low,
+            };
+            let op = match rng.below(10) {
+                0 => Op::Ne,
+                1 => Op::Ge,
+                2 => Op::Lt,
+                3 => Op::Gt,
+                4 => Op::MaskedEq(width.max() & 0xffff_ffff),
+                5 => Op::MaskedNe(width.max()),
+                _ => Op::Eq,
+            };
+            let value = if let Op::MaskedEq(mask) | Op::MaskedNe(mask) = op {
+                value & mask
+            } else {
+                value
+            };
+            let comparison = Comparison::new(arg, width, op, value).unwrap();
+            let action = pick(rng);
+            if rng.below(4) == 0 {
+                let other = Comparison::new((arg + 1) % 6, Width::Low, Op::Eq, rng.below(3)).unwrap();
+                let _ = policy.add_rule(nr, action, &[&[comparison, other]]);
+            } else if rng.below(5) == 0 {
+                let second =
+                    Comparison::new(arg, Width::Full, Op::Le, value.wrapping_add(rng.below(9))).unwrap();
+                let _ = policy.add_rule(nr, action, &[&[comparison, second], &[comparison]]);
+            } else {
+                let _ = policy.add_rule(nr, action, &[&[comparison]]);
+            }
+        }
+        if rng.below(2) == 0 {
+            let _ = policy.add_rule(nr, pick(rng), &[]);
+        }
+    }
+    policy
+}
+
+#[test]
+fn value_searches_over_one_argument_agree_with_evaluate() {
+    let mut rng = Rng::new(0xa59);
+    for _ in 0..12 {
+        check(&random_value_list_policy(&mut rng));
+    }
+}
+
+#[test]
+fn an_ioctl_request_list_is_searched_not_chained() {
+    // 32 allowed requests: a chain would test them one by one.
+    let mut text = String::from("default errno(1)\nallow read\n");
+    for k in 0..32u64 {
+        text.push_str(&format!("allow ioctl if args[1] == {:#x}\n", 0xc008_ae00 + 3 * k));
+    }
+    let policy: Policy = Policy::parse(&text, Arch::X86_64).unwrap();
+    let insns = check(&policy);
+    let program = seccomp_core::bpf::validate(&insns).unwrap();
+    let ioctl = Arch::X86_64.syscall_nr("ioctl").unwrap();
+    let longest = (0..40u64)
+        .map(|k| {
+            let args = [0, 0xc008_ae00 + k, 0, 0, 0, 0];
+            seccomp_core::bpf::emulate::emulate(&program, &data(ioctl, args)).executed
+        })
+        .max()
+        .unwrap();
+    // Prologue (3), the nr search (a few), the high word once (2), about log2(65) low-word tests, ret.
+    assert!(longest <= 18, "longest ioctl path {longest}");
+    assert!(insns.len() < 100, "{} instructions", insns.len());
 }

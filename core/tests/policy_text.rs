@@ -497,3 +497,39 @@ fn the_example_in_the_documentation_parses_and_round_trips() {
     assert_eq!(policy.len(), 12);
     assert_eq!(parse(&policy.to_string()), policy);
 }
+
+#[test]
+fn masked_not_equal_parses_displays_and_means_the_negation() {
+    let text = "default allow\nerrno(1) clone if (args[0] & 0x10000000) != 0 && (args[1].lo & 0xff) != 3\n";
+    let policy: Policy = Policy::parse(text, Arch::X86_64).expect("parses");
+    let rule = policy.rule(0).expect("rule");
+    let conjunction = rule.alternatives().next().expect("alternative");
+    assert_eq!(conjunction[0].op(), Op::MaskedNe(0x1000_0000));
+    assert_eq!(conjunction[1].op(), Op::MaskedNe(0xff));
+    assert_eq!(conjunction[0].to_string(), "(args[0] & 0x10000000) != 0");
+    assert_eq!(conjunction[1].to_string(), "(args[1].lo & 0xff) != 3");
+    let reparsed: Policy = Policy::parse(&policy.to_string(), Arch::X86_64).expect("round trip");
+    assert_eq!(reparsed, policy);
+    let c = conjunction[0];
+    assert!(c.matches(&[0x1000_0000, 0, 0, 0, 0, 0]));
+    assert!(!c.matches(&[0x2000_0000, 0, 0, 0, 0, 0]));
+    // Constant cases: a value outside the mask never equals, a zero mask always gives 0.
+    assert_eq!(
+        Comparison::new(0, Width::Full, Op::MaskedNe(1), 2)
+            .unwrap()
+            .constant(),
+        Some(true)
+    );
+    assert_eq!(
+        Comparison::new(0, Width::Full, Op::MaskedNe(0), 0)
+            .unwrap()
+            .constant(),
+        Some(false)
+    );
+    assert_eq!(
+        Comparison::new(0, Width::Full, Op::MaskedNe(3), 1)
+            .unwrap()
+            .constant(),
+        None
+    );
+}

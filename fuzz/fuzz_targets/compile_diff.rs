@@ -81,14 +81,15 @@ fn comparison(u: &mut Unstructured<'_>) -> Result<Option<Comparison>> {
     let arg = u.int_in_range(0u8..=5)?;
     let width = if u.arbitrary()? { Width::Full } else { Width::Low };
     let clamp = |v: u64| if width == Width::Low { v & 0xffff_ffff } else { v };
-    let op = match u.int_in_range(0..=6)? {
+    let op = match u.int_in_range(0..=7)? {
         0 => Op::Eq,
         1 => Op::Ne,
         2 => Op::Lt,
         3 => Op::Le,
         4 => Op::Gt,
         5 => Op::Ge,
-        _ => Op::MaskedEq(clamp(value(u)?)),
+        6 => Op::MaskedEq(clamp(value(u)?)),
+        _ => Op::MaskedNe(clamp(value(u)?)),
     };
     let value = clamp(value(u)?);
     Ok(Comparison::new(arg, width, op, value).ok())

@@ -98,6 +98,7 @@ fn satisfying(comparison: &Comparison) -> u64 {
     match comparison.op() {
         Op::Eq | Op::Le | Op::Ge | Op::MaskedEq(_) => v,
         Op::Ne => v ^ 1,
+        Op::MaskedNe(mask) => v ^ (mask & mask.wrapping_neg()),
         Op::Lt => v.wrapping_sub(1),
         Op::Gt => v.wrapping_add(1),
     }

@@ -3,22 +3,22 @@
 /// The filter's 19 instructions, in the kernel's `struct sock_filter` layout.
 pub const FILTER: [seccomp_core::abi::SockFilter; 19] = [
     seccomp_core::abi::SockFilter { code: 0x0020, jt: 0, jf: 0, k: 0x00000004 }, // 0: ld [arch]
-    seccomp_core::abi::SockFilter { code: 0x0015, jt: 0, jf: 15, k: 0xc00000b7 }, // 1: jeq #0xc00000b7, 2, 17
+    seccomp_core::abi::SockFilter { code: 0x0015, jt: 0, jf: 16, k: 0xc00000b7 }, // 1: jeq #0xc00000b7, 2, 18
     seccomp_core::abi::SockFilter { code: 0x0020, jt: 0, jf: 0, k: 0x00000000 }, // 2: ld [nr]
     seccomp_core::abi::SockFilter { code: 0x0035, jt: 9, jf: 0, k: 0x000000a1 }, // 3: jge #161, 13, 4
     seccomp_core::abi::SockFilter { code: 0x0035, jt: 1, jf: 0, k: 0x00000068 }, // 4: jge #104, 6, 5
-    seccomp_core::abi::SockFilter { code: 0x0015, jt: 11, jf: 12, k: 0x00000029 }, // 5: jeq #41, 17, 18
+    seccomp_core::abi::SockFilter { code: 0x0015, jt: 12, jf: 11, k: 0x00000029 }, // 5: jeq #41, 18, 17
     seccomp_core::abi::SockFilter { code: 0x0035, jt: 3, jf: 0, k: 0x0000008e }, // 6: jge #142, 10, 7
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 10, jf: 0, k: 0x00000076 }, // 7: jge #118, 18, 8
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 8, k: 0x0000006b }, // 8: jge #107, 9, 17
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 7, jf: 8, k: 0x00000075 }, // 9: jge #117, 17, 18
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 6, k: 0x0000008f }, // 10: jge #143, 11, 17
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 6, k: 0x000000a0 }, // 11: jge #160, 12, 18
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 9, jf: 0, k: 0x00000076 }, // 7: jge #118, 17, 8
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 9, k: 0x0000006b }, // 8: jge #107, 9, 18
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 8, jf: 7, k: 0x00000075 }, // 9: jge #117, 18, 17
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 7, k: 0x0000008f }, // 10: jge #143, 11, 18
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 5, k: 0x000000a0 }, // 11: jge #160, 12, 17
     seccomp_core::abi::SockFilter { code: 0x0006, jt: 0, jf: 0, k: 0x00050001 }, // 12: ret ERRNO(1)
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 2, jf: 0, k: 0x00000111 }, // 13: jge #273, 16, 14
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 3, k: 0x000000e0 }, // 14: jge #224, 15, 18
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 2, jf: 1, k: 0x000000e2 }, // 15: jge #226, 18, 17
-    seccomp_core::abi::SockFilter { code: 0x0035, jt: 1, jf: 0, k: 0x00000112 }, // 16: jge #274, 18, 17
-    seccomp_core::abi::SockFilter { code: 0x0006, jt: 0, jf: 0, k: 0x80000000 }, // 17: ret KILL_PROCESS
-    seccomp_core::abi::SockFilter { code: 0x0006, jt: 0, jf: 0, k: 0x7fff0000 }, // 18: ret ALLOW
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 3, jf: 0, k: 0x00000112 }, // 13: jge #274, 17, 14
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 2, k: 0x000000e0 }, // 14: jge #224, 15, 17
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 0, jf: 2, k: 0x000000e2 }, // 15: jge #226, 16, 18
+    seccomp_core::abi::SockFilter { code: 0x0035, jt: 1, jf: 0, k: 0x00000111 }, // 16: jge #273, 18, 17
+    seccomp_core::abi::SockFilter { code: 0x0006, jt: 0, jf: 0, k: 0x7fff0000 }, // 17: ret ALLOW
+    seccomp_core::abi::SockFilter { code: 0x0006, jt: 0, jf: 0, k: 0x80000000 }, // 18: ret KILL_PROCESS
 ];

@@ -770,6 +770,12 @@ fn arg_rule_of(comparison: &Comparison, at: JsonPath) -> Result<ArgRule, Error> 
         // The low word equals `value` exactly when the 64-bit argument masked to 32 bits does.
         (Width::Low, Op::Eq) => (ScmpCompare::MaskedEq, u64::from(u32::MAX), value),
         (Width::Low, Op::MaskedEq(mask)) => (ScmpCompare::MaskedEq, mask & u64::from(u32::MAX), value),
+        (Width::Full, Op::MaskedNe(_)) => {
+            return Err(unrepresentable(
+                at,
+                format!("a masked `!=` ({comparison}) has no OCI equivalent (OCI has only a masked `==`)"),
+            ));
+        }
         (Width::Low, op) => {
             return Err(unrepresentable(
                 at,

@@ -414,9 +414,11 @@ fn docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc() {
                         data.args
                     ));
                 }
-                // The target is 0.6x; on aarch64 (no x32 check to save) the compiler is not there yet
-                // (docs/oci.md, "Performance"), so this guards against regressions at its current level.
-                let bound = if arch == Arch::X86_64 { 0.6 } else { 0.75 };
+                // The target is 0.6x. On aarch64 (no x32 check to save) no search tree over these
+                // profiles' nr ranges gets there: the least mean possible is 0.70x (Docker) and 0.65x
+                // (Podman) of libseccomp's (docs/compiler-vs-libseccomp.md); the compiler reaches it, so
+                // this guards that level.
+                let bound = if arch == Arch::X86_64 { 0.6 } else { 0.71 };
                 if mine_mean > bound * their_mean {
                     failures.push(format!(
                         "{label} {} {caps}: mean executed {mine_mean:.2} is above {bound}x libseccomp's \

@@ -6,6 +6,8 @@ Usage: libseccomp_ref.py ARCH < linux-seccomp.json > filter.bpf
                                                                   one per line)
        libseccomp_ref.py --pfc ARCH < linux-seccomp.json > filter.pfc   (libseccomp's pseudo filter code of
                                                                           the same filter, `export_pfc`)
+       libseccomp_ref.py --tree ARCH < linux-seccomp.json > filter.bpf   (always optimize level 2, the binary
+                                                                          tree, however few the rules)
 
 ARCH is a libseccomp architecture name (x86_64, aarch64, ...). The input is a runtime-spec `linux.seccomp`
 object (Docker's includes/excludes already resolved by the caller). The output is libseccomp's
@@ -81,7 +83,8 @@ def main():
     argv = sys.argv[1:]
     unknown_mode = argv[:1] == ["--unknown"]
     pfc_mode = argv[:1] == ["--pfc"]
-    if unknown_mode or pfc_mode:
+    tree_mode = argv[:1] == ["--tree"]
+    if unknown_mode or pfc_mode or tree_mode:
         argv = argv[1:]
     if len(argv) != 1 or argv[0] not in ARCHES:
         print("usage: libseccomp_ref.py [--unknown] {x86_64|aarch64|...} < profile.json", file=sys.stderr)
@@ -113,7 +116,7 @@ def main():
         act = action(entry["action"], entry.get("errnoRet"))
         for name in entry["names"]:
             calls.append((name, act, entry.get("args") or []))
-    if len(calls) > 32:
+    if len(calls) > 32 or tree_mode:
         filt.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)
 
     for name, act, args in calls:

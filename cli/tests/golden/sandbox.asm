@@ -4,8 +4,8 @@
    2: ld [nr]
    3: jge #231, 35, 4               ; exit_group
    4: jge #102, 45, 5               ; getuid
-   5: jge #42, 29, 6                ; connect
-   6: jge #17, 21, 7                ; pread64
+   5: jge #39, 21, 6                ; getpid
+   6: jge #17, 45, 7                ; pread64
    7: jge #9, 11, 8                 ; mmap
    8: jge #4, 10, 9                 ; stat
    9: jeq #2, 45, 41                ; open
@@ -20,16 +20,16 @@
   18: jgt #0, 45, 19
   19: ld [args[0].lo]
   20: jge #3, 45, 41
-  21: jge #39, 22, 45               ; getpid
-  22: jge #40, 24, 23               ; sendfile
-  23: ret LOG
-  24: jge #41, 25, 45               ; socket
-  25: ld [args[0].lo]
-  26: jeq #1, 41, 27
+  21: jge #64, 34, 22               ; semget
+  22: jge #60, 31, 23               ; exit
+  23: jge #42, 45, 24               ; connect
+  24: jge #40, 26, 25               ; sendfile
+  25: ret LOG
+  26: jge #41, 27, 45               ; socket
   27: ld [args[0].lo]
-  28: jeq #10, 41, 45
-  29: jge #64, 34, 30               ; semget
-  30: jge #60, 31, 45               ; exit
+  28: jge #2, 30, 29
+  29: jge #1, 41, 45
+  30: jeq #10, 41, 45
   31: jge #61, 32, 41               ; wait4
   32: jge #63, 33, 45               ; uname
   33: ret TRAP(7)

@@ -63,14 +63,17 @@ pub enum Op {
     Ge,
     /// `(arg & mask) == value`, with the mask carried here.
     MaskedEq(u64),
+    /// `(arg & mask) != value`: the negation of [`Op::MaskedEq`] (what libseccomp cannot say in one
+    /// comparison; an importer negating a masked test needs it).
+    MaskedNe(u64),
 }
 
 impl Op {
-    /// The operator as the text format writes it (`==` for masked equality).
+    /// The operator as the text format writes it (`==` and `!=` for the masked ones).
     pub const fn symbol(self) -> &'static str {
         match self {
             Op::Eq | Op::MaskedEq(_) => "==",
-            Op::Ne => "!=",
+            Op::Ne | Op::MaskedNe(_) => "!=",
             Op::Lt => "<",
             Op::Le => "<=",
             Op::Gt => ">",
@@ -104,7 +107,7 @@ impl Comparison {
         if value > width.max() {
             return Err(PolicyError::ValueTooWide(value));
         }
-        if let Op::MaskedEq(mask) = op
+        if let Op::MaskedEq(mask) | Op::MaskedNe(mask) = op
             && mask > width.max()
         {
             return Err(PolicyError::ValueTooWide(mask));
@@ -153,6 +156,7 @@ impl Comparison {
             Op::Gt => arg > value,
             Op::Ge => arg >= value,
             Op::MaskedEq(mask) => arg & mask == value,
+            Op::MaskedNe(mask) => arg & mask != value,
         }
     }
 
@@ -170,6 +174,9 @@ impl Comparison {
             Op::MaskedEq(mask) if self.value & !mask != 0 => Some(false),
             Op::MaskedEq(0) => Some(true),
             Op::MaskedEq(_) => None,
+            Op::MaskedNe(mask) if self.value & !mask != 0 => Some(true),
+            Op::MaskedNe(0) => Some(false),
+            Op::MaskedNe(_) => None,
         }
     }
 }
@@ -182,8 +189,13 @@ impl fmt::Display for Comparison {
             Width::Low => ".lo",
         };
         match self.op {
-            Op::MaskedEq(mask) => {
-                write!(f, "(args[{}]{suffix} & {mask:#x}) == ", self.arg)?;
+            Op::MaskedEq(mask) | Op::MaskedNe(mask) => {
+                write!(
+                    f,
+                    "(args[{}]{suffix} & {mask:#x}) {} ",
+                    self.arg,
+                    self.op.symbol()
+                )?;
             }
             op => write!(f, "args[{}]{suffix} {} ", self.arg, op.symbol())?,
         }

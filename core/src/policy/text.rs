@@ -361,8 +361,14 @@ fn parse_comparison(cursor: &mut Cursor<'_>) -> Result<Comparison, ParseError> {
         cursor.pos += 1;
         let mask = parse_value(cursor, width)?;
         cursor.expect(")", "`)` after the mask")?;
-        cursor.expect("==", "`==` after a masked argument")?;
-        (Op::MaskedEq(mask), parse_value(cursor, width)?)
+        cursor.skip_ws();
+        let op = if cursor.eat("!=") {
+            Op::MaskedNe(mask)
+        } else {
+            cursor.expect("==", "`==` or `!=` after a masked argument")?;
+            Op::MaskedEq(mask)
+        };
+        (op, parse_value(cursor, width)?)
     } else {
         let op = parse_op(cursor)?;
         let value = parse_value(cursor, width)?;

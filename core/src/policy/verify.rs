@@ -80,7 +80,7 @@ pub const BOUNDARIES: usize = 12;
 pub fn boundaries(comparison: &Comparison) -> [u64; BOUNDARIES] {
     let v = comparison.value();
     let mask = match comparison.op() {
-        Op::MaskedEq(mask) => mask,
+        Op::MaskedEq(mask) | Op::MaskedNe(mask) => mask,
         _ => match comparison.width() {
             Width::Full => u64::MAX,
             Width::Low => 0xffff_ffff,

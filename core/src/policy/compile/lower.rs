@@ -9,9 +9,12 @@
 //! is skipped when A already holds the word.
 
 use super::normalize::{Group, Outcome, conjunction_constant};
+use super::optimal::{Choice, Splits, WINDOW, jeq_window};
 use super::plan::{Plan, Step};
 use super::ranges::Range;
+use super::values::{Search, residual_constant};
 use crate::abi::{SockFilter, offset};
+use crate::action::Action;
 use crate::bpf::insn::{BPF_ALU, BPF_AND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET, BPF_K};
 use crate::bpf::writer::{Full, Label, Target, Writer};
 use crate::policy::model::{Comparison, Policy};
@@ -60,31 +63,50 @@ impl<const R: usize, const C: usize> Lowering<'_, '_, '_, R, C> {
         }
     }
 
-    /// Emits the search tree over `ranges[i..=j]` and returns where it starts.
+    /// Emits the search tree over `ranges[i..=j]` and returns where it starts: split by weight balance
+    /// while the window is large, the exact optimal tree (`optimal`) once it holds at most
+    /// `optimal::WINDOW` ranges.
     fn tree(&mut self, i: usize, j: usize) -> Result<Target, Full> {
-        let (Some(first), Some(last)) = (self.ranges.get(i), self.ranges.get(j)) else {
-            return Ok(Target::Ret(self.policy.default_action()));
+        if j >= i && j - i < WINDOW {
+            let splits = Splits::new(self.ranges, i, j);
+            return self.subtree(i, j, Some(&splits));
+        }
+        self.subtree(i, j, None)
+    }
+
+    /// Emits the search tree over `ranges[i..=j]`, with the optimal choices of `splits` where it covers
+    /// the window.
+    fn subtree(&mut self, i: usize, j: usize, splits: Option<&Splits>) -> Result<Target, Full> {
+        let (Some(first), Some(middle)) = (self.ranges.get(i), self.ranges.get(i + 1)) else {
+            return match self.ranges.get(i) {
+                Some(first) => self.target(first.outcome),
+                None => Ok(Target::Ret(self.policy.default_action())),
+            };
         };
-        if i == j {
+        if i >= j {
             return self.target(first.outcome);
         }
-        if j == i + 2
-            && first.outcome == last.outcome
-            && let (Some(middle), Some(after)) = (self.ranges.get(i + 1), self.ranges.get(i + 2))
-            && middle.start.checked_add(1) == Some(after.start)
-        {
-            let inside = self.target(middle.outcome)?;
-            let outside = self.target(first.outcome)?;
-            return self
-                .emit
-                .jump(BPF_JEQ, middle.start, inside, outside)
-                .map(Target::At);
+        let choice = match splits {
+            Some(splits) if splits.covers(i, j) => splits.choice(i, j),
+            _ if self.ranges.get(i..=j).is_some_and(jeq_window) => Choice::Jeq,
+            _ if j - i < WINDOW => return self.tree(i, j),
+            _ => Choice::At(self.split(i, j)),
+        };
+        match choice {
+            Choice::Jeq => {
+                let inside = self.target(middle.outcome)?;
+                let outside = self.target(first.outcome)?;
+                self.emit
+                    .jump(BPF_JEQ, middle.start, inside, outside)
+                    .map(Target::At)
+            }
+            Choice::At(s) => {
+                let split_at = self.ranges.get(s).map_or(0, |range| range.start);
+                let right = self.subtree(s, j, splits)?;
+                let left = self.subtree(i, s - 1, splits)?;
+                self.emit.jump(BPF_JGE, split_at, right, left).map(Target::At)
+            }
         }
-        let s = self.split(i, j);
-        let split_at = self.ranges.get(s).map_or(0, |range| range.start);
-        let right = self.tree(s, j)?;
-        let left = self.tree(i, s - 1)?;
-        self.emit.jump(BPF_JGE, split_at, right, left).map(Target::At)
     }
 
     /// Picks the first range of the right subtree of `ranges[i..=j]` (`i < s <= j`): the boundary that
@@ -133,28 +155,59 @@ impl<const R: usize, const C: usize> Lowering<'_, '_, '_, R, C> {
         }
     }
 
-    /// Emits the argument block of group `index`.
+    /// Emits the argument block of group `index`: a search over one argument's values where the rules
+    /// compare that argument with several constants (`values`), else the chain of its rules.
     fn block(&mut self, index: usize) -> Result<Label, Full> {
         let Some(&group) = self.groups.get(index) else {
             return self.emit.ret(self.policy.default_action());
         };
-        let policy = self.policy;
         let start = usize::from(group.first);
         let rules = self
             .order
             .get(start..start + usize::from(group.len))
             .unwrap_or(&[]);
-        let mut fail = Target::Ret(group.fallback);
+        match Search::plan(self.policy, rules) {
+            Some(search) => self.value_search(&search, rules, group.fallback),
+            None => self.chain(rules, group.fallback, None),
+        }
+    }
+
+    /// Emits the chain of `rules` (in test order): each rule as its alternatives, each alternative as a
+    /// chain of planned comparisons; failing everything gives `fallback`. With `residual = Some((arg,
+    /// alive))` only the alternatives whose bit (in test order) is in `alive` are tested, without their
+    /// comparisons of `args[arg]` (a value search has decided those).
+    pub(super) fn chain(
+        &mut self,
+        rules: &[u16],
+        fallback: Action,
+        residual: Option<(u8, u128)>,
+    ) -> Result<Label, Full> {
+        let policy = self.policy;
+        let mut bit = rules
+            .iter()
+            .filter_map(|&index| policy.rule(usize::from(index)))
+            .map(|rule| rule.alternatives().len() as u32)
+            .sum::<u32>();
+        let mut fail = Target::Ret(fallback);
         for &rule_index in rules.iter().rev() {
             let Some(rule) = policy.rule(usize::from(rule_index)) else {
                 continue;
             };
             let pass = Target::Ret(rule.action());
             for conjunction in rule.alternatives().rev() {
-                match conjunction_constant(conjunction) {
+                bit -= 1;
+                let constant = match residual {
+                    None => conjunction_constant(conjunction),
+                    Some((_, alive)) if bit >= 128 || alive & 1 << bit == 0 => continue,
+                    Some((arg, _)) => residual_constant(conjunction, arg),
+                };
+                match constant {
                     Some(false) => {}
                     Some(true) => fail = pass,
-                    None => fail = Target::At(self.conjunction(conjunction, pass, fail)?),
+                    None => {
+                        let skip = residual.map(|(arg, _)| arg);
+                        fail = Target::At(self.conjunction(conjunction, pass, fail, skip)?);
+                    }
                 }
             }
         }
@@ -164,21 +217,24 @@ impl<const R: usize, const C: usize> Lowering<'_, '_, '_, R, C> {
         }
     }
 
-    /// Emits a conjunction that goes to `pass` when every comparison holds and to `fail` otherwise.
-    fn conjunction(&mut self, conjunction: &[Comparison], pass: Target, fail: Target) -> Result<Label, Full> {
+    /// Emits a conjunction that goes to `pass` when every comparison holds and to `fail` otherwise; the
+    /// comparisons of `args[skip]` are left out (taken as true).
+    fn conjunction(
+        &mut self,
+        conjunction: &[Comparison],
+        pass: Target,
+        fail: Target,
+        skip: Option<u8>,
+    ) -> Result<Label, Full> {
+        let tested = |c: &&Comparison| c.constant().is_none() && Some(c.arg()) != skip;
         let mut pass = pass;
         let mut start = None;
         for (k, comparison) in conjunction.iter().enumerate().rev() {
-            if comparison.constant().is_some() {
+            if !tested(&comparison) {
                 continue; // true (false ones made the whole conjunction constant)
             }
             let plan = Plan::of(comparison);
-            let previous = conjunction
-                .get(..k)
-                .unwrap_or(&[])
-                .iter()
-                .rev()
-                .find(|c| c.constant().is_none());
+            let previous = conjunction.get(..k).unwrap_or(&[]).iter().rev().find(tested);
             let loaded = previous.and_then(|c| Plan::of(c).word_after_pass());
             let skip_load = loaded.is_some() && loaded == plan.first_word();
             let label = self.comparison(&plan, pass, fail, skip_load)?;

@@ -45,8 +45,10 @@
 
 mod lower;
 mod normalize;
+mod optimal;
 mod plan;
 mod ranges;
+mod values;
 
 use crate::abi::{self, SockFilter};
 use crate::arch::Arch;

@@ -5,7 +5,7 @@
 //! - `a >= v`: `hi > vh || (hi == vh && lo >= vl)`; with `vl == 0` just `hi >= vh`. `a > v` is
 //!   `a >= v + 1`, `a < v` is `!(a >= v)`, `a <= v` is `!(a >= v + 1)`.
 //! - `(a & m) == v`: each half with its mask: no `and` when the half's mask is all ones, a `jset` when it
-//!   is a single bit, nothing when it is zero.
+//!   is a single bit, nothing when it is zero; `(a & m) != v` is its negation.
 //! - `.lo` comparisons test the low word alone.
 
 use crate::abi::offset;
@@ -66,19 +66,21 @@ impl Plan {
             (Width::Low, Op::Lt) => (one(Step::Ge(vl)), true),
             (Width::Low, Op::Le) => (one(Step::Gt(vl)), true),
             (Width::Low, Op::MaskedEq(mask)) => (one(Step::Masked(mask as u32, vl)), false),
+            (Width::Low, Op::MaskedNe(mask)) => (one(Step::Masked(mask as u32, vl)), true),
             (Width::Full, Op::Eq) => ([Some((hi, Step::Eq(vh))), Some((lo, Step::Eq(vl)))], false),
             (Width::Full, Op::Ne) => ([Some((hi, Step::Eq(vh))), Some((lo, Step::Eq(vl)))], true),
             (Width::Full, Op::Ge) => (ge64(value), false),
             (Width::Full, Op::Gt) => (ge64(value.wrapping_add(1)), false),
             (Width::Full, Op::Lt) => (ge64(value), true),
             (Width::Full, Op::Le) => (ge64(value.wrapping_add(1)), true),
-            (Width::Full, Op::MaskedEq(mask)) => {
+            (Width::Full, Op::MaskedEq(mask) | Op::MaskedNe(mask)) => {
+                let negate = matches!(comparison.op(), Op::MaskedNe(_));
                 let (mh, ml) = ((mask >> 32) as u32, mask as u32);
                 let high = (mh != 0).then_some((hi, Step::Masked(mh, vh)));
                 let low = (ml != 0).then_some((lo, Step::Masked(ml, vl)));
                 match (high, low) {
-                    (Some(h), l) => ([Some(h), l], false),
-                    (None, l) => ([l, None], false),
+                    (Some(h), l) => ([Some(h), l], negate),
+                    (None, l) => ([l, None], negate),
                 }
             }
         };
