@@ -176,17 +176,30 @@ fn check_sockaddr(bytes: &[u8]) {
     let shown = decode::sockaddr(bytes);
     let parsed = SockAddr::parse(bytes);
     let expected = match &parsed {
-        SockAddr::UnixPath(path) => format!("{{AF_UNIX, {}}}", quote(path, false)),
+        SockAddr::UnixPath(path) => format!("{{sa_family=AF_UNIX, sun_path={}}}", quote(path, false)),
         SockAddr::UnixAbstract(name) => {
-            format!("{{AF_UNIX, @{}}}", quote(name, false).trim_matches('"'))
+            format!("{{sa_family=AF_UNIX, sun_path=@{}}}", quote(name, false))
         }
-        SockAddr::UnixUnnamed => "{AF_UNIX}".to_owned(),
-        SockAddr::Inet(addr) => format!("{{AF_INET, {addr}}}"),
-        SockAddr::Inet6(addr) => format!("{{AF_INET6, [{}]:{}}}", addr.ip(), addr.port()),
-        SockAddr::Other { family: 2, .. } => "{AF_INET, <short>}".to_owned(),
+        SockAddr::UnixUnnamed => "{sa_family=AF_UNIX}".to_owned(),
+        SockAddr::Inet(addr) => format!(
+            "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",
+            addr.port(),
+            addr.ip()
+        ),
+        SockAddr::Inet6(addr) => {
+            // The flow label and scope id are shown from the raw words; the port and address must agree.
+            let head = format!("{{sa_family=AF_INET6, sin6_port=htons({}), ", addr.port());
+            let address = format!("inet_pton(AF_INET6, \"{}\", &sin6_addr)", addr.ip());
+            assert!(
+                shown.starts_with(&head) && shown.contains(&address),
+                "the CLI and the supervisor decode {bytes:?} differently ({parsed:?}): {shown}"
+            );
+            return;
+        }
+        SockAddr::Other { family: 2, .. } => "{sa_family=AF_INET, <short>}".to_owned(),
         // The supervisor needs the scope id (28 bytes); the CLI shows the address from 24 bytes on, the
         // kernel's minimum (SIN6_LEN_RFC2133): only a shorter one is short for both.
-        SockAddr::Other { family: 10, .. } if bytes.len() < 24 => "{AF_INET6, <short>}".to_owned(),
+        SockAddr::Other { family: 10, .. } if bytes.len() < 24 => "{sa_family=AF_INET6, <short>}".to_owned(),
         SockAddr::Other { family: 10, .. } => return,
         SockAddr::Other { family: 1, .. } => panic!("AF_UNIX bytes {bytes:?} not decoded"),
         SockAddr::Other { family, .. } if bytes.len() < 2 => {
