@@ -484,9 +484,12 @@ pub struct AgentArgs {
     #[arg(long, value_name = "PATH")]
     pub socket: PathBuf,
     /// Handler rules deciding each notification (same format and meaning as `run --handlers`); without
-    /// them every notification gets the `--on-notify` answer. `--policy` is an alias.
-    #[arg(long, visible_alias = "policy", value_name = "HANDLERS")]
-    pub handlers: Option<PathBuf>,
+    /// them every notification gets the `--on-notify` answer. `--policy` is an alias. Repeatable:
+    /// `FILE` is the default set, `NAME=FILE` a named set; a container selects one with the annotation
+    /// `org.seccompctl.handlers=NAME` or its profile's `listenerMetadata` (a word `handlers=NAME`);
+    /// a container selecting an unknown name gets EPERM for every notification.
+    #[arg(long, visible_alias = "policy", value_name = "[NAME=]HANDLERS", value_parser = crate::agent::sets::parse_set_arg)]
+    pub handlers: Vec<crate::agent::sets::SetArg>,
     /// How many threads serve each container's listener, each receiving, deciding and answering.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: u16,

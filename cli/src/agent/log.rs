@@ -16,7 +16,7 @@ use seccomp_sys::listener::{RecvError, ReplyError};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Who is on the other end of a connection to the agent socket (`SO_PEERCRED`), for log lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,21 +69,54 @@ impl Log {
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 
-    /// The agent is ready: the socket accepts connections.
-    pub fn listening(&self, socket: &Path, handlers: Option<&Path>, fallback: NotifyAnswer) {
+    /// The agent is ready: the socket accepts connections. `sets` are the handler sets by name
+    /// (`default` first, with its file or none).
+    pub fn listening(&self, socket: &Path, sets: &[(String, Option<PathBuf>)], fallback: NotifyAnswer) {
+        let named = |path: &Option<PathBuf>| path.as_ref().map(|p| p.display().to_string());
         self.emit(
             || {
-                format!(
-                    "listening on {} (handlers: {}; otherwise {})",
+                let mut text = format!(
+                    "listening on {} (handlers: {}",
                     socket.display(),
-                    handlers.map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
-                    crate::notify::answer::answer(fallback)
-                )
+                    sets.first()
+                        .and_then(|(_, path)| named(path))
+                        .unwrap_or_else(|| "none".to_owned()),
+                );
+                for (name, path) in sets.iter().skip(1) {
+                    let _ = write!(text, "; set {name}: {}", named(path).unwrap_or_default());
+                }
+                let _ = write!(text, "; otherwise {})", crate::notify::answer::answer(fallback));
+                text
             },
             || {
                 json!({"event": "listening", "socket": socket.display().to_string(),
-                       "handlers": handlers.map(|p| p.display().to_string()),
+                       "handlers": sets.first().and_then(|(_, path)| named(path)),
+                       "sets": sets.iter().skip(1).map(|(name, path)| json!({"name": name, "file": named(path)})).collect::<Vec<_>>(),
                        "fallback": crate::notify::answer::answer(fallback).to_string()})
+            },
+        );
+    }
+
+    /// A container's handler set: which one serves it, or that the name it selected is unknown.
+    pub fn selected(&self, container: &str, set: &str, source: Option<&str>, known: bool) {
+        self.emit(
+            || match (known, source) {
+                (true, None) => format!("container {}: handler set {set}", container.escape_debug()),
+                (true, Some(source)) => format!(
+                    "container {}: handler set {} (from its {source})",
+                    container.escape_debug(),
+                    set.escape_debug()
+                ),
+                (false, source) => format!(
+                    "container {}: unknown handler set \"{}\" (from its {}): every notification is refused with EPERM",
+                    container.escape_debug(),
+                    set.escape_debug(),
+                    source.unwrap_or("selection")
+                ),
+            },
+            || {
+                json!({"event": "handler-set", "container": container, "set": set, "source": source,
+                       "known": known})
             },
         );
     }

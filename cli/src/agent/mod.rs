@@ -9,8 +9,10 @@
 //! - [`message`]: one runtime's message on the socket and every way it can be malformed; the container
 //!   process state itself is parsed by `seccomp_oci::state`.
 //! - [`server`]: the event loop.
+//! - [`sets`]: named handler sets and which one serves a container.
 //! - [`log`]: the log lines.
 
 pub mod log;
 pub mod message;
 pub mod server;
+pub mod sets;

@@ -17,10 +17,10 @@
 
 use super::log::{Log, Peer};
 use super::message::{Inbox, Registration, Reject};
+use super::sets::{self, DEFAULT_NAME, HandlerSets, Selection};
 use crate::decode;
 use crate::error::CliError;
 use crate::notify::Peek;
-use crate::notify::act::RuleHandler;
 use rustix::event::{Timespec, epoll};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
@@ -34,6 +34,7 @@ use std::mem::MaybeUninit;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a connection may take to deliver its complete message.
@@ -56,10 +57,29 @@ struct Connection {
     deadline: Instant,
 }
 
-/// The agent's handler: the handler rules decide, and each notification is logged with its container.
+/// The agent's handler: the container's handler set decides, and each notification is logged with its
+/// container and set.
 struct AgentHandler {
-    rules: RuleHandler,
+    sets: HandlerSets,
+    /// Which set serves each registered listener, by (label, registered pid).
+    assigned: Arc<Mutex<HashMap<(String, Option<i32>), usize>>>,
     log: Log,
+}
+
+impl AgentHandler {
+    fn set_of(&self, context: &Context) -> usize {
+        let key = (
+            context.label().to_owned(),
+            context.pid().map(|p| p.as_raw_nonzero().get()),
+        );
+        let assigned = self
+            .assigned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A listener is assigned before it is added to the supervisor; a missing entry cannot happen, and
+        // would be served by the default set, which is what an unselected container gets.
+        assigned.get(&key).copied().unwrap_or(0)
+    }
 }
 
 impl Handler for AgentHandler {
@@ -70,7 +90,13 @@ impl Handler for AgentHandler {
         let pid = call.notification().raw().pid;
         let shown = decode::decode(&data, &mut Peek(&call));
         let container = call.context().label().to_owned();
-        let (reply, rule) = self.rules.decide_explained(call);
+        let set = self.sets.get(self.set_of(call.context()));
+        let (reply, rule) = set.rules.decide_explained(call);
+        let rule = if set.name == DEFAULT_NAME {
+            rule
+        } else {
+            format!("set {}: {rule}", set.name)
+        };
         self.log
             .notification(&container, pid, &shown, &reply.answer().to_string(), &rule);
         reply
@@ -80,6 +106,7 @@ impl Handler for AgentHandler {
 /// The agent's observer of deliveries, losses and exits.
 struct AgentObserver {
     log: Log,
+    assigned: Arc<Mutex<HashMap<(String, Option<i32>), usize>>>,
 }
 
 impl Observer for AgentObserver {
@@ -95,6 +122,14 @@ impl Observer for AgentObserver {
 
     fn hung_up(&self, context: &Context, answered: u64) {
         self.log.exited(context.label(), answered);
+        let key = (
+            context.label().to_owned(),
+            context.pid().map(|p| p.as_raw_nonzero().get()),
+        );
+        self.assigned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&key);
     }
 
     fn failed(&self, context: &Context, error: &RecvError) {
@@ -111,6 +146,10 @@ pub struct Server {
     epoll: OwnedFd,
     socket: OwnedFd,
     supervisor: Supervisor,
+    assigned: Arc<Mutex<HashMap<(String, Option<i32>), usize>>>,
+    /// The names of the sets by index, and the refusing set's name, for the registration log.
+    set_names: Vec<String>,
+    sets_index: Box<dyn Fn(&Selection) -> Result<usize, usize> + Send>,
     log: Log,
     next_token: u64,
     connections: HashMap<u64, Connection>,
@@ -122,7 +161,7 @@ impl Server {
     ///
     /// A stale socket left at `path` by an agent that was killed is replaced; a socket some process still
     /// accepts on, or any other file, is an error (nothing is removed).
-    pub fn bind(path: &Path, rules: RuleHandler, workers: usize, log: Log) -> Result<Server, CliError> {
+    pub fn bind(path: &Path, sets: HandlerSets, workers: usize, log: Log) -> Result<Server, CliError> {
         remove_stale_socket(path)?;
         let socket = listen(path)
             .map_err(|errno| CliError::system(format!("{}: cannot listen: {errno}", path.display())))?;
@@ -135,14 +174,27 @@ impl Server {
             epoll::EventFlags::IN,
         )
         .map_err(|e| CliError::system(format!("epoll_ctl: {e}")))?;
+        let assigned = Arc::new(Mutex::new(HashMap::new()));
+        let set_names = sets.names();
+        let lookup = sets.lookup();
         Ok(Server {
             epoll,
             socket,
             supervisor: Supervisor::with_observer(
-                AgentHandler { rules, log },
-                AgentObserver { log },
+                AgentHandler {
+                    sets,
+                    assigned: Arc::clone(&assigned),
+                    log,
+                },
+                AgentObserver {
+                    log,
+                    assigned: Arc::clone(&assigned),
+                },
                 workers,
             ),
+            assigned,
+            set_names,
+            sets_index: Box::new(lookup),
             log,
             next_token: LISTEN_TOKEN + 1,
             connections: HashMap::new(),
@@ -290,10 +342,26 @@ impl Server {
     fn register(&mut self, peer: &Peer, registration: Registration) {
         let Registration { state, listener, .. } = registration;
         self.log.registered(peer, &state);
+        let selection = sets::select(&state);
+        let (index, known) = match (self.sets_index)(&selection) {
+            Ok(index) => (index, true),
+            Err(index) => (index, false),
+        };
+        let (name, source) = match &selection {
+            Selection::Default => (self.set_names[index].clone(), None),
+            Selection::Named(name, source) => (name.clone(), Some(*source)),
+        };
+        self.log.selected(&state.state.id, &name, source, known);
         let mut context = Context::new(state.state.id.clone());
-        if let Some(pid) = rustix::process::Pid::from_raw(state.pid) {
+        let pid = rustix::process::Pid::from_raw(state.pid);
+        if let Some(pid) = pid {
             context = context.with_pid(pid);
         }
+        let key = (state.state.id.clone(), pid.map(|p| p.as_raw_nonzero().get()));
+        self.assigned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(key, index);
         self.supervisor.add(listener, context);
     }
 }

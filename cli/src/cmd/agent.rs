@@ -2,23 +2,28 @@
 
 use crate::agent::log::Log;
 use crate::agent::server::{self, Server};
+use crate::agent::sets::HandlerSets;
 use crate::args::AgentArgs;
 use crate::error::CliResult;
-use crate::notify::act::RuleHandler;
 
 /// Runs the agent; returns only when it cannot go on.
 pub fn run(args: &AgentArgs) -> CliResult {
     let native = crate::supervise::native_arch()?;
-    let rules = match &args.handlers {
-        Some(path) => Some(crate::cmd::run::load_handlers(path, native)?),
-        None => None,
-    };
+    let sets = HandlerSets::load(
+        &args.handlers,
+        args.on_notify,
+        native,
+        crate::cmd::run::load_handlers,
+    )?;
     raise_fd_limit();
     let log = Log::new(args.json);
     let socket = server::absolute(&args.socket);
-    let handler = RuleHandler::new(rules, args.on_notify, native, None);
-    let mut server = Server::bind(&socket, handler, usize::from(args.workers), log)?;
-    log.listening(&socket, args.handlers.as_deref(), args.on_notify);
+    let given: Vec<(String, Option<std::path::PathBuf>)> = sets
+        .given()
+        .map(|(name, path)| (name.to_owned(), path.map(|p| p.to_path_buf())))
+        .collect();
+    let mut server = Server::bind(&socket, sets, usize::from(args.workers), log)?;
+    log.listening(&socket, &given, args.on_notify);
     Err(server.run())
 }
 
