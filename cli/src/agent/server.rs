@@ -49,6 +49,12 @@ const RECV_CHUNK: usize = 64 * 1024;
 /// The epoll token of the listening socket; connections and listeners get the following numbers.
 const LISTEN_TOKEN: u64 = 0;
 
+/// Which set serves each registered listener, by (label, registered pid).
+type Assigned = Arc<Mutex<HashMap<(String, Option<i32>), usize>>>;
+
+/// The set lookup of [`HandlerSets::lookup`].
+type SetLookup = Box<dyn Fn(&Selection) -> Result<usize, usize> + Send>;
+
 /// A connection whose message is still arriving.
 struct Connection {
     stream: OwnedFd,
@@ -62,7 +68,7 @@ struct Connection {
 struct AgentHandler {
     sets: HandlerSets,
     /// Which set serves each registered listener, by (label, registered pid).
-    assigned: Arc<Mutex<HashMap<(String, Option<i32>), usize>>>,
+    assigned: Assigned,
     log: Log,
 }
 
@@ -106,7 +112,7 @@ impl Handler for AgentHandler {
 /// The agent's observer of deliveries, losses and exits.
 struct AgentObserver {
     log: Log,
-    assigned: Arc<Mutex<HashMap<(String, Option<i32>), usize>>>,
+    assigned: Assigned,
 }
 
 impl Observer for AgentObserver {
@@ -146,10 +152,10 @@ pub struct Server {
     epoll: OwnedFd,
     socket: OwnedFd,
     supervisor: Supervisor,
-    assigned: Arc<Mutex<HashMap<(String, Option<i32>), usize>>>,
+    assigned: Assigned,
     /// The names of the sets by index, and the refusing set's name, for the registration log.
     set_names: Vec<String>,
-    sets_index: Box<dyn Fn(&Selection) -> Result<usize, usize> + Send>,
+    sets_index: SetLookup,
     log: Log,
     next_token: u64,
     connections: HashMap<u64, Connection>,
