@@ -8,7 +8,7 @@
 //!   [`MESSAGE_DEADLINE`] is refused the same way, so a stalled client cannot hold a slot forever.
 //! - A registered container's listener goes to the [`Supervisor`] (`--workers` serving threads of its
 //!   own, each blocked in `RECV`, deciding and answering what it receives): each notification is decided by the
-//!   handler rules ([`RuleHandler`]), logged with the container's id and the rule that decided, and
+//!   handler rules ([`RuleHandler`](crate::notify::act::RuleHandler)), logged with the container's id and the rule that decided, and
 //!   answered. A listener that hangs up (Linux 5.9+: no task uses the filter any more) means the container
 //!   has exited: the supervisor closes it and the exit is logged.
 //!
