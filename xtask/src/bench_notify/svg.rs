@@ -228,18 +228,18 @@ fn throughput_bars(svg: &mut String, top: f64, rows: &[(ThroughputConfig, Measur
     let _ = writeln!(
         svg,
         "<text x=\"{PLOT_LEFT}\" y=\"{:.1}\" font-weight=\"bold\">throughput: 8 targets, one listener \
-         (notifications/s; tick: {cpus} CPUs / (S + T), the most the CPU times allow)</text>",
+         (notifications/s; bar: 1 thread light, 2 dark; tick: {cpus} CPUs / (S + T))</text>",
         top + 20.0
     );
     let bars_top = top + 32.0;
     for (index, (config, measured)) in rows.iter().enumerate() {
         let middle = bars_top + ROW_HEIGHT * index as f64 + ROW_HEIGHT / 2.0;
+        // Named like the latency rows, so that it fits left of the plot: `openat_emulated+sync/2t`.
         let label = format!(
-            "{}, sync {}, {} thread{}",
+            "{}{}/{}t",
             config.work.name(),
-            if config.sync_wakeup { "on" } else { "off" },
-            config.threads,
-            if config.threads == 1 { "" } else { "s" }
+            if config.sync_wakeup { "+sync" } else { "" },
+            config.threads
         );
         let _ = writeln!(
             svg,
@@ -417,8 +417,8 @@ mod tests {
             texts(&svg, "label"),
             [
                 "notify/same",
-                "getppid_value, sync on, 1 thread",
-                "getppid_value, sync on, 2 threads"
+                "getppid_value+sync/1t",
+                "getppid_value+sync/2t"
             ]
         );
         assert_eq!(texts(&svg, "value"), ["1.70 µs", "200000/s", "400000/s"]);
