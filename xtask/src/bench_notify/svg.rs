@@ -415,11 +415,7 @@ mod tests {
         assert_eq!(svg.matches("class=\"rate\"").count(), 2);
         assert_eq!(
             texts(&svg, "label"),
-            [
-                "notify/same",
-                "getppid_value+sync/1t",
-                "getppid_value+sync/2t"
-            ]
+            ["notify/same", "getppid_value+sync/1t", "getppid_value+sync/2t"]
         );
         assert_eq!(texts(&svg, "value"), ["1.70 µs", "200000/s", "400000/s"]);
         // 2 CPUs / 2 µs = 1,000,000/s: the largest value, so the ticks sit at the right end.
