@@ -88,7 +88,7 @@ fn processor_count(cpuinfo: &str) -> usize {
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "cargo xtask bench-notify",
-    about = "Notification round-trip benchmark vs ptrace and a futex lower bound (runs bench-notify/ in release)."
+    about = "Notification round-trip benchmark vs ptrace and a futex lower bound, plus the supervisor engine's emulated open and throughput rows (runs bench-notify/ in release)."
 )]
 struct Options {
     /// Timed calls per configuration, over all its rounds.
