@@ -41,7 +41,7 @@ const ANSWER: i64 = 7;
 /// What the handler does for each notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Work {
-    /// `getppid` answered with [`ANSWER`].
+    /// `getppid` answered with a fixed value at once.
     Value,
     /// A path-checked `openat`, opened by the supervisor and injected.
     Open,

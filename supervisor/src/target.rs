@@ -4,6 +4,12 @@
 //! Everything here is read through `/proc/PID`, and a pid can be reused once its process dies, so each
 //! reader is used by [`crate::Inspected`] and [`crate::Call`] only followed by `ID_VALID` (see
 //! [`crate::call`]): while the notification is outstanding the target cannot have died.
+//!
+//! Each thread keeps the `/proc/TID` directory fd and the open `status` file of the last 16 targets it
+//! read (fds, never what was read through them: `status` is formatted afresh at each `pread`, `root` and
+//! `cwd` are looked up at each open). Such fds belong to the kernel's `struct pid`, not to the number:
+//! after the thread exited they fail (`ENOENT`, `ESRCH`) even once the number was reused, and the
+//! reader then opens `/proc/TID` again. docs/supervisor.md has the whole argument.
 
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
@@ -316,7 +322,7 @@ fn pread_status(status: &OwnedFd, text: &mut Vec<u8>) -> Result<(), Errno> {
 }
 
 /// Reads `/proc/PID/status` (about 1.5 KiB: one read and the end) through the thread's cached fd of it
-/// (see [`ProcFds`]), since it is read for every emulated syscall.
+/// (see the module documentation), since it is read for every emulated syscall.
 pub fn read_status(pid: i32) -> Result<Status, Errno> {
     let mut text = Vec::with_capacity(4096);
     with_proc(pid, |entry| {
@@ -351,7 +357,7 @@ pub fn read_namespaces(pid: i32) -> Namespaces {
 
 /// Opens `/proc/PID/<link>` (`root` or `cwd`) as an `O_PATH` directory fd: the kernel follows the magic
 /// link to the target's own directory, in its own mount namespace (looked up afresh each time, beneath
-/// the thread's cached `/proc/PID` fd: [`ProcFds`]).
+/// the thread's kept `/proc/PID` fd, see the module documentation).
 pub fn open_dir_link(pid: i32, link: &str) -> Result<OwnedFd, Errno> {
     with_proc(pid, |entry| {
         rustix::fs::openat(
