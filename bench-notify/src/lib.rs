@@ -13,10 +13,10 @@
 //! - [`ptrace`]: the raw ptrace requests of the two tracers.
 //! - [`shared`]: the `MAP_SHARED` memory the processes of a round share.
 //! - [`output`]: the raw text format the xtask reads.
-//! - [`emulated`]: the emulated-open row (a path-checked `openat` done by `seccomp-supervisor` and injected
-//!   with `ADDFD_SEND`, against the notify round trip of the same run), run by the `bench-emulated` binary.
-//! - [`throughput`]: the throughput row (`--throughput`): 8 targets against one `seccomp-supervisor` with 1
-//!   and 2 worker threads.
+//! - [`emulated`]: the engine's rows (`supervisor*`): its own round trip, a path-checked `openat` done by
+//!   `seccomp-supervisor` and injected with `ADDFD_SEND`, and that `openat` answered `CONTINUE`.
+//! - [`throughput`]: the throughput rows: 8 targets against one listener served by `seccomp-supervisor`
+//!   with 1 and 2 threads, two handlers, with the CPU time per notification of both sides.
 //!
 //! Each round forks two processes, so unlike the xtask this crate needs `fork` and therefore `unsafe`:
 //! the forked code paths (everything reachable from [`peer::main`]) are restricted to raw syscalls and

@@ -2,14 +2,15 @@
 //!
 //! Usually started by `cargo xtask bench-notify`, which builds it in release mode and reads its output.
 //! Usage: `seccomp-bench-notify [--iterations N] [--round N] [--warmup N] [--timeout SECS]
-//! [--only NAME,...] --out FILE`, or `seccomp-bench-notify --throughput [--iterations N] [--rounds N]` for
-//! the throughput row, or `seccomp-bench-notify --latency [N]` for the post-to-receive latency (both
-//! printed as tables).
+//! [--only NAME,...] [--throughput-iterations N] [--throughput-rounds N] --out FILE` (`--only throughput`
+//! names the throughput rows; `--throughput-iterations 0` leaves them out), or
+//! `seccomp-bench-notify --latency [N]` for the post-to-receive latency (printed as a table).
 
 use seccomp_bench_notify::output::{self, Outcome};
 use seccomp_bench_notify::plan::{self, Cpus, Support};
 use seccomp_bench_notify::round::{self, Round};
 use seccomp_bench_notify::shared::Shared;
+use seccomp_bench_notify::{emulated, throughput};
 use seccomp_core::action::Action;
 use seccomp_sys::probe;
 use std::io::Write;
@@ -23,8 +24,13 @@ struct Options {
     warmup: u64,
     timeout: Duration,
     only: Vec<String>,
+    throughput_iterations: u64,
+    throughput_rounds: u64,
     out: PathBuf,
 }
+
+/// The `--only` name of the throughput rows.
+const THROUGHPUT: &str = "throughput";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
@@ -33,6 +39,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         warmup: 200,
         timeout: Duration::from_secs(60),
         only: Vec::new(),
+        throughput_iterations: 10_000,
+        throughput_rounds: 3,
         out: PathBuf::new(),
     };
     let mut args = args.iter();
@@ -50,6 +58,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--round" => options.round = value("--round")?,
             "--warmup" => options.warmup = value("--warmup")?,
             "--timeout" => options.timeout = Duration::from_secs(value("--timeout")?),
+            "--throughput-iterations" => options.throughput_iterations = value("--throughput-iterations")?,
+            "--throughput-rounds" => options.throughput_rounds = value("--throughput-rounds")?.max(1),
             "--only" => {
                 let names = args.next().ok_or("--only needs a value")?;
                 options.only.extend(names.split(',').map(str::to_owned));
@@ -83,6 +93,44 @@ fn support(notes: &mut Vec<String>) -> Support {
     }
 }
 
+/// A temporary directory `data` holding the file `f`, for the rows that open a file beneath a tree;
+/// removed on drop.
+struct OpenTree {
+    dir: PathBuf,
+}
+
+impl OpenTree {
+    fn new() -> Result<OpenTree, String> {
+        let dir = std::env::temp_dir().join(format!("seccomp-bench-notify-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data"))
+            .and_then(|()| std::fs::write(dir.join("data/f"), b"x"))
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(OpenTree { dir })
+    }
+
+    fn tree(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn file(&self) -> String {
+        self.dir.join("data/f").display().to_string()
+    }
+}
+
+impl Drop for OpenTree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One turn of a round: a configuration run by `round::run` in a peer process, or the engine rows, which
+/// `emulated::measure` measures together in this process.
+#[derive(Clone, Copy)]
+enum Unit {
+    Peer(usize),
+    Engine,
+}
+
 fn run(options: &Options) -> Result<(), String> {
     let allowed = seccomp_bench_notify::allowed_cpus().map_err(|e| format!("sched_getaffinity: {e}"))?;
     let cpus = match allowed.as_slice() {
@@ -91,7 +139,30 @@ fn run(options: &Options) -> Result<(), String> {
         [a, b, ..] => Cpus { a: *a, b: Some(*b) },
     };
     let mut notes = Vec::new();
-    let configs = plan::select(plan::plan(cpus, support(&mut notes), &mut notes), &options.only)?;
+    let support = support(&mut notes);
+    let only: Vec<String> = options
+        .only
+        .iter()
+        .filter(|name| *name != THROUGHPUT)
+        .cloned()
+        .collect();
+    let throughput = options.throughput_iterations > 0
+        && support.notify
+        && (options.only.is_empty() || options.only.iter().any(|name| name == THROUGHPUT));
+    let configs = if options.only.is_empty() || !only.is_empty() {
+        plan::select(plan::plan(cpus, support, &mut notes), &only)?
+    } else {
+        Vec::new()
+    };
+    let engine_rows = plan::engine_rows(support);
+    let mut units: Vec<Unit> = (0..configs.len())
+        .filter(|&index| !configs[index].mechanism.is_engine())
+        .map(Unit::Peer)
+        .collect();
+    if configs.iter().any(|config| config.mechanism.is_engine()) {
+        units.push(Unit::Engine);
+    }
+    let open_tree = OpenTree::new()?;
     let shared =
         Shared::new(options.round as usize).map_err(|e| format!("mmap of the shared memory: {e}"))?;
     let mut outcomes: Vec<Outcome> = configs.iter().map(|_| Ok(Vec::new())).collect();
@@ -104,30 +175,72 @@ fn run(options: &Options) -> Result<(), String> {
             configs.len()
         );
         // Rotate the order every round so that no configuration always follows the same one.
-        for offset in 0..configs.len() {
-            let which = (offset + index as usize) % configs.len();
-            let (Some(config), Some(outcome)) = (configs.get(which), outcomes.get_mut(which)) else {
-                continue;
-            };
-            let Ok(samples) = outcome else { continue };
-            let round = Round {
-                config: *config,
-                cpus,
-                warmup: options.warmup,
-                iterations,
-                answer_offset: 0,
-            };
-            match round::run(&round, &shared, options.timeout) {
-                Ok(new) => samples.extend(new),
-                Err(error) => *outcome = Err(format!("{config}: {error}")),
+        for offset in 0..units.len() {
+            match units.get((offset + index as usize) % units.len()) {
+                Some(Unit::Peer(which)) => {
+                    let (Some(config), Some(outcome)) = (configs.get(*which), outcomes.get_mut(*which))
+                    else {
+                        continue;
+                    };
+                    let Ok(samples) = outcome else { continue };
+                    let round = Round {
+                        config: *config,
+                        cpus,
+                        warmup: options.warmup,
+                        iterations,
+                        answer_offset: 0,
+                    };
+                    match round::run(&round, &shared, options.timeout) {
+                        Ok(new) => samples.extend(new),
+                        Err(error) => *outcome = Err(format!("{config}: {error}")),
+                    }
+                }
+                Some(Unit::Engine) => {
+                    let measured = emulated::measure(
+                        &open_tree.tree(),
+                        &open_tree.file(),
+                        1,
+                        iterations as usize,
+                        options.warmup as usize,
+                    );
+                    for (kind, row) in engine_rows.iter().enumerate() {
+                        let Some(which) = configs.iter().position(|config| config == row) else {
+                            continue;
+                        };
+                        let Some(outcome) = outcomes.get_mut(which) else {
+                            continue;
+                        };
+                        let Ok(samples) = outcome else { continue };
+                        match &measured {
+                            Ok(kinds) => samples.extend(kinds.get(kind).into_iter().flatten()),
+                            Err(error) => *outcome = Err(format!("{row}: {error}")),
+                        }
+                    }
+                }
+                None => {}
             }
         }
     }
     eprintln!();
+    let throughput_rows = if throughput {
+        eprintln!(
+            "throughput: {} configurations x {} rounds",
+            throughput::configs().len(),
+            options.throughput_rounds
+        );
+        throughput::run(
+            options.throughput_iterations,
+            options.throughput_rounds,
+            &open_tree.tree(),
+            &open_tree.file(),
+        )?
+    } else {
+        Vec::new()
+    };
     let rows: Vec<_> = configs.into_iter().zip(outcomes).collect();
     let file = std::fs::File::create(&options.out).map_err(|e| format!("{}: {e}", options.out.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    output::write(&mut out, cpus, &notes, &rows)
+    output::write(&mut out, cpus, &notes, &rows, &throughput_rows)
         .and_then(|()| out.flush())
         .map_err(|e| format!("{}: {e}", options.out.display()))
 }
@@ -135,10 +248,7 @@ fn run(options: &Options) -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("--throughput-target") => {
-            let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
-            seccomp_bench_notify::throughput::target(iterations)
-        }
+        Some("--throughput-target") => seccomp_bench_notify::throughput::target(&args[1..]),
         Some("--latency-target") => {
             let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
             seccomp_bench_notify::throughput::latency_target(iterations)
@@ -146,28 +256,6 @@ fn main() -> ExitCode {
         Some("--latency") => {
             let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
             return match seccomp_bench_notify::throughput::latency(iterations) {
-                Ok(table) => {
-                    println!("{table}");
-                    ExitCode::SUCCESS
-                }
-                Err(message) => {
-                    eprintln!("seccomp-bench-notify: {message}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Some("--throughput") => {
-            let number = |flag: &str, default: u64| {
-                args.iter()
-                    .position(|arg| arg == flag)
-                    .and_then(|i| args.get(i + 1))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(default)
-            };
-            return match seccomp_bench_notify::throughput::run(
-                number("--iterations", 20_000),
-                number("--rounds", 3),
-            ) {
                 Ok(table) => {
                     println!("{table}");
                     ExitCode::SUCCESS

@@ -1,19 +1,23 @@
 //! The raw text the xtask reads: every timing of every configuration, plus the facts the table needs.
 //!
 //! ```text
-//! seccomp-bench-notify 1
+//! seccomp-bench-notify 2
 //! cpus 0 1                      (the pinned CPUs: target/same, then diff-peer or "-")
 //! note <text>                   (one per skipped group or caveat)
 //! row notify same 1 0           (mechanism, placement, sync_wakeup, continue)
 //! samples 812 790 ...           (nanoseconds per round trip, in measurement order)
 //! failed <message>              (instead of `samples` when the configuration failed)
+//! throughput getppid_value 2 1 181652 1484 1125
+//!                               (handler, threads, sync_wakeup, notifications/s, supervisor and target
+//!                                CPU ns per notification; after the rows)
 //! ```
 
 use crate::plan::{Config, Cpus};
+use crate::throughput;
 use std::io::{self, Write};
 
 /// The first line, naming the format and its version.
-pub const HEADER: &str = "seccomp-bench-notify 1";
+pub const HEADER: &str = "seccomp-bench-notify 2";
 
 /// One configuration's outcome: its timings, or why it has none.
 pub type Outcome = Result<Vec<u64>, String>;
@@ -24,6 +28,7 @@ pub fn write(
     cpus: Cpus,
     notes: &[String],
     rows: &[(Config, Outcome)],
+    throughput: &[(throughput::Config, throughput::Measured)],
 ) -> io::Result<()> {
     writeln!(out, "{HEADER}")?;
     match cpus.b {
@@ -53,6 +58,18 @@ pub fn write(
             Err(message) => writeln!(out, "failed {}", one_line(message))?,
         }
     }
+    for (config, measured) in throughput {
+        writeln!(
+            out,
+            "throughput {} {} {} {:.0} {:.0} {:.0}",
+            config.work.name(),
+            config.threads,
+            u8::from(config.sync_wakeup),
+            measured.rate,
+            measured.supervisor_ns,
+            measured.target_ns
+        )?;
+    }
     out.flush()
 }
 
@@ -80,11 +97,30 @@ mod tests {
         };
         let mut out = Vec::new();
         let rows = [(config, Ok(vec![5, 7])), (futex, Err("broken\npipe".to_owned()))];
-        write(&mut out, Cpus { a: 0, b: Some(1) }, &["a note".to_owned()], &rows).unwrap();
+        let throughput = [(
+            throughput::Config {
+                work: throughput::Work::Open,
+                threads: 2,
+                sync_wakeup: true,
+            },
+            throughput::Measured {
+                rate: 1234.4,
+                supervisor_ns: 5000.6,
+                target_ns: 2000.0,
+            },
+        )];
+        write(
+            &mut out,
+            Cpus { a: 0, b: Some(1) },
+            &["a note".to_owned()],
+            &rows,
+            &throughput,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "seccomp-bench-notify 1\ncpus 0 1\nnote a note\nrow notify diff 1 0\nsamples 5 7\n\
-             row futex diff 0 0\nfailed broken pipe\n"
+            "seccomp-bench-notify 2\ncpus 0 1\nnote a note\nrow notify diff 1 0\nsamples 5 7\n\
+             row futex diff 0 0\nfailed broken pipe\nthroughput openat_emulated 2 1 1234 5001 2000\n"
         );
     }
 }

@@ -75,6 +75,8 @@ fn run(round: &Round, shared: &Shared) -> Result<(), Failure> {
             let result = pong(round, shared);
             finish(target, result)
         }
+        // Served in the benchmark process by `emulated::measure`, never by a peer.
+        Mechanism::Supervisor | Mechanism::SupervisorOpen => Err(Failure::os(Stage::Fork, Errno::INVAL, 0)),
     }
 }
 

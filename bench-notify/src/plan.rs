@@ -20,6 +20,14 @@ pub enum Mechanism {
     /// No syscall is intercepted: two processes hand a futex word back and forth, the lower bound of any
     /// blocking cross-process round trip.
     Futex,
+    /// A filter answers `SECCOMP_RET_USER_NOTIF`; the benchmark process serves the listener with a
+    /// `seccomp-supervisor` `Supervisor` whose handler answers `getppid` with a value: the round trip of
+    /// the engine itself (measured by [`crate::emulated`], unpinned).
+    Supervisor,
+    /// The same engine, on a notified `openat`: the path read from the target, checked to lie beneath a
+    /// directory, the file opened for the target and injected with `ADDFD` + `SEND`; with `continue`,
+    /// answered `CONTINUE` unchecked instead (the unsafe way, for scale).
+    SupervisorOpen,
 }
 
 impl Mechanism {
@@ -32,17 +40,21 @@ impl Mechanism {
             Mechanism::PtraceSyscall => "ptrace_syscall",
             Mechanism::RetTrace => "ret_trace",
             Mechanism::Futex => "futex",
+            Mechanism::Supervisor => "supervisor",
+            Mechanism::SupervisorOpen => "supervisor_open",
         }
     }
 
     /// Every mechanism.
-    pub const ALL: [Mechanism; 6] = [
+    pub const ALL: [Mechanism; 8] = [
         Mechanism::Bare,
         Mechanism::Errno,
         Mechanism::Notify,
         Mechanism::PtraceSyscall,
         Mechanism::RetTrace,
         Mechanism::Futex,
+        Mechanism::Supervisor,
+        Mechanism::SupervisorOpen,
     ];
 
     /// The mechanism a [`Mechanism::name`] names.
@@ -53,6 +65,12 @@ impl Mechanism {
     /// Whether a second process (supervisor, tracer or futex peer) takes part in each round trip.
     pub const fn has_peer(self) -> bool {
         !matches!(self, Mechanism::Bare | Mechanism::Errno)
+    }
+
+    /// Whether the row is served by `seccomp-supervisor` in the benchmark process ([`crate::emulated`])
+    /// rather than by a peer process of [`crate::round`].
+    pub const fn is_engine(self) -> bool {
+        matches!(self, Mechanism::Supervisor | Mechanism::SupervisorOpen)
     }
 }
 
@@ -162,6 +180,27 @@ pub fn select(configs: Vec<Config>, only: &[String]) -> Result<Vec<Config>, Stri
         .collect())
 }
 
+/// The rows of the engine ([`Mechanism::is_engine`]), measured together by [`crate::emulated`] in the
+/// order of [`crate::emulated::KINDS`]: the plain round trip, the path-checked open, the open answered
+/// `CONTINUE` (only where the kernel has it). `SYNC_WAKE_UP` is the engine's default where the kernel
+/// has it.
+pub fn engine_rows(support: Support) -> Vec<Config> {
+    let engine = |mechanism, continue_syscall| Config {
+        mechanism,
+        placement: Placement::Any,
+        sync_wakeup: support.sync_wakeup,
+        continue_syscall,
+    };
+    let mut rows = vec![
+        engine(Mechanism::Supervisor, false),
+        engine(Mechanism::SupervisorOpen, false),
+    ];
+    if support.continue_syscall {
+        rows.push(engine(Mechanism::SupervisorOpen, true));
+    }
+    rows
+}
+
 /// The rows to measure on this machine, in a fixed order; `notes` gets one line per skipped group.
 pub fn plan(cpus: Cpus, support: Support, notes: &mut Vec<String>) -> Vec<Config> {
     let placements: &[Placement] = if cpus.b.is_some() {
@@ -218,6 +257,9 @@ pub fn plan(cpus: Cpus, support: Support, notes: &mut Vec<String>) -> Vec<Config
             }
         }
     }
+    if support.notify {
+        configs.extend(engine_rows(support));
+    }
     configs.extend(placements.iter().map(|&p| plain(Mechanism::PtraceSyscall, p)));
     if support.trace {
         configs.extend(placements.iter().map(|&p| plain(Mechanism::RetTrace, p)));
@@ -240,8 +282,21 @@ mod tests {
     fn two_cpus_and_every_feature_give_every_row_once() {
         let mut notes = Vec::new();
         let configs = plan(Cpus { a: 0, b: Some(1) }, ALL, &mut notes);
-        // bare, errno, 3 futex, 12 notify (sync x continue x placement), 3 ptrace, 3 ret_trace.
-        assert_eq!(configs.len(), 2 + 3 + 12 + 3 + 3);
+        // bare, errno, 3 futex, 12 notify (sync x continue x placement), 3 engine, 3 ptrace, 3 ret_trace.
+        assert_eq!(configs.len(), 2 + 3 + 12 + 3 + 3 + 3);
+        let engine: Vec<String> = configs
+            .iter()
+            .filter(|c| c.mechanism.is_engine())
+            .map(Config::name)
+            .collect();
+        assert_eq!(
+            engine,
+            [
+                "supervisor+sync/any",
+                "supervisor_open+sync/any",
+                "supervisor_open+continue+sync/any"
+            ]
+        );
         assert!(notes.is_empty());
         for (index, config) in configs.iter().enumerate() {
             assert!(!configs[..index].contains(config), "{config} twice");
@@ -268,7 +323,7 @@ mod tests {
         let mut notes = Vec::new();
         let configs = plan(Cpus { a: 3, b: None }, ALL, &mut notes);
         assert!(configs.iter().all(|c| c.placement != Placement::Diff));
-        assert_eq!(configs.len(), 2 + 2 + 8 + 2 + 2);
+        assert_eq!(configs.len(), 2 + 2 + 8 + 3 + 2 + 2);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("one CPU"));
     }
@@ -282,6 +337,7 @@ mod tests {
         };
         let configs = plan(Cpus { a: 0, b: Some(1) }, support, &mut notes);
         assert!(configs.iter().all(|c| !c.sync_wakeup));
+        assert_eq!(configs.iter().filter(|c| c.mechanism.is_engine()).count(), 3);
         assert_eq!(
             configs
                 .iter()

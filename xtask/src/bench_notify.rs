@@ -1,10 +1,13 @@
-//! `cargo xtask bench-notify`: the notification round-trip benchmark (issue #6).
+//! `cargo xtask bench-notify`: the notification round-trip benchmark (issues #6 and #10).
 //!
 //! Measures, in one run and on whatever machine it runs on, how long a `getppid` takes when it is
 //! bare, refused by an `ERRNO` filter, answered by a seccomp-notify supervisor in another process
 //! (default, `SYNC_WAKE_UP`, `CONTINUE`; same CPU, different CPUs, unpinned), intercepted by a
 //! `PTRACE_SYSCALL` tracer or by `RET_TRACE` with `PTRACE_O_TRACESECCOMP`, and the lower bound of any
-//! such round trip: a futex ping-pong between two processes.
+//! such round trip: a futex ping-pong between two processes. Then the engine (`seccomp-supervisor`):
+//! its own round trip, a path-checked `openat` it opens and injects (`ADDFD` + `SEND`), and the same
+//! `openat` answered `CONTINUE`; and its throughput: 8 targets against one listener served by 1 and 2
+//! threads, with the CPU time per notification on each side and the bound that puts on the scaling.
 //!
 //! The measuring is done by the `seccomp-bench-notify` helper, which this task builds in release mode
 //! and runs (the xtask itself is a debug build, which must not be measured). The helper interleaves the
@@ -18,7 +21,7 @@ mod stats;
 mod svg;
 
 use crate::util;
-use mechanisms::{Config, Mechanism, Placement, RawRun};
+use mechanisms::{Config, Measured, Mechanism, Placement, RawRun, ThroughputConfig};
 use stats::Summary;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -85,7 +88,7 @@ fn processor_count(cpuinfo: &str) -> usize {
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "cargo xtask bench-notify",
-    about = "Notification round-trip benchmark vs ptrace and a futex lower bound (runs bench-notify/ in release)."
+    about = "Notification round-trip benchmark vs ptrace and a futex lower bound, plus the supervisor engine's emulated open and throughput rows (runs bench-notify/ in release)."
 )]
 struct Options {
     /// Timed calls per configuration, over all its rounds.
@@ -100,9 +103,16 @@ struct Options {
     /// Seconds one configuration may take.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
-    /// Only these configurations (comma-separated names).
+    /// Only these configurations (comma-separated names; `throughput` names the throughput rows).
     #[arg(long, value_name = "NAME,...")]
     only: Option<String>,
+    /// Notified calls per target (8 targets) in each throughput measurement; 0 leaves the throughput
+    /// rows out.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    throughput_iterations: u64,
+    /// Interleaved rounds of the throughput configurations (the median round is reported).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    throughput_rounds: u64,
     /// Also write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -145,6 +155,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .arg(options.warmup.to_string())
             .arg("--timeout")
             .arg(options.timeout.to_string())
+            .arg("--throughput-iterations")
+            .arg(options.throughput_iterations.to_string())
+            .arg("--throughput-rounds")
+            .arg(options.throughput_rounds.to_string())
             .arg("--out")
             .arg(&raw_path),
     )?;
@@ -180,15 +194,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
         )
     );
     if let Some(path) = &options.json {
-        write(path, &json::render(&machine, &results))?;
+        write(path, &json::render(&machine, &results, &raw.throughput))?;
     }
     if let Some(path) = &options.svg {
-        let title = "getppid round trip: seccomp notify vs ptrace vs futex lower bound";
+        let title = "getppid round trip: seccomp notify vs ptrace vs futex lower bound; the engine's rows";
         let subtitle = format!(
             "{}, {} CPUs, Linux {}; {} calls per row",
             machine.cpu, machine.cores, machine.kernel, options.iterations
         );
-        write(path, &svg::render(title, &subtitle, &results))?;
+        write(
+            path,
+            &svg::render(title, &subtitle, &results, &raw.throughput, machine.cores),
+        )?;
     }
     if failures.is_empty() {
         Ok(())
@@ -275,6 +292,111 @@ fn goals(results: &[(Config, Summary)]) -> String {
     out
 }
 
+/// The engine's latency goal of issue #10, judged on the medians of this run: the path-checked open
+/// at most 2.0x the engine's plain round trip.
+fn engine_goal(results: &[(Config, Summary)]) -> String {
+    let find = |mechanism: Mechanism| {
+        results
+            .iter()
+            .find(|(config, _)| config.mechanism == mechanism && !config.continue_syscall)
+    };
+    match (find(Mechanism::SupervisorOpen), find(Mechanism::Supervisor)) {
+        (Some((open, open_summary)), Some((plain, plain_summary))) => {
+            let ratio = stats::ratio(open_summary.median, plain_summary.median).unwrap_or(f64::NAN);
+            format!(
+                "- {open} median {} ns / {plain} median {} ns = {ratio:.2}x (goal: at most 2.0x): {}\n",
+                open_summary.median,
+                plain_summary.median,
+                if ratio <= 2.0 { "MET" } else { "NOT MET" }
+            )
+        }
+        _ => "- not judged: the supervisor rows are missing\n".to_owned(),
+    }
+}
+
+/// The ratio of throughput row `two` to the 1-thread row of the same handler and `SYNC_WAKE_UP`.
+fn scaling(rows: &[(ThroughputConfig, Measured)], two: &ThroughputConfig) -> Option<(Measured, f64)> {
+    let (_, one) = rows.iter().find(|(config, _)| {
+        config.threads == 1 && config.work == two.work && config.sync_wakeup == two.sync_wakeup
+    })?;
+    let (_, measured) = rows.iter().find(|(config, _)| config == two)?;
+    (one.rate > 0.0).then(|| (*one, measured.rate / one.rate))
+}
+
+/// The most a row's CPU times allow on `cpus` CPUs: `cpus / (S + T)` notifications per second.
+fn cpu_bound(measured: &Measured, cpus: usize) -> f64 {
+    let per = measured.supervisor_ns + measured.target_ns;
+    if per > 0.0 {
+        cpus as f64 * 1e9 / per
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// The most 2 threads can scale over 1, from the 1-thread row's CPU times on `cpus` CPUs:
+/// `min(2, cpus S / (S + T))` (the 1-thread rate is at most `1 / S`, any rate at most `cpus / (S + T)`).
+fn scaling_bound(one: &Measured, cpus: usize) -> f64 {
+    let per = one.supervisor_ns + one.target_ns;
+    if per > 0.0 {
+        (cpus as f64 * one.supervisor_ns / per).min(2.0)
+    } else {
+        2.0
+    }
+}
+
+/// The throughput table as Markdown.
+fn throughput_table(rows: &[(ThroughputConfig, Measured)], cpus: usize) -> String {
+    let mut out = format!(
+        "| handler | SYNC_WAKE_UP | threads | notifications/s | S µs | T µs | CPUs busy | bound {cpus}/(S+T) /s | scaling 1 -> 2 | bound on the scaling |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    );
+    for (config, measured) in rows {
+        let (scale, bound) = match (config.threads, scaling(rows, config)) {
+            (2, Some((one, ratio))) => (
+                format!("{ratio:.2}x"),
+                format!("{:.2}x", scaling_bound(&one, cpus)),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {scale} | {bound} |",
+            config.work.name(),
+            if config.sync_wakeup { "on" } else { "off" },
+            config.threads,
+            measured.rate,
+            measured.supervisor_ns / 1e3,
+            measured.target_ns / 1e3,
+            measured.rate * (measured.supervisor_ns + measured.target_ns) / 1e9,
+            cpu_bound(measured, cpus),
+        );
+    }
+    out
+}
+
+/// The throughput goal of issue #10: at least 1.6x from 1 to 2 threads, per handler, with the engine's
+/// default `SYNC_WAKE_UP`.
+fn throughput_goal(rows: &[(ThroughputConfig, Measured)], cpus: usize) -> String {
+    let mut out = String::new();
+    for (config, _) in rows.iter().filter(|(config, _)| config.threads == 2) {
+        if let Some((one, ratio)) = scaling(rows, config) {
+            let _ = writeln!(
+                out,
+                "- throughput {} (SYNC_WAKE_UP {}): 2 threads / 1 thread = {ratio:.2}x, CPU bound {:.2}x \
+                 (goal: at least 1.6x): {}",
+                config.work.name(),
+                if config.sync_wakeup { "on" } else { "off" },
+                scaling_bound(&one, cpus),
+                if ratio >= 1.6 { "MET" } else { "NOT MET" }
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push_str("- not judged: no throughput rows\n");
+    }
+    out
+}
+
 /// The whole terminal report.
 fn report(
     command: &str,
@@ -315,6 +437,23 @@ fn report(
         let _ = writeln!(out, "FAILED {failure}");
     }
     let _ = writeln!(out, "goals (issue #6):\n{}", goals(results));
+    if !raw.throughput.is_empty() {
+        let _ = writeln!(
+            out,
+            "throughput: {} targets, one listener, {} notified calls per target, median of {} interleaved \
+             rounds; S and T: supervisor and target CPU time per notification\n\n{}",
+            seccomp_bench_notify::throughput::TARGETS,
+            options.throughput_iterations,
+            options.throughput_rounds,
+            throughput_table(&raw.throughput, machine.cores)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "goals (issue #10):\n{}{}",
+        engine_goal(results),
+        throughput_goal(&raw.throughput, machine.cores)
+    );
     out
 }
 

@@ -42,7 +42,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "bench-notify",
-        "notification round-trip benchmark vs ptrace and a futex lower bound (--json FILE, --svg FILE)",
+        "notification round trip vs ptrace and a futex lower bound, the engine's emulated open and throughput (--json FILE, --svg FILE)",
     ),
     (
         "bench-trace",

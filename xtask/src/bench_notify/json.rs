@@ -4,15 +4,20 @@
 //! {"machine": {"cpu": ..., "cores": ..., "kernel": ...},
 //!  "results": [{"name": ..., "mechanism": "bare|errno|notify|ptrace_syscall|ret_trace|futex",
 //!               "cpu": "same|diff|any", "sync_wakeup": bool, "continue": bool, "iterations": N,
-//!               "median_ns": ..., "p90_ns": ..., "p99_ns": ..., "max_ns": ...}]}
+//!               "median_ns": ..., "p90_ns": ..., "p99_ns": ..., "max_ns": ...}],
+//!  "throughput": [{"handler": "getppid_value|openat_emulated", "threads": N, "sync_wakeup": bool,
+//!                  "notifications_per_s": ..., "supervisor_cpu_ns": ..., "target_cpu_ns": ...}]}
 //! ```
+//!
+//! `mechanism` is also `supervisor` (the engine's own round trip) or `supervisor_open` (its
+//! path-checked `openat`; with `continue`, answered `CONTINUE`). The CPU times are per notification.
 //!
 //! serde_json writes every value (and escapes every string); this module only lays the document out: the
 //! machine on one line and one result per line, each object compact with a space after `:` and `,`.
 //! Only configurations that produced timings appear; failed ones are reported on the terminal.
 
 use super::Machine;
-use super::mechanisms::Config;
+use super::mechanisms::{Config, Measured, ThroughputConfig};
 use super::stats::Summary;
 use serde::Serialize;
 use std::io;
@@ -41,6 +46,17 @@ struct ResultJson<'a> {
     max_ns: u64,
 }
 
+/// One member of `throughput`, in the documented key order.
+#[derive(Serialize)]
+struct ThroughputJson {
+    handler: &'static str,
+    threads: usize,
+    sync_wakeup: bool,
+    notifications_per_s: u64,
+    supervisor_cpu_ns: u64,
+    target_cpu_ns: u64,
+}
+
 /// serde_json's compact layout with a space after every `:` and `,` of an object.
 struct Spaced;
 
@@ -63,8 +79,13 @@ fn line<T: Serialize>(value: &T) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// The JSON document for `machine` and `results`, one result per line, ending with a newline.
-pub fn render(machine: &Machine, results: &[(Config, Summary)]) -> String {
+/// The JSON document for `machine`, `results` and `throughput`, one result per line, ending with a
+/// newline.
+pub fn render(
+    machine: &Machine,
+    results: &[(Config, Summary)],
+    throughput: &[(ThroughputConfig, Measured)],
+) -> String {
     let machine = MachineJson {
         cpu: &machine.cpu,
         cores: machine.cores,
@@ -86,6 +107,19 @@ pub fn render(machine: &Machine, results: &[(Config, Summary)]) -> String {
         };
         let comma = if index + 1 < results.len() { "," } else { "" };
         out.push_str(&format!("    {}{comma}\n", line(&result)));
+    }
+    out.push_str("  ],\n  \"throughput\": [\n");
+    for (index, (config, measured)) in throughput.iter().enumerate() {
+        let row = ThroughputJson {
+            handler: config.work.name(),
+            threads: config.threads,
+            sync_wakeup: config.sync_wakeup,
+            notifications_per_s: measured.rate.round() as u64,
+            supervisor_cpu_ns: measured.supervisor_ns.round() as u64,
+            target_cpu_ns: measured.target_ns.round() as u64,
+        };
+        let comma = if index + 1 < throughput.len() { "," } else { "" };
+        out.push_str(&format!("    {}{comma}\n", line(&row)));
     }
     out.push_str("  ]\n}\n");
     out
@@ -133,16 +167,46 @@ mod tests {
         vec![(notify, summary(1700)), (futex, summary(1600))]
     }
 
+    fn throughput() -> Vec<(ThroughputConfig, Measured)> {
+        vec![(
+            ThroughputConfig {
+                work: super::super::mechanisms::Work::Open,
+                threads: 2,
+                sync_wakeup: false,
+            },
+            Measured {
+                rate: 41000.4,
+                supervisor_ns: 9000.6,
+                target_ns: 3500.0,
+            },
+        )]
+    }
+
     #[test]
     fn the_document_is_exactly_the_stable_shape() {
-        let text = render(&machine(), &results());
+        let text = render(&machine(), &results(), &throughput());
         let document: Value = serde_json::from_str(&text).unwrap();
         let keys = |value: &Value| {
             let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
             keys.sort();
             keys
         };
-        assert_eq!(keys(&document), ["machine", "results"]);
+        assert_eq!(keys(&document), ["machine", "results", "throughput"]);
+        let throughput = &document["throughput"][0];
+        assert_eq!(
+            keys(throughput),
+            [
+                "handler",
+                "notifications_per_s",
+                "supervisor_cpu_ns",
+                "sync_wakeup",
+                "target_cpu_ns",
+                "threads"
+            ]
+        );
+        assert_eq!(throughput["handler"], "openat_emulated");
+        assert_eq!(throughput["notifications_per_s"], 41000);
+        assert_eq!(throughput["supervisor_cpu_ns"], 9001);
         assert_eq!(keys(&document["machine"]), ["cores", "cpu", "kernel"]);
         assert_eq!(document["machine"]["cpu"], "AMD \"EPYC\"\t7B13\\");
         assert_eq!(document["machine"]["cores"], 2);
@@ -182,13 +246,14 @@ mod tests {
 
     #[test]
     fn no_results_is_still_a_valid_document() {
-        let document: Value = serde_json::from_str(&render(&machine(), &[])).unwrap();
+        let document: Value = serde_json::from_str(&render(&machine(), &[], &[])).unwrap();
         assert_eq!(document["results"].as_array().map(Vec::len), Some(0));
     }
 
     #[test]
-    fn the_layout_is_byte_for_byte_the_one_the_hand_written_writer_produced() {
-        // The text the writer before serde_json produced for these inputs.
+    fn the_layout_is_byte_for_byte_the_one_the_hand_written_writer_produced_plus_throughput() {
+        // The text the writer before serde_json produced for these inputs, then the `throughput` member
+        // (added with the engine's rows).
         let expected = concat!(
             "{\n",
             "  \"machine\": {\"cpu\": \"AMD \\\"EPYC\\\"\\t7B13\\\\\", \"cores\": 2, \"kernel\": \"6.18.0\"},\n",
@@ -199,10 +264,14 @@ mod tests {
             "    {\"name\": \"futex/diff\", \"mechanism\": \"futex\", \"cpu\": \"diff\", \"sync_wakeup\": false, ",
             "\"continue\": false, \"iterations\": 2000, \"median_ns\": 1600, \"p90_ns\": 1601, \"p99_ns\": 1602, ",
             "\"max_ns\": 16000}\n",
+            "  ],\n",
+            "  \"throughput\": [\n",
+            "    {\"handler\": \"openat_emulated\", \"threads\": 2, \"sync_wakeup\": false, ",
+            "\"notifications_per_s\": 41000, \"supervisor_cpu_ns\": 9001, \"target_cpu_ns\": 3500}\n",
             "  ]\n",
             "}\n",
         );
-        assert_eq!(render(&machine(), &results()), expected);
+        assert_eq!(render(&machine(), &results(), &throughput()), expected);
     }
 
     #[test]
@@ -211,6 +280,6 @@ mod tests {
             cpu: "a\u{1}b\nc".to_owned(),
             ..machine()
         };
-        assert!(render(&machine, &[]).contains("\"cpu\": \"a\\u0001b\\nc\""));
+        assert!(render(&machine, &[], &[]).contains("\"cpu\": \"a\\u0001b\\nc\""));
     }
 }

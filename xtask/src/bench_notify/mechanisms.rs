@@ -3,6 +3,7 @@
 
 // The configuration types are the measuring helper's own, so the two sides cannot drift apart.
 pub use seccomp_bench_notify::plan::{Config, Mechanism, Placement};
+pub use seccomp_bench_notify::throughput::{Config as ThroughputConfig, Measured, Work};
 
 /// One configuration's outcome in the raw output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +15,7 @@ pub struct Row {
 }
 
 /// The whole raw output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RawRun {
     /// The target's CPU (and the supervisor's for `same`).
     pub cpu_a: usize,
@@ -24,9 +25,11 @@ pub struct RawRun {
     pub notes: Vec<String>,
     /// The rows, in the helper's order.
     pub rows: Vec<Row>,
+    /// The throughput rows, in the helper's order.
+    pub throughput: Vec<(ThroughputConfig, Measured)>,
 }
 
-const HEADER: &str = "seccomp-bench-notify 1";
+const HEADER: &str = seccomp_bench_notify::output::HEADER;
 
 /// Parses the helper's raw output. Errors name the line (1-based) and what is wrong with it.
 pub fn parse(text: &str) -> Result<RawRun, String> {
@@ -41,6 +44,7 @@ pub fn parse(text: &str) -> Result<RawRun, String> {
         cpu_b: None,
         notes: Vec::new(),
         rows: Vec::new(),
+        throughput: Vec::new(),
     };
     let mut saw_cpus = false;
     let mut pending: Option<(usize, Config)> = None;
@@ -89,6 +93,7 @@ pub fn parse(text: &str) -> Result<RawRun, String> {
                 };
                 run.rows.push(Row { config, outcome });
             }
+            "throughput" => run.throughput.push(parse_throughput(rest).map_err(at)?),
             other => return Err(at(format!("unknown line kind `{}`", clip(other)))),
         }
     }
@@ -123,6 +128,36 @@ fn parse_config(fields: &str) -> Result<Config, String> {
     })
 }
 
+fn parse_throughput(fields: &str) -> Result<(ThroughputConfig, Measured), String> {
+    let fields: Vec<&str> = fields.split(' ').collect();
+    let [work, threads, sync, rate, supervisor, target] = fields.as_slice() else {
+        return Err(format!("`throughput` needs 6 fields, found {}", fields.len()));
+    };
+    let number = |text: &str, what: &str| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|value| value.is_finite() && *value >= 0.0)
+            .ok_or_else(|| format!("{what} must be a number, found `{}`", clip(text)))
+    };
+    let config = ThroughputConfig {
+        work: Work::from_name(work).ok_or_else(|| format!("unknown handler `{}`", clip(work)))?,
+        threads: threads
+            .parse()
+            .map_err(|_| format!("bad thread count `{}`", clip(threads)))?,
+        sync_wakeup: match *sync {
+            "0" => false,
+            "1" => true,
+            other => return Err(format!("sync_wakeup must be 0 or 1, found `{}`", clip(other))),
+        },
+    };
+    let measured = Measured {
+        rate: number(rate, "the rate")?,
+        supervisor_ns: number(supervisor, "the supervisor CPU time")?,
+        target_ns: number(target, "the target CPU time")?,
+    };
+    Ok((config, measured))
+}
+
 /// At most 40 characters of `text`, for error messages about a bad line.
 fn clip(text: &str) -> String {
     let mut clipped: String = text.chars().take(40).collect();
@@ -145,7 +180,7 @@ mod tests {
 
     #[test]
     fn a_complete_raw_output_parses_into_rows() {
-        let text = "seccomp-bench-notify 1\ncpus 0 1\nnote one CPU\nrow notify same 1 0\nsamples 5 7 6\n\
+        let text = "seccomp-bench-notify 2\ncpus 0 1\nnote one CPU\nrow notify same 1 0\nsamples 5 7 6\n\
                     row ret_trace diff 0 0\nfailed a ptrace request failed\n";
         let run = parse(text).unwrap();
         assert_eq!((run.cpu_a, run.cpu_b), (0, Some(1)));
@@ -155,6 +190,38 @@ mod tests {
         assert_eq!(run.rows[0].outcome, Ok(vec![5, 7, 6]));
         assert_eq!(run.rows[1].config.name(), "ret_trace/diff");
         assert_eq!(run.rows[1].outcome, Err("a ptrace request failed".to_owned()));
+        assert!(run.throughput.is_empty());
+    }
+
+    #[test]
+    fn throughput_lines_parse_into_their_rows() {
+        let text = "seccomp-bench-notify 2\ncpus 0 1\nthroughput openat_emulated 2 1 40000 9000 3500\n";
+        let run = parse(text).unwrap();
+        let (config, measured) = run.throughput[0];
+        assert_eq!(
+            config,
+            ThroughputConfig {
+                work: Work::Open,
+                threads: 2,
+                sync_wakeup: true
+            }
+        );
+        assert_eq!(
+            (measured.rate, measured.supervisor_ns, measured.target_ns),
+            (40000.0, 9000.0, 3500.0)
+        );
+        check_error(
+            "seccomp-bench-notify 2\ncpus 0 1\nthroughput teleport 1 1 1 1 1\n",
+            "line 3: unknown handler",
+        );
+        check_error(
+            "seccomp-bench-notify 2\ncpus 0 1\nthroughput getppid_value 1 1 x 1 1\n",
+            "the rate must be a number",
+        );
+        check_error(
+            "seccomp-bench-notify 2\ncpus 0 1\nthroughput getppid_value 1 1\n",
+            "needs 6 fields",
+        );
     }
 
     #[test]
@@ -177,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_single_cpu_is_written_as_a_dash() {
-        let run = parse("seccomp-bench-notify 1\ncpus 3 -\n").unwrap();
+        let run = parse("seccomp-bench-notify 2\ncpus 3 -\n").unwrap();
         assert_eq!((run.cpu_a, run.cpu_b), (3, None));
     }
 
@@ -186,40 +253,40 @@ mod tests {
         check_error("", "empty");
         check_error("something else\n", "line 1: expected");
         check_error(
-            "seccomp-bench-notify 1\nrow notify same 0 0\n",
+            "seccomp-bench-notify 2\nrow notify same 0 0\n",
             "line 2 has no `samples`",
         );
         check_error(
-            "seccomp-bench-notify 1\ncpus 0 1\nsamples 1 2\n",
+            "seccomp-bench-notify 2\ncpus 0 1\nsamples 1 2\n",
             "line 3: `samples` without a `row`",
         );
         check_error(
-            "seccomp-bench-notify 1\ncpus 0 1\nrow teleport same 0 0\n",
+            "seccomp-bench-notify 2\ncpus 0 1\nrow teleport same 0 0\n",
             "line 3: unknown mechanism",
         );
         check_error(
-            "seccomp-bench-notify 1\ncpus 0 1\nrow notify far 0 0\n",
+            "seccomp-bench-notify 2\ncpus 0 1\nrow notify far 0 0\n",
             "unknown CPU placement",
         );
         check_error(
-            "seccomp-bench-notify 1\ncpus 0 1\nrow notify same 2 0\n",
+            "seccomp-bench-notify 2\ncpus 0 1\nrow notify same 2 0\n",
             "sync_wakeup must be 0 or 1",
         );
         check_error(
-            "seccomp-bench-notify 1\ncpus 0 1\nrow notify same 0\n",
+            "seccomp-bench-notify 2\ncpus 0 1\nrow notify same 0\n",
             "needs 4 fields",
         );
         check_error(
-            "seccomp-bench-notify 1\ncpus 0 1\nrow bare any 0 0\nsamples 1 -2\n",
+            "seccomp-bench-notify 2\ncpus 0 1\nrow bare any 0 0\nsamples 1 -2\n",
             "line 4: a timing is not a whole number",
         );
-        check_error("seccomp-bench-notify 1\ncpus x 1\n", "line 2: bad CPU number `x`");
+        check_error("seccomp-bench-notify 2\ncpus x 1\n", "line 2: bad CPU number `x`");
         check_error(
-            "seccomp-bench-notify 1\nrow bare any 0 0\nsamples 1\n",
+            "seccomp-bench-notify 2\nrow bare any 0 0\nsamples 1\n",
             "no `cpus` line",
         );
         check_error(
-            "seccomp-bench-notify 1\nbogus\n",
+            "seccomp-bench-notify 2\nbogus\n",
             "line 2: unknown line kind `bogus`",
         );
     }

@@ -4,8 +4,11 @@
 //! 10th to the 90th percentile coloured by mechanism, a thick tick at the median, a ring at the 99th
 //! percentile, and the median as text on the right. Hand-written SVG 1.1, no scripts, no fonts beyond
 //! the generic `sans-serif`.
+//!
+//! Below it, when there are throughput rows, one bar per throughput configuration on a linear axis of
+//! notifications per second, with a tick at the most the CPU times allow (`CPUs / (S + T)`).
 
-use super::mechanisms::{Config, Mechanism};
+use super::mechanisms::{Config, Measured, Mechanism, ThroughputConfig};
 use super::stats::Summary;
 use std::fmt::Write;
 
@@ -17,6 +20,8 @@ const VALUE_LEFT: f64 = 870.0;
 const TOP: f64 = 64.0;
 const ROW_HEIGHT: f64 = 22.0;
 const LEGEND_HEIGHT: f64 = 56.0;
+/// The throughput section's heading and axis labels, above and below its bars.
+const THROUGHPUT_MARGIN: f64 = 64.0;
 
 /// The colour of a mechanism's boxes.
 const fn colour(mechanism: Mechanism) -> &'static str {
@@ -27,6 +32,8 @@ const fn colour(mechanism: Mechanism) -> &'static str {
         Mechanism::PtraceSyscall => "#e53935",
         Mechanism::RetTrace => "#fb8c00",
         Mechanism::Futex => "#43a047",
+        Mechanism::Supervisor => "#8e24aa",
+        Mechanism::SupervisorOpen => "#6d4c41",
     }
 }
 
@@ -94,11 +101,23 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The chart of `results` (in table order) under `title` and `subtitle`.
-pub fn render(title: &str, subtitle: &str, results: &[(Config, Summary)]) -> String {
+/// The chart of `results` (in table order) under `title` and `subtitle`, then the `throughput` rows
+/// measured on `cpus` CPUs.
+pub fn render(
+    title: &str,
+    subtitle: &str,
+    results: &[(Config, Summary)],
+    throughput: &[(ThroughputConfig, Measured)],
+    cpus: usize,
+) -> String {
     let axis = Axis::covering(results);
     let plot_bottom = TOP + ROW_HEIGHT * results.len() as f64;
-    let height = plot_bottom + LEGEND_HEIGHT;
+    let throughput_height = if throughput.is_empty() {
+        0.0
+    } else {
+        THROUGHPUT_MARGIN + ROW_HEIGHT * throughput.len() as f64
+    };
+    let height = plot_bottom + LEGEND_HEIGHT + throughput_height;
     let mut svg = String::new();
     // Writing to a String cannot fail; the results of write! are ignored throughout.
     let _ = writeln!(
@@ -188,8 +207,78 @@ pub fn render(title: &str, subtitle: &str, results: &[(Config, Summary)]) -> Str
         );
     }
     legend(&mut svg, plot_bottom);
+    if !throughput.is_empty() {
+        throughput_bars(&mut svg, plot_bottom + LEGEND_HEIGHT, throughput, cpus);
+    }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// The throughput section starting at `top`: a bar of notifications/s per row, a tick at the CPU bound.
+fn throughput_bars(svg: &mut String, top: f64, rows: &[(ThroughputConfig, Measured)], cpus: usize) {
+    let bound = |measured: &Measured| {
+        let per = measured.supervisor_ns + measured.target_ns;
+        if per > 0.0 { cpus as f64 * 1e9 / per } else { 0.0 }
+    };
+    let largest = rows
+        .iter()
+        .map(|(_, measured)| measured.rate.max(bound(measured)))
+        .fold(1.0, f64::max);
+    let x = |rate: f64| PLOT_LEFT + (rate / largest).clamp(0.0, 1.0) * (PLOT_RIGHT - PLOT_LEFT);
+    let _ = writeln!(
+        svg,
+        "<text x=\"{PLOT_LEFT}\" y=\"{:.1}\" font-weight=\"bold\">throughput: 8 targets, one listener \
+         (notifications/s; bar: 1 thread light, 2 dark; tick: {cpus} CPUs / (S + T))</text>",
+        top + 20.0
+    );
+    let bars_top = top + 32.0;
+    for (index, (config, measured)) in rows.iter().enumerate() {
+        let middle = bars_top + ROW_HEIGHT * index as f64 + ROW_HEIGHT / 2.0;
+        // Named like the latency rows, so that it fits left of the plot: `openat_emulated+sync/2t`.
+        let label = format!(
+            "{}{}/{}t",
+            config.work.name(),
+            if config.sync_wakeup { "+sync" } else { "" },
+            config.threads
+        );
+        let _ = writeln!(
+            svg,
+            "<text class=\"label\" x=\"{LABEL_RIGHT}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            middle + 4.0,
+            escape(&label)
+        );
+        let colour = if config.threads == 1 { "#90caf9" } else { "#1e88e5" };
+        let _ = writeln!(
+            svg,
+            "<rect class=\"rate\" x=\"{PLOT_LEFT}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" fill=\"{colour}\"/>",
+            middle - 6.0,
+            (x(measured.rate) - PLOT_LEFT).max(1.0)
+        );
+        let tick = x(bound(measured));
+        let _ = writeln!(
+            svg,
+            "<line class=\"bound\" x1=\"{tick:.1}\" y1=\"{:.1}\" x2=\"{tick:.1}\" y2=\"{:.1}\" \
+             stroke=\"#000\" stroke-width=\"2\"/>",
+            middle - 8.0,
+            middle + 8.0
+        );
+        let _ = writeln!(
+            svg,
+            "<text class=\"value\" x=\"{VALUE_LEFT}\" y=\"{:.1}\">{:.0}/s</text>",
+            middle + 4.0,
+            measured.rate
+        );
+    }
+    let axis_y = bars_top + ROW_HEIGHT * rows.len() as f64 + 14.0;
+    for step in 0..=4 {
+        let rate = largest * f64::from(step) / 4.0;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"middle\" fill=\"#555\">{:.0}</text>",
+            x(rate),
+            rate
+        );
+    }
 }
 
 fn legend(svg: &mut String, plot_bottom: f64) {
@@ -224,6 +313,8 @@ fn legend(svg: &mut String, plot_bottom: f64) {
         Mechanism::Notify,
         Mechanism::RetTrace,
         Mechanism::PtraceSyscall,
+        Mechanism::Supervisor,
+        Mechanism::SupervisorOpen,
     ] {
         let _ = writeln!(
             svg,
@@ -234,7 +325,8 @@ fn legend(svg: &mut String, plot_bottom: f64) {
             y + 24.0,
             mechanism.name()
         );
-        x += 105.0;
+        // About 7 px per character of 12 px sans-serif, plus the swatch and a gap.
+        x += 30.0 + 7.0 * mechanism.name().len() as f64;
     }
 }
 
@@ -290,7 +382,7 @@ mod tests {
     #[test]
     fn each_result_gets_a_labelled_box_median_and_p99() {
         let results = [result(Mechanism::Futex, 1600), result(Mechanism::Notify, 1700)];
-        let svg = render("title", "sub", &results);
+        let svg = render("title", "sub", &results, &[], 2);
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>\n"));
         assert_eq!(svg.matches("class=\"box\"").count(), 2);
@@ -302,13 +394,44 @@ mod tests {
     }
 
     #[test]
+    fn throughput_rows_get_a_bar_and_a_cpu_bound_tick() {
+        use super::super::mechanisms::Work;
+        let row = |threads, rate| {
+            (
+                ThroughputConfig {
+                    work: Work::Value,
+                    threads,
+                    sync_wakeup: true,
+                },
+                Measured {
+                    rate,
+                    supervisor_ns: 1500.0,
+                    target_ns: 500.0,
+                },
+            )
+        };
+        let rows = [row(1, 200_000.0), row(2, 400_000.0)];
+        let svg = render("t", "s", &[result(Mechanism::Notify, 1700)], &rows, 2);
+        assert_eq!(svg.matches("class=\"rate\"").count(), 2);
+        assert_eq!(
+            texts(&svg, "label"),
+            ["notify/same", "getppid_value+sync/1t", "getppid_value+sync/2t"]
+        );
+        assert_eq!(texts(&svg, "value"), ["1.70 µs", "200000/s", "400000/s"]);
+        // 2 CPUs / 2 µs = 1,000,000/s: the largest value, so the ticks sit at the right end.
+        let ticks = xs(&svg, "bound", "x1");
+        assert_eq!(ticks, [PLOT_RIGHT, PLOT_RIGHT]);
+        assert!(svg.ends_with("</svg>\n"));
+    }
+
+    #[test]
     fn the_axis_is_logarithmic_and_ordered() {
         let results = [
             result(Mechanism::Bare, 100),
             result(Mechanism::Notify, 1_000),
             result(Mechanism::PtraceSyscall, 10_000),
         ];
-        let svg = render("t", "s", &results);
+        let svg = render("t", "s", &results, &[], 2);
         let medians = xs(&svg, "median", "x1");
         assert_eq!(medians.len(), 3);
         // Equal ratios are equal distances on a log scale.
@@ -337,7 +460,7 @@ mod tests {
             },
         );
         for results in [vec![], vec![zero]] {
-            let svg = render("t", "s", &results);
+            let svg = render("t", "s", &results, &[], 2);
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
             assert!(svg.ends_with("</svg>\n"));
         }
@@ -345,7 +468,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        let svg = render("a < b & \"c\"", "d > e", &[]);
+        let svg = render("a < b & \"c\"", "d > e", &[], &[], 2);
         assert!(svg.contains("a &lt; b &amp; &quot;c&quot;"));
         assert!(svg.contains("d &gt; e"));
     }
