@@ -193,10 +193,10 @@ pub struct OciOptions {
 /// The container runtime whose filter an OCI import reproduces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum OciRuntime {
-    /// runc: libseccomp's filter behind runc's -ENOSYS stub.
+    /// libseccomp's filter behind runc's -ENOSYS stub.
     #[default]
     Runc,
-    /// crun: libseccomp's filter alone.
+    /// libseccomp's filter alone.
     Crun,
 }
 

@@ -267,7 +267,10 @@ pub fn load_oci(path: &Path, arch: Arch, options: &OciOptions, quiet: bool) -> R
     let ceilings: Vec<String> = imported
         .policy
         .enosys_ceilings()
-        .map(|(abi, ceiling)| format!("{abi} above {ceiling} ({ceiling:#x})"))
+        .map(|(abi, ceiling)| match ceiling {
+            0..4096 => format!("{abi} above {ceiling}"),
+            _ => format!("{abi} above {ceiling:#x}"),
+        })
         .collect();
     match options.runtime {
         crate::args::OciRuntime::Runc if ceilings.is_empty() => notes.push(format!(
