@@ -1,7 +1,8 @@
 //! The policy model: what a filter should decide, independent of any syntax or program.
 //!
 //! A [`Policy`] holds the target [`Arch`] (and optionally its compat ABI: i386 beside x86_64, arm beside
-//! aarch64), the default action, the action for a foreign architecture and a list of [`Rule`]s. A rule
+//! aarch64), the default action, the action for a foreign architecture, optional ENOSYS ceilings per ABI
+//! (runc's -ENOSYS stub: [`Policy::enosys_above`]) and a list of [`Rule`]s. A rule
 //! names one syscall of one of the covered ABIs by number (a name is resolved against every covered ABI
 //! when the rule is added, giving one rule per ABI that has it), an [`Action`] and an optional condition on
 //! the arguments: a disjunction (OR) of alternatives, each a conjunction (AND) of [`Comparison`]s.
@@ -342,7 +343,8 @@ struct StoredRule {
 ///
 /// # Rule resolution
 ///
-/// For a syscall of the target architecture, [`Policy::evaluate`] decides:
+/// For a syscall of the target architecture, [`Policy::evaluate`] decides (after the arch value, and after
+/// the number's ABI's ENOSYS ceiling, [`Policy::enosys_above`], which answers `errno(ENOSYS)` above it):
 /// 1. If any *conditional* rule for the syscall matches the arguments, the least permissive action among
 ///    the matching conditional rules (kernel precedence, [`Action::precedence_key`]).
 /// 2. Otherwise, if the syscall has unconditional rules, the least permissive among them.
