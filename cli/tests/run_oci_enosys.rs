@@ -3,8 +3,9 @@
 //! denies below that ceiling with Docker's EPERM; with `--runtime crun` (libseccomp's filter alone) the new
 //! syscall gets the default EPERM too.
 //!
-//! The program is a tiny static x86_64 ELF written by the test: it makes one syscall, with every argument
-//! zero, and exits with the errno it got (0 on success).
+//! The program is a tiny static x86_64 ELF written by the test: it makes one syscall (an x86_64 one, or an
+//! i386 one through `int $0x80`: i386 has a section of the stub of its own), with every argument zero, and
+//! exits with the errno it got (0 on success).
 
 #![cfg(target_arch = "x86_64")]
 
@@ -32,22 +33,41 @@ fn machine_code(nr: u32) -> Vec<u8> {
     code
 }
 
+/// `mov eax, NR; int 0x80; neg eax; mov edi, eax; mov eax, 60; syscall; hlt`: the i386 syscall NR, then
+/// exit(-result) through the x86_64 ABI.
+fn i386_machine_code(nr: u32) -> Vec<u8> {
+    let mut code = vec![0xb8];
+    code.extend_from_slice(&nr.to_le_bytes());
+    code.extend_from_slice(&[
+        0xcd, 0x80, 0xf7, 0xd8, 0x89, 0xc7, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xf4,
+    ]);
+    code
+}
+
 /// Writes the program making syscall `nr` into `tmp`.
 fn program(tmp: &TempDir, nr: u32) -> PathBuf {
-    let path = tmp.path(&format!("syscall-{nr}"));
-    std::fs::write(&path, static_x86_64_elf(&machine_code(nr))).expect("write the program");
+    write_program(tmp, &format!("syscall-{nr}"), &machine_code(nr))
+}
+
+/// Writes the program making i386 syscall `nr` into `tmp`.
+fn i386_program(tmp: &TempDir, nr: u32) -> PathBuf {
+    write_program(tmp, &format!("i386-syscall-{nr}"), &i386_machine_code(nr))
+}
+
+fn write_program(tmp: &TempDir, name: &str, code: &[u8]) -> PathBuf {
+    let path = tmp.path(name);
+    std::fs::write(&path, static_x86_64_elf(code)).expect("write the program");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     path
 }
 
-/// The errno the program gets without a filter.
-fn unfiltered(program: &Path) -> i32 {
-    let status = std::process::Command::new(program)
+/// The errno the program gets without a filter, `None` when it dies of a signal (an i386 syscall where
+/// the kernel runs none).
+fn unfiltered(program: &Path) -> Option<i32> {
+    std::process::Command::new(program)
         .status()
-        .expect("run the program");
-    status
+        .expect("run the program")
         .code()
-        .unwrap_or_else(|| panic!("{} died: {status}", program.display()))
 }
 
 /// The errno the program gets under `seccompctl run --oci DOCKER_PROFILE` with `extra` options.
@@ -121,7 +141,7 @@ fn a_syscall_newer_than_dockers_profile_fails_with_enosys_and_a_denied_older_one
     .filter_map(|name| Arch::X86_64.syscall_nr(name).map(|nr| (name, nr)))
     .filter(|&(_, nr)| nr > ceiling)
     .map(|(name, nr)| (name, nr, program(&tmp, nr)))
-    .find(|(_, _, program)| unfiltered(program) != ENOSYS);
+    .find(|(_, _, program)| unfiltered(program).is_some_and(|errno| errno != ENOSYS));
     match newer {
         Some((name, nr, program)) => {
             assert_eq!(
@@ -151,4 +171,33 @@ fn a_syscall_newer_than_dockers_profile_fails_with_enosys_and_a_denied_older_one
         ENOSYS,
         "nr {ceiling}, the ceiling, is the profile's"
     );
+}
+
+#[test]
+fn i386_has_its_own_section_of_the_stub_under_dockers_x86_64_profile() {
+    let test = "i386_has_its_own_section_of_the_stub_under_dockers_x86_64_profile";
+    if !Path::new(DOCKER_PROFILE).exists() {
+        println!("SKIP {test}: {DOCKER_PROFILE} is missing (CI installs golang-github-docker-docker-dev)");
+        return;
+    }
+    let tmp = TempDir::new("oci-enosys-i386");
+    // i386 close(0) (every register is 0 at entry): 0 where the kernel runs i386 syscalls.
+    let close = i386_program(&tmp, Arch::I386.syscall_nr("close").expect("close"));
+    if unfiltered(&close) != Some(0) {
+        println!("SKIP {test}: i386 syscalls do not work on this kernel without a filter");
+        return;
+    }
+    assert_eq!(under_docker(&close, &[]), 0, "i386 close is allowed");
+    // Docker's archMap lists i386 beside x86_64: runc gives it a section of its own, so an i386 number
+    // above the profile's largest i386 number fails with ENOSYS, and with EPERM under crun's filter.
+    let far = i386_program(&tmp, 1000);
+    assert_eq!(under_docker(&far, &[]), ENOSYS, "i386 nr 1000");
+    assert_eq!(
+        under_docker(&far, &["--runtime", "crun"]),
+        EPERM,
+        "i386 nr 1000 under crun's filter"
+    );
+    // Below the i386 ceiling, a syscall the profile does not allow: EPERM.
+    let kexec = i386_program(&tmp, Arch::I386.syscall_nr("kexec_load").expect("kexec_load"));
+    assert_eq!(under_docker(&kexec, &[]), EPERM, "i386 kexec_load");
 }
