@@ -178,9 +178,26 @@ pub struct OciOptions {
     /// Refuse a profile that names syscalls the target lacks or contradicts itself, instead of warning.
     #[arg(long)]
     pub strict: bool,
-    /// Say more about the profile import: how many names the target lacks, the kernel version used.
+    /// The runtime whose filter to reproduce: `runc` (the default) puts its -ENOSYS stub in front of
+    /// libseccomp's filter, so syscall numbers above the largest the profile names (per ABI) fail with
+    /// ENOSYS and a libc falls back; `crun` loads libseccomp's filter as it is (they get the default
+    /// action). See docs/oci.md, rule 15.
+    #[arg(long, value_enum, value_name = "RUNTIME", default_value_t = OciRuntime::Runc)]
+    pub runtime: OciRuntime,
+    /// Say more about the profile import: how many names the target lacks, the kernel version used,
+    /// runc's -ENOSYS ceilings.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// The container runtime whose filter an OCI import reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OciRuntime {
+    /// libseccomp's filter behind runc's -ENOSYS stub.
+    #[default]
+    Runc,
+    /// libseccomp's filter alone.
+    Crun,
 }
 
 /// How the supervisor answers a notification that no more specific rule answers.

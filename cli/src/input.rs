@@ -260,12 +260,29 @@ pub fn load_oci(path: &Path, arch: Arch, options: &OciOptions, quiet: bool) -> R
             imported.unknown_names.len()
         ));
     }
-    if let Some(stub) = imported.enosys {
-        notes.push(format!(
-            "{name}: runc would also return ENOSYS for syscall numbers above {} (its patchbpf stub); this \
-             filter gives them the default action",
-            stub.native
-        ));
+    let imported = match options.runtime {
+        crate::args::OciRuntime::Runc => imported,
+        crate::args::OciRuntime::Crun => imported.without_enosys_stub(),
+    };
+    let ceilings: Vec<String> = imported
+        .policy
+        .enosys_ceilings()
+        .map(|(abi, ceiling)| match ceiling {
+            0..4096 => format!("{abi} above {ceiling}"),
+            _ => format!("{abi} above {ceiling:#x}"),
+        })
+        .collect();
+    match options.runtime {
+        crate::args::OciRuntime::Runc if ceilings.is_empty() => notes.push(format!(
+            "{name}: no -ENOSYS stub (runc adds none when the default action allows, logs or traces)"
+        )),
+        crate::args::OciRuntime::Runc => notes.push(format!(
+            "{name}: runc's -ENOSYS stub: syscall numbers {} fail with ENOSYS (--runtime crun has no stub)",
+            ceilings.join(", ")
+        )),
+        crate::args::OciRuntime::Crun => notes.push(format!(
+            "{name}: no -ENOSYS stub (--runtime crun): numbers above the profile's get the default action"
+        )),
     }
     let warnings = if quiet {
         Vec::new()

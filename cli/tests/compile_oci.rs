@@ -74,7 +74,12 @@ fn quiet_silences_and_verbose_counts_the_unknown_names() {
     let text = stderr(&verbose);
     assert!(text.contains("1 syscall names do not exist on x86_64"), "{text}");
     assert!(!text.contains("chown32"), "{text}");
-    assert!(text.contains("runc would also return ENOSYS"), "{text}");
+    assert!(
+        text.contains("runc's -ENOSYS stub: syscall numbers x86_64 above 308 fail with ENOSYS"),
+        "{text}"
+    );
+    let crun = stderr(&compile(&["-v", "--runtime", "crun"]));
+    assert!(crun.contains("no -ENOSYS stub (--runtime crun)"), "{crun}");
 }
 
 #[test]

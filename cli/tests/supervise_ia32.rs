@@ -17,9 +17,6 @@ use supervise_common::*;
 /// Docker's default profile (Debian's golang-github-docker-docker-dev).
 const DOCKER_PROFILE: &str = "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
 
-/// Where the program is loaded.
-const BASE: u64 = 0x40_0000;
-
 /// The machine code: `mov eax, 20; int 0x80; test eax, eax; js fail; xor edi, edi; mov eax, 60; syscall;
 /// fail: mov edi, 1; mov eax, 60; syscall`.
 const CODE: [u8; 33] = [
@@ -36,42 +33,10 @@ const CODE: [u8; 33] = [
     0xf4, // hlt (never reached)
 ];
 
-/// A static ELF64 executable with one loadable segment holding [`CODE`].
-fn elf() -> Vec<u8> {
-    const EHDR: u64 = 64;
-    const PHDR: u64 = 56;
-    let entry = BASE + EHDR + PHDR;
-    let size = EHDR + PHDR + CODE.len() as u64;
-    let mut out = Vec::new();
-    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-    out.extend_from_slice(&62u16.to_le_bytes()); // EM_X86_64
-    out.extend_from_slice(&1u32.to_le_bytes()); // EV_CURRENT
-    out.extend_from_slice(&entry.to_le_bytes());
-    out.extend_from_slice(&EHDR.to_le_bytes()); // e_phoff
-    out.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
-    out.extend_from_slice(&0u32.to_le_bytes()); // e_flags
-    out.extend_from_slice(&(EHDR as u16).to_le_bytes());
-    out.extend_from_slice(&(PHDR as u16).to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
-    out.extend_from_slice(&[0; 6]); // e_shentsize, e_shnum, e_shstrndx
-    out.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-    out.extend_from_slice(&5u32.to_le_bytes()); // PF_R | PF_X
-    out.extend_from_slice(&0u64.to_le_bytes()); // p_offset
-    out.extend_from_slice(&BASE.to_le_bytes()); // p_vaddr
-    out.extend_from_slice(&BASE.to_le_bytes()); // p_paddr
-    out.extend_from_slice(&size.to_le_bytes()); // p_filesz
-    out.extend_from_slice(&size.to_le_bytes()); // p_memsz
-    out.extend_from_slice(&0x1000u64.to_le_bytes()); // p_align
-    out.extend_from_slice(&CODE);
-    out
-}
-
 /// Writes the program into `tmp` and returns its path.
 fn program(tmp: &TempDir) -> PathBuf {
     let path = tmp.path("int80-getpid");
-    std::fs::write(&path, elf()).expect("write the program");
+    std::fs::write(&path, static_x86_64_elf(&CODE)).expect("write the program");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     path
 }

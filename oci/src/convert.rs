@@ -31,7 +31,9 @@
 //!   listed architecture gets the bad-arch action, and a [`WarningKind::UnsupportedArch`] says so.
 //! - Names that no covered ABI has are collected in [`Imported::unknown_names`]; a name only some ABIs lack
 //!   (`socketcall` on x86_64) is normal in a multi-arch profile and not reported.
-//! - runc's -ENOSYS stub is reported as [`Imported::enosys`]; the model cannot hold it yet.
+//! - runc's -ENOSYS stub becomes an ENOSYS ceiling per covered ABI ([`Policy::enosys_above`]): numbers
+//!   above the largest the profile names get `errno(ENOSYS)`; [`Imported::without_enosys_stub`] gives
+//!   crun's filter, which has no stub.
 //! - `flags`, `listenerPath` and `listenerMetadata` are not part of the policy model; read them from the
 //!   profile ([`LinuxSeccomp::flag_bits`]).
 //!
@@ -45,7 +47,8 @@
 //! alternative that compares one argument twice cannot be exported, because runc would OR the two
 //! comparisons. Trap data, unknown actions and syscall numbers without a name are errors. A bad-arch action
 //! other than `kill-thread` or `kill-process` is dropped with a [`WarningKind::BadArchActionDropped`] (OCI has no such
-//! setting). Export errors name the policy rule as `rules[i]`.
+//! setting). ENOSYS ceilings are not exported ([`Exported::enosys_dropped`]): runc computes its own stub
+//! from the exported names. Export errors name the policy rule as `rules[i]`.
 
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
@@ -69,42 +72,20 @@ pub struct Imported<const RULES: usize = 1536, const CMPS: usize = 1024> {
     /// Names the target's table lacks, which runc skips too. Normal in multi-arch profiles (`chown32` on
     /// x86_64), so callers show a count, not a line per name; `--strict` refuses them.
     pub unknown_names: Vec<Warning>,
-    /// runc's -ENOSYS stub for this ABI, which the policy model cannot hold yet (see [`EnosysStub`]).
-    pub enosys: Option<EnosysStub>,
-}
-
-/// runc's -ENOSYS stub (`libcontainer/seccomp/patchbpf`): runc prepends to libseccomp's filter a program
-/// that returns `errno(ENOSYS)` for syscall numbers above the largest the profile names, so that a libc
-/// falls back from syscalls newer than the profile instead of failing with the default errno.
-///
-/// On an x86_64 filter, numbers without bit 30 are compared with `native`, numbers with bit 30 with `x32`
-/// (when the profile lists x32; else they are not compared). Comparisons are unsigned, so `nr = -1` and
-/// `0x80000000..` are above the ceiling too. Other architectures' numbers are not affected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EnosysStub {
-    /// The largest native syscall number the profile names.
-    pub native: u32,
-    /// The largest x32 number the profile names (x86_64 targets whose profile lists x32).
-    pub x32: Option<u32>,
-    /// Whether the target is x86_64, where bit 30 of `nr` selects which ceiling applies.
-    pub x86_64: bool,
-}
-
-impl EnosysStub {
-    /// Whether runc's stub answers `errno(ENOSYS)` for `nr` on the native architecture value.
-    pub fn catches(&self, nr: u32) -> bool {
-        let x32_bit = nr & (1 << 30) != 0;
-        match self.x32 {
-            _ if !self.x86_64 => nr > self.native,
-            Some(x32) if x32_bit => nr > x32,
-            // runc's x86_64-only section jumps over numbers with bit 30 (`jset (1<<30)`).
-            None if x32_bit => false,
-            _ => nr > self.native,
-        }
-    }
 }
 
 impl<const RULES: usize, const CMPS: usize> Imported<RULES, CMPS> {
+    /// The policy crun loads for the profile: without runc's -ENOSYS stub (crun installs libseccomp's
+    /// filter as it is), so syscalls newer than the profile get the default action.
+    pub fn without_enosys_stub(mut self) -> Self {
+        let abis: Vec<Arch> = self.policy.enosys_ceilings().map(|(abi, _)| abi).collect();
+        for abi in abis {
+            // Clearing the ceiling of a covered ABI cannot fail.
+            let _ = self.policy.set_enosys_above(abi, None);
+        }
+        self
+    }
+
     /// What `--strict` refuses: the first unknown syscall name, else the first contradiction.
     pub fn check_strict(&self) -> Result<(), Error> {
         let refused = self.unknown_names.first().or_else(|| {
@@ -129,6 +110,9 @@ pub struct Exported {
     pub seccomp: LinuxSeccomp,
     /// Settings the OCI format cannot hold.
     pub warnings: Vec<Warning>,
+    /// The policy's ENOSYS ceilings, which the profile does not carry: runc adds its own -ENOSYS stub,
+    /// computed from the names the profile lists (crun adds none). Callers say so under `-v`.
+    pub enosys_dropped: Vec<(Arch, u32)>,
 }
 
 impl ScmpArch {
@@ -350,12 +334,11 @@ fn import<const RULES: usize, const CMPS: usize>(
             &mut reported,
         )?;
     }
-    let enosys = enosys_stub(seccomp, arch, default);
+    enosys_stub(seccomp, &mut policy)?;
     Ok(Imported {
         policy,
         warnings,
         unknown_names,
-        enosys,
     })
 }
 
@@ -591,38 +574,40 @@ fn first_match_alternatives(chains: &[Chain], index: usize) -> Option<Vec<Vec<Cm
     Some(alternatives)
 }
 
-/// runc's -ENOSYS stub (`libcontainer/seccomp/patchbpf/enosys_linux.go`, `generatePatch`) for this ABI:
-/// `None` when runc adds none (the default action is allow, log or trace, or already errno(ENOSYS)).
-fn enosys_stub(seccomp: &LinuxSeccomp, arch: Arch, default: Action) -> Option<EnosysStub> {
+/// runc's -ENOSYS stub (`libcontainer/seccomp/patchbpf/enosys_linux.go`) as ENOSYS ceilings of the
+/// policy, one per covered ABI (docs/oci.md, rule 15). `generatePatch`: none when the default action is
+/// allow, log or trace (`isAllowAction`). `findLastSyscalls`: per ABI, the largest number any entry names
+/// (whatever its action, also the entries runc then skips as redundant), names the ABI lacks ignored; an
+/// ABI whose largest number is 0 (or that has none) gets no section. `generateEnosysStub`: numbers above
+/// the ceiling, unsigned, get `errno(ENOSYS)` before libseccomp's filter runs; on the x86_64 arch value
+/// bit 30 chooses the x86_64 or the x32 ceiling.
+fn enosys_stub<const RULES: usize, const CMPS: usize>(
+    seccomp: &LinuxSeccomp,
+    policy: &mut Policy<RULES, CMPS>,
+) -> Result<(), Error> {
     if matches!(
         seccomp.default_action,
         ScmpAction::Allow | ScmpAction::Log | ScmpAction::Trace
-    ) || Some(default) == Action::errno(ENOSYS).ok()
-    {
-        return None;
+    ) {
+        return Ok(());
     }
-    // `findLastSyscalls`: the largest number any rule names, whatever its action.
-    let largest = |table: Arch| {
-        seccomp
+    let abis: Vec<Arch> = policy.rule_abis().collect();
+    for abi in abis {
+        let largest = seccomp
             .syscalls
             .iter()
             .flat_map(|rule| rule.names.iter())
-            .filter_map(|name| table.syscall_nr(name))
+            .filter_map(|name| abi.syscall_nr(name))
             .max()
-    };
-    let native = largest(arch)?;
-    let x32 = (arch == Arch::X86_64 && seccomp.architectures.contains(&ScmpArch::X32))
-        .then(|| largest(Arch::X32))
-        .flatten();
-    Some(EnosysStub {
-        native,
-        x32,
-        x86_64: arch == Arch::X86_64,
-    })
+            .filter(|&nr| nr != 0);
+        if let Some(ceiling) = largest {
+            policy
+                .set_enosys_above(abi, Some(ceiling))
+                .map_err(|err| policy_error(JsonPath::root(), err))?;
+        }
+    }
+    Ok(())
 }
-
-/// `ENOSYS`, the errno runc's stub returns.
-const ENOSYS: u32 = 38;
 
 /// The comparison of the policy model that says what a libseccomp comparison says (64-bit).
 fn comparison_of(cmp: &Cmp, narrow: bool, at: JsonPath) -> Result<Comparison, Error> {
@@ -752,6 +737,7 @@ fn export<const RULES: usize, const CMPS: usize>(policy: &Policy<RULES, CMPS>) -
             syscalls,
         },
         warnings,
+        enosys_dropped: policy.enosys_ceilings().collect(),
     })
 }
 

@@ -48,7 +48,7 @@ pub mod spec;
 pub mod state;
 mod walk;
 
-pub use convert::{EnosysStub, Exported, Imported};
+pub use convert::{Exported, Imported};
 pub use docker::{
     ArchMapEntry, CAPABILITIES, Condition, DOCKER_DEFAULT_CAPS, DockerProfile, DockerRule, DockerTarget,
     KernelVersion, PODMAN_DEFAULT_CAPS, Resolved, capability, capability_names,

@@ -1,7 +1,7 @@
 //! Import of OCI and Docker profiles into the policy model, export back, and round trips. Behaviour is
 //! checked through `Policy::evaluate`, the model's reference semantics.
 
-use seccomp_core::abi::SeccompData;
+use seccomp_core::abi::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SeccompData};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width, X32, verify_with};
@@ -30,6 +30,15 @@ fn decide(policy: &Policy, arch: Arch, name: &str, args: [u64; 6]) -> Action {
         instruction_pointer: 0,
         args,
     })
+}
+
+fn data(arch: u32, nr: u32, args: [u64; 6]) -> SeccompData {
+    SeccompData {
+        nr: nr as i32,
+        arch,
+        instruction_pointer: 0,
+        args,
+    }
 }
 
 fn args(first: u64, second: u64) -> [u64; 6] {
@@ -576,18 +585,61 @@ fn runc_resolution_rules_on_the_cases_that_used_to_differ() {
 }
 
 #[test]
-fn the_enosys_stub_is_reported_with_runcs_ceilings() {
+fn runcs_enosys_stub_is_applied_with_a_ceiling_per_abi() {
     let seccomp = LinuxSeccomp::from_json(
-        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"], "syscalls": [
-            {"names": ["read", "openat2", "no_such"], "action": "SCMP_ACT_ALLOW"}]}"#,
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_X86"], "syscalls": [
+            {"names": ["read", "openat2", "no_such"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["socketcall"], "action": "SCMP_ACT_ERRNO"}]}"#,
     )
     .unwrap();
-    let stub = seccomp.to_policy(Arch::X86_64).unwrap().enosys.unwrap();
-    assert_eq!(stub.native, 437);
-    assert_eq!(stub.x32, Some(0x4000_0000 | 437));
-    assert!(stub.catches(438) && !stub.catches(437) && stub.catches(u32::MAX) && stub.catches(0x8000_0000));
-    assert!(!stub.catches(0x4000_0000 | 437) && stub.catches(0x4000_0000 | 438));
-    // No stub when the default action allows.
-    let allow = LinuxSeccomp::from_json(r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL"}]}"#).unwrap();
-    assert_eq!(allow.to_policy(Arch::X86_64).unwrap().enosys, None);
+    let imported = seccomp.to_policy(Arch::X86_64).unwrap();
+    let policy = &imported.policy;
+    assert_eq!(policy.enosys_above(Arch::X86_64), Some(437));
+    assert_eq!(policy.enosys_above(Arch::X32), Some(0x4000_0000 | 437));
+    // i386's own section: its largest is openat2 (437), not socketcall (102); an entry whose action is the
+    // default still counts, as runc's findLastSyscalls reads every entry.
+    assert_eq!(policy.enosys_above(Arch::I386), Some(437));
+    let enosys = Action::errno(38).unwrap();
+    let at = |arch: u32, nr: u32| policy.evaluate(&data(arch, nr, [0; 6]));
+    assert_eq!(at(AUDIT_ARCH_X86_64, 438), enosys);
+    assert_eq!(at(AUDIT_ARCH_X86_64, 437), Action::ALLOW);
+    assert_eq!(at(AUDIT_ARCH_X86_64, 436), Action::errno(1).unwrap());
+    assert_eq!(at(AUDIT_ARCH_X86_64, u32::MAX), enosys);
+    assert_eq!(at(AUDIT_ARCH_X86_64, 0x8000_0000), enosys);
+    assert_eq!(at(AUDIT_ARCH_X86_64, 0x4000_0000 | 438), enosys);
+    assert_eq!(at(AUDIT_ARCH_I386, 438), enosys);
+    // crun has no stub.
+    let crun = seccomp.to_policy(Arch::X86_64).unwrap().without_enosys_stub();
+    assert_eq!(crun.policy.enosys_ceilings().count(), 0);
+    assert_eq!(
+        crun.policy.evaluate(&data(AUDIT_ARCH_X86_64, 438, [0; 6])),
+        Action::errno(1).unwrap()
+    );
+    // No stub when the default action allows, logs or traces; a ceiling of 0 makes no section.
+    for default in ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"] {
+        let profile = format!(
+            r#"{{"defaultAction": "{default}", "syscalls": [{{"names": ["openat2"], "action": "SCMP_ACT_KILL"}}]}}"#
+        );
+        let imported = LinuxSeccomp::from_json(&profile)
+            .unwrap()
+            .to_policy(Arch::X86_64)
+            .unwrap();
+        assert_eq!(imported.policy.enosys_ceilings().count(), 0, "{default}");
+    }
+    let only_read = LinuxSeccomp::from_json(r#"{"defaultAction": "SCMP_ACT_KILL", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#).unwrap();
+    assert_eq!(
+        only_read
+            .to_policy(Arch::X86_64)
+            .unwrap()
+            .policy
+            .enosys_ceilings()
+            .count(),
+        0
+    );
+    // An export drops the ceilings and says so.
+    let exported = LinuxSeccomp::from_policy(policy).unwrap();
+    assert_eq!(
+        exported.enosys_dropped,
+        [(Arch::X86_64, 437), (Arch::X32, 0x4000_01b5), (Arch::I386, 437)]
+    );
 }

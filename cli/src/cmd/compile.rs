@@ -75,6 +75,11 @@ pub fn run(args: &CompileArgs) -> CliResult {
         }
         Emit::Stats => {
             let stats = Stats::measure(&compiled.program(), compiled.arch());
+            let ceilings: serde_json::Map<String, serde_json::Value> = loaded
+                .policy
+                .enosys_ceilings()
+                .map(|(abi, ceiling)| (abi.name().to_owned(), json!(ceiling)))
+                .collect();
             let value = json!({
                 "source": source_name,
                 "arch": compiled.arch().name(),
@@ -88,6 +93,8 @@ pub fn run(args: &CompileArgs) -> CliResult {
                     "total": stats.executed_total,
                 },
                 "cacheable": stats.cacheable,
+                "enosys": stats.enosys,
+                "enosys_above": ceilings,
             });
             let text = serde_json::to_string_pretty(&value)
                 .map_err(|e| CliError::system(format!("cannot format JSON: {e}")))?;

@@ -154,6 +154,12 @@ pub fn run(args: &LearnArgs) -> CliResult {
             for warning in &exported.warnings {
                 crate::error::report(&format!("warning: {shown}: {warning}"));
             }
+            if !exported.enosys_dropped.is_empty() {
+                crate::error::report(&format!(
+                    "note: {shown}: the policy's enosys-above ceilings are not exported (runc adds its own \
+                     -ENOSYS stub from the profile's names; crun adds none)"
+                ));
+            }
             let mut json = exported.seccomp.to_json_pretty();
             json.push('\n');
             json

@@ -115,6 +115,17 @@ pub fn read(text: &str, path: &str, native: Arch) -> Result<Existing, String> {
         {
             continue;
         }
+        // An ENOSYS ceiling decides no rule's syscall: kept as written (it must follow the `arch` line,
+        // which the learned text writes first).
+        if first == "enosys-above" {
+            Policy::<1, 1>::parse(&format!("arch {arch}\ndefault kill-process\n{line}\n"), arch)
+                .map_err(|error| format!("{path}: {error} (in the line `{trimmed}`)"))?;
+            existing.kept.push(Kept {
+                line: line.to_owned(),
+                nrs: BTreeSet::new(),
+            });
+            continue;
+        }
         // Every statement is one line: parsed alone, it gives that line's rules.
         let alone: Policy = Policy::parse(&format!("default kill-process\n{line}\n"), arch)
             .map_err(|error| format!("{path}: {error} (in the line `{trimmed}`)"))?;
@@ -192,5 +203,14 @@ mod tests {
         assert_eq!(existing.kept.len(), 1);
         assert_eq!(existing.kept[0].line, "errno(EACCES) ptrace # mine");
         assert!(read("allow read\n", "p", Arch::X86_64).is_err_and(|e| e.starts_with("p:")));
+    }
+
+    #[test]
+    fn an_enosys_ceiling_is_kept_as_written() {
+        let text = "arch x86_64\ndefault errno(EPERM)\nenosys-above 449\nallow read\n";
+        let existing = read(text, "p", Arch::X86_64).expect("parses");
+        assert_eq!(existing.kept.len(), 1);
+        assert_eq!(existing.kept[0].line, "enosys-above 449");
+        assert!(existing.kept[0].nrs.is_empty());
     }
 }

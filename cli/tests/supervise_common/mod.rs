@@ -192,3 +192,38 @@ pub fn run_until(args: &[&str], accept: impl Fn(&Output) -> bool) -> Output {
         }
     })
 }
+
+/// A static x86_64 ELF executable with one loadable segment (read + execute, at 0x400000) holding `code`,
+/// which starts running at its first byte: for tests that need a program making exactly the syscalls
+/// they name.
+pub fn static_x86_64_elf(code: &[u8]) -> Vec<u8> {
+    const BASE: u64 = 0x40_0000;
+    const EHDR: u64 = 64;
+    const PHDR: u64 = 56;
+    let entry = BASE + EHDR + PHDR;
+    let size = EHDR + PHDR + code.len() as u64;
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    out.extend_from_slice(&62u16.to_le_bytes()); // EM_X86_64
+    out.extend_from_slice(&1u32.to_le_bytes()); // EV_CURRENT
+    out.extend_from_slice(&entry.to_le_bytes());
+    out.extend_from_slice(&EHDR.to_le_bytes()); // e_phoff
+    out.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
+    out.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    out.extend_from_slice(&(EHDR as u16).to_le_bytes());
+    out.extend_from_slice(&(PHDR as u16).to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
+    out.extend_from_slice(&[0; 6]); // e_shentsize, e_shnum, e_shstrndx
+    out.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    out.extend_from_slice(&5u32.to_le_bytes()); // PF_R | PF_X
+    out.extend_from_slice(&0u64.to_le_bytes()); // p_offset
+    out.extend_from_slice(&BASE.to_le_bytes()); // p_vaddr
+    out.extend_from_slice(&BASE.to_le_bytes()); // p_paddr
+    out.extend_from_slice(&size.to_le_bytes()); // p_filesz
+    out.extend_from_slice(&size.to_le_bytes()); // p_memsz
+    out.extend_from_slice(&0x1000u64.to_le_bytes()); // p_align
+    out.extend_from_slice(code);
+    out
+}

@@ -17,7 +17,7 @@ pub mod text;
 pub mod verify;
 
 pub use compile::{CompileError, Compiled, Compiler, compile};
-pub use model::{ARG_COUNT, Alternatives, Comparison, Op, Policy, PolicyError, Rule, Width, X32};
+pub use model::{ARG_COUNT, Alternatives, Comparison, ENOSYS, Op, Policy, PolicyError, Rule, Width, X32};
 pub use stats::Stats;
 pub use text::{ParseError, ParseErrorKind, Snippet};
 pub use verify::{Mismatch, verify, verify_with};

@@ -1,7 +1,8 @@
 //! The policy model: what a filter should decide, independent of any syntax or program.
 //!
 //! A [`Policy`] holds the target [`Arch`] (and optionally its compat ABI: i386 beside x86_64, arm beside
-//! aarch64), the default action, the action for a foreign architecture and a list of [`Rule`]s. A rule
+//! aarch64), the default action, the action for a foreign architecture, optional ENOSYS ceilings per ABI
+//! (runc's -ENOSYS stub: [`Policy::enosys_above`]) and a list of [`Rule`]s. A rule
 //! names one syscall of one of the covered ABIs by number (a name is resolved against every covered ABI
 //! when the rule is added, giving one rule per ABI that has it), an [`Action`] and an optional condition on
 //! the arguments: a disjunction (OR) of alternatives, each a conjunction (AND) of [`Comparison`]s.
@@ -18,6 +19,9 @@ use crate::action::Action;
 use crate::arch::Arch;
 use core::fmt;
 use heapless::Vec;
+
+/// `errno(ENOSYS)`, the answer of an ENOSYS ceiling ([`Policy::enosys_above`]).
+pub const ENOSYS: Action = Action(abi::RET_ERRNO | 38);
 
 /// The number of syscall arguments in `seccomp_data.args`.
 pub const ARG_COUNT: u8 = 6;
@@ -267,8 +271,10 @@ pub enum PolicyError {
         /// The ABI asked for.
         compat: Arch,
     },
-    /// A rule for an ABI the policy does not cover.
+    /// A rule or an ENOSYS ceiling for an ABI the policy does not cover.
     NotCovered(Arch),
+    /// A change that would stop covering an ABI whose ENOSYS ceiling is set.
+    CeilingSet(Arch),
 }
 
 impl fmt::Display for PolicyError {
@@ -308,6 +314,10 @@ impl fmt::Display for PolicyError {
             PolicyError::NotCovered(arch) => {
                 write!(f, "the policy does not cover {arch} (name it on the `arch` line)")
             }
+            PolicyError::CeilingSet(arch) => write!(
+                f,
+                "{arch} has an `enosys-above` ceiling: the ABIs of a policy are chosen before its ceilings"
+            ),
         }
     }
 }
@@ -333,7 +343,8 @@ struct StoredRule {
 ///
 /// # Rule resolution
 ///
-/// For a syscall of the target architecture, [`Policy::evaluate`] decides:
+/// For a syscall of the target architecture, [`Policy::evaluate`] decides (after the arch value, and after
+/// the number's ABI's ENOSYS ceiling, [`Policy::enosys_above`], which answers `errno(ENOSYS)` above it):
 /// 1. If any *conditional* rule for the syscall matches the arguments, the least permissive action among
 ///    the matching conditional rules (kernel precedence, [`Action::precedence_key`]).
 /// 2. Otherwise, if the syscall has unconditional rules, the least permissive among them.
@@ -349,6 +360,8 @@ pub struct Policy<const RULES: usize = 1536, const CMPS: usize = 1024> {
     default: Action,
     bad_arch: Action,
     x32: X32,
+    /// The ENOSYS ceilings ([`Policy::enosys_above`]) of the target, x32 and the compat ABI, in that order.
+    enosys: [Option<u32>; 3],
     rules: Vec<StoredRule, RULES>,
     cmps: Vec<Comparison, CMPS>,
     /// For each alternative, the end (exclusive) of its comparisons in `cmps`; it starts where the
@@ -367,6 +380,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
             default,
             bad_arch: Action::KILL_PROCESS,
             x32: X32::BadArch,
+            enosys: [None; 3],
             rules: Vec::new(),
             cmps: Vec::new(),
             alt_ends: Vec::new(),
@@ -422,6 +436,12 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                 compat: self.compat.unwrap_or(self.arch),
             });
         }
+        if let Some(old) = self.compat
+            && compat != self.compat
+            && self.enosys[2].is_some()
+        {
+            return Err(PolicyError::CeilingSet(old));
+        }
         self.compat = compat;
         Ok(())
     }
@@ -463,14 +483,17 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                 compat: Arch::X32,
             });
         }
+        if !matches!(x32, X32::ByName | X32::Rules) && self.arch == Arch::X86_64 && self.enosys[1].is_some() {
+            return Err(PolicyError::CeilingSet(Arch::X32));
+        }
         self.x32 = x32;
         Ok(())
     }
 
-    /// Replaces the target architecture of a policy without rules (rules hold numbers of their arch).
-    /// Returns false, changing nothing, once rules exist.
+    /// Replaces the target architecture of a policy without rules and ENOSYS ceilings (both hold numbers
+    /// of their arch). Returns false, changing nothing, once either exists.
     pub fn set_arch(&mut self, arch: Arch) -> bool {
-        if !self.rules.is_empty() {
+        if !self.rules.is_empty() || self.enosys.iter().any(Option::is_some) {
             return false;
         }
         self.arch = arch;
@@ -481,6 +504,66 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
             self.compat = None;
         }
         true
+    }
+
+    /// The slot of `abi`'s ENOSYS ceiling: the target, x32 (covered beside x86_64), the compat ABI.
+    fn enosys_slot(&self, abi: Arch) -> Option<usize> {
+        if abi == self.arch {
+            Some(0)
+        } else if abi == Arch::X32 && self.covers(Arch::X32) {
+            Some(1)
+        } else if Some(abi) == self.compat {
+            Some(2)
+        } else {
+            None
+        }
+    }
+
+    /// The ENOSYS ceiling of `abi`: numbers of that ABI above it (unsigned, as `seccomp_data.nr` carries
+    /// them: x32 numbers with bit 30) get `errno(ENOSYS)` before any rule or x32 setting is looked at.
+    /// This is runc's -ENOSYS stub (`libcontainer/seccomp/patchbpf`), which lets a libc fall back from
+    /// syscalls newer than the policy. `None` (the default) when the ABI has none or is not covered.
+    pub fn enosys_above(&self, abi: Arch) -> Option<u32> {
+        self.enosys_slot(abi)
+            .and_then(|slot| self.enosys.get(slot).copied().flatten())
+    }
+
+    /// Sets (or, with `None`, clears) the ENOSYS ceiling of `abi`, a covered ABI with numbers of its own:
+    /// the target, its compat ABI, or x32 beside x86_64 ([`X32::Rules`] or [`X32::ByName`]). On the
+    /// x86_64 arch value the x86_64 ceiling applies to numbers without bit 30 and the x32 ceiling to those
+    /// with it, as runc's stub tests bit 30 first.
+    pub fn set_enosys_above(&mut self, abi: Arch, ceiling: Option<u32>) -> Result<(), PolicyError> {
+        let slot = self.enosys_slot(abi).ok_or(PolicyError::NotCovered(abi))?;
+        if let Some(stored) = self.enosys.get_mut(slot) {
+            *stored = ceiling;
+        }
+        Ok(())
+    }
+
+    /// The ENOSYS ceilings that are set, in the order target, x32, compat ABI.
+    pub fn enosys_ceilings(&self) -> impl Iterator<Item = (Arch, u32)> + Clone + use<RULES, CMPS> {
+        // The x32 slot holds a ceiling only while x32 is covered beside an x86_64 target.
+        [Some(self.arch), Some(Arch::X32), self.compat]
+            .into_iter()
+            .zip(self.enosys)
+            .filter_map(|(abi, ceiling)| Some((abi?, ceiling?)))
+    }
+
+    /// Whether the ENOSYS ceiling of the ABI whose number `nr` is on arch value `audit` catches it.
+    fn enosys_catches(&self, audit: u32, nr: u32) -> bool {
+        let abi = if audit == abi::AUDIT_ARCH_X86_64 {
+            if nr & abi::X32_SYSCALL_BIT != 0 {
+                Arch::X32
+            } else {
+                Arch::X86_64
+            }
+        } else {
+            match Arch::from_audit(audit) {
+                Some(arch) => arch,
+                None => return false,
+            }
+        };
+        self.enosys_above(abi).is_some_and(|ceiling| nr > ceiling)
     }
 
     /// The number of a syscall name on the target architecture.
@@ -704,6 +787,9 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
     /// The syscall number whose rules (of the target ABI) decide `nr`, or the action when the architecture
     /// checks decide. Numbers are as `seccomp_data.nr` carries them, reinterpreted as unsigned.
     pub fn rule_key(&self, nr: u32) -> Result<u32, Action> {
+        if self.enosys_catches(self.arch.audit(), nr) {
+            return Err(ENOSYS);
+        }
         let x32 = nr & abi::X32_SYSCALL_BIT != 0;
         match self.arch {
             Arch::X86_64 if x32 => match self.x32 {
@@ -724,9 +810,10 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
 
     /// The action the policy decides for `data`: the reference semantics the compiled program must match.
     ///
-    /// Checks the architecture first (`data.arch` must be the target's audit value, else the bad-arch
-    /// action), then bit 30 of `nr` for x86_64 and x32 targets (see [`X32`]), then the rules as described
-    /// in the type's documentation.
+    /// Checks the architecture first (`data.arch` must be a covered audit value, else the bad-arch
+    /// action), then the ENOSYS ceiling of the number's ABI ([`Policy::enosys_above`]: above it,
+    /// `errno(ENOSYS)`), then bit 30 of `nr` for x86_64 and x32 targets (see [`X32`]), then the rules as
+    /// described in the type's documentation.
     pub fn evaluate(&self, data: &SeccompData) -> Action {
         let (abi, key) = match self.rule_key_for(data.arch, data.nr as u32) {
             Ok(found) => found,
@@ -768,6 +855,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
             return self.rule_key(nr).map(|key| (abi, key));
         }
         match self.compat {
+            Some(compat) if compat.audit() == audit && self.enosys_catches(audit, nr) => Err(ENOSYS),
             Some(compat) if compat.audit() == audit => Ok((compat, nr)),
             _ => Err(self.bad_arch),
         }
@@ -777,7 +865,7 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
 impl<const R1: usize, const C1: usize, const R2: usize, const C2: usize> PartialEq<Policy<R2, C2>>
     for Policy<R1, C1>
 {
-    /// Policies are equal when they say the same thing in the same order: arch, the three settings, and
+    /// Policies are equal when they say the same thing in the same order: arch, the settings, and
     /// rule by rule the number, the action and the comparisons of each alternative. How conditions are
     /// stored (shared or not) does not matter.
     fn eq(&self, other: &Policy<R2, C2>) -> bool {
@@ -786,6 +874,7 @@ impl<const R1: usize, const C1: usize, const R2: usize, const C2: usize> Partial
             && self.default == other.default
             && self.bad_arch == other.bad_arch
             && self.x32 == other.x32
+            && self.enosys == other.enosys
             && self.len() == other.len()
             && self.rules().zip(other.rules()).all(|(a, b)| a == b)
     }

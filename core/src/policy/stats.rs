@@ -22,6 +22,9 @@ pub struct Stats {
     /// Syscalls of the table the kernel's action cache will allow without running the filter
     /// ([`cache::is_const_allow`]; not counting the kernel's uprobe exemption).
     pub cacheable: usize,
+    /// Syscalls of the table the program answers `errno(ENOSYS)` (arguments zero): those above an ENOSYS
+    /// ceiling ([`crate::policy::Policy::enosys_above`]), and any a rule or the default answers so.
+    pub enosys: usize,
 }
 
 impl Stats {
@@ -33,6 +36,7 @@ impl Stats {
             executed_total: 0,
             executed_max: 0,
             cacheable: 0,
+            enosys: 0,
         };
         for (_, nr) in arch.syscalls().iter() {
             let data = SeccompData {
@@ -45,6 +49,9 @@ impl Stats {
             stats.syscalls += 1;
             stats.executed_total += run.executed;
             stats.executed_max = stats.executed_max.max(run.executed);
+            if run.action == crate::policy::model::ENOSYS {
+                stats.enosys += 1;
+            }
             if cache::is_const_allow(program, arch.audit(), nr as i32) {
                 stats.cacheable += 1;
             }

@@ -110,7 +110,8 @@ pub enum ParseErrorKind {
     OutOfRange(&'static str),
     /// A statement that may appear once appeared again.
     Duplicate(&'static str),
-    /// `arch` after a rule: rules are resolved for the arch in force, so it must come first.
+    /// `arch` after a rule or an `enosys-above`: both are resolved for the arch in force, so it must come
+    /// first.
     ArchAfterRules,
     /// The text has no `default` line.
     MissingDefault,
@@ -147,7 +148,9 @@ impl fmt::Display for ParseError {
             ),
             ParseErrorKind::OutOfRange(what) => f.write_str(what),
             ParseErrorKind::Duplicate(what) => write!(f, "`{what}` given twice"),
-            ParseErrorKind::ArchAfterRules => f.write_str("`arch` must come before the first rule"),
+            ParseErrorKind::ArchAfterRules => {
+                f.write_str("`arch` must come before the first rule and before `enosys-above`")
+            }
             ParseErrorKind::MissingDefault => {
                 f.write_str("expected a `default ACTION` line somewhere in the policy")
             }
@@ -512,6 +515,61 @@ fn parse_group<const R: usize, const C: usize>(
     }
 }
 
+/// Parses the ceilings of an `enosys-above` line: `[ABI:](NUMBER | NAME)` each, the target's when no ABI
+/// is named, each ABI at most once in the policy.
+fn parse_enosys<const R: usize, const C: usize>(
+    cursor: &mut Cursor<'_>,
+    policy: &mut Policy<R, C>,
+) -> Result<(), ParseError> {
+    let mut count = 0;
+    loop {
+        cursor.skip_ws();
+        let (word, at) = cursor.word();
+        if word.is_empty() {
+            if count == 0 {
+                return Err(cursor.expected_at(at, "a syscall number or name (`462`, `i386:clone3`)"));
+            }
+            return Ok(());
+        }
+        count += 1;
+        let (abi, rest, rest_at) = match word.split_once(':') {
+            Some((abi, rest)) => match Arch::from_name(abi) {
+                Some(arch) => (arch, rest, at + abi.len() + 1),
+                None => return Err(cursor.error_at(at, ParseErrorKind::UnknownArch(Snippet::new(abi)))),
+            },
+            None => (policy.arch(), word, at),
+        };
+        let ceiling = if rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+            match parse_unsigned(rest).map(u32::try_from) {
+                Some(Ok(nr)) => nr,
+                Some(Err(_)) => {
+                    return Err(cursor.error_at(
+                        rest_at,
+                        ParseErrorKind::OutOfRange("syscall number does not fit in 32 bits"),
+                    ));
+                }
+                None => return Err(cursor.expected_at(rest_at, "a syscall number or name")),
+            }
+        } else {
+            abi.syscall_nr(rest).ok_or_else(|| {
+                cursor.error_at(
+                    rest_at,
+                    ParseErrorKind::UnknownSyscall {
+                        name: Snippet::new(rest),
+                        arch: abi,
+                    },
+                )
+            })?
+        };
+        if policy.covers(abi) && policy.enosys_above(abi).is_some() {
+            return Err(cursor.error_at(at, ParseErrorKind::Duplicate("enosys-above for one ABI")));
+        }
+        policy
+            .set_enosys_above(abi, Some(ceiling))
+            .map_err(|error| cursor.error_at(at, ParseErrorKind::Policy(error)))?;
+    }
+}
+
 /// Which once-only statements were seen.
 #[derive(Default)]
 struct Seen {
@@ -701,10 +759,11 @@ impl<const RULES: usize, const CMPS: usize> Policy<RULES, CMPS> {
                         .set_x32(mode)
                         .map_err(|error| cursor.error_at(start, ParseErrorKind::Policy(error)))?;
                 }
+                "enosys-above" => parse_enosys(&mut cursor, &mut policy)?,
                 "" => {
                     return Err(cursor.expected_at(
                         start,
-                        "a statement: arch, default, bad-arch, x32, or an action and syscalls",
+                        "a statement: arch, default, bad-arch, x32, enosys-above, or an action and syscalls",
                     ));
                 }
                 _ => parse_rule(&mut cursor, &mut policy, start)?,
@@ -729,7 +788,7 @@ const WRAP: usize = 96;
 
 impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS> {
     /// Writes the policy in the native text format: `arch`, `default`, `bad-arch`, `x32` (when not the
-    /// default) and the rules in order. Consecutive rules with one action and one condition share a line;
+    /// default), `enosys-above` (when a ceiling is set) and the rules in order. Consecutive rules with one action and one condition share a line;
     /// syscalls the arch's table knows are written by name, others by number. Parsing the output gives an
     /// equal policy.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -747,6 +806,22 @@ impl<const RULES: usize, const CMPS: usize> fmt::Display for Policy<RULES, CMPS>
             X32::ByName => writeln!(f, "x32 by-name")?,
             X32::BadArchExceptMinusOne => writeln!(f, "x32 bad-arch-except-minus-one")?,
             X32::BadArch | X32::Rules => {}
+        }
+        let mut ceilings = self.enosys_ceilings().peekable();
+        if ceilings.peek().is_some() {
+            f.write_str("enosys-above")?;
+            for (abi, ceiling) in ceilings {
+                f.write_str(" ")?;
+                if abi != self.arch() {
+                    write!(f, "{abi}:")?;
+                }
+                if ceiling < 4096 {
+                    write!(f, "{ceiling}")?;
+                } else {
+                    write!(f, "{ceiling:#x}")?;
+                }
+            }
+            writeln!(f)?;
         }
         let mut rules = self.rules().peekable();
         while let Some(first) = rules.next() {

@@ -3,7 +3,8 @@
 //!
 //! The inputs, generated without allocation:
 //! - **numbers**, for every covered ABI with an arch value of its own (the target, its compat ABI): every
-//!   number of its table; 0 to 1023; each rule's number and its neighbours;
+//!   number of its table; 0 to 1023; each rule's number and its neighbours; each ENOSYS ceiling and its
+//!   neighbours, also with bit 30 or bit 31 flipped;
 //!   the edges of the x32 half of the number space (`0x3fffffff`, `0x40000000`, `0x7fffffff`,
 //!   `0x80000000`, `0xbfffffff`, `0xc0000000`, `0xffffffff`, ...); every x32 number (for an x32 target,
 //!   every x86_64 number);
@@ -217,6 +218,19 @@ where
         for rule in policy.rules().filter(|rule| rule.arch().audit() == audit) {
             for nr in [rule.nr(), rule.nr().wrapping_sub(1), rule.nr().wrapping_add(1)] {
                 each_number(nr)?;
+            }
+        }
+        // Each ENOSYS ceiling of this arch value and its neighbours, in both halves of bit 30.
+        for (_, ceiling) in policy.enosys_ceilings().filter(|(abi, _)| abi.audit() == audit) {
+            for nr in [
+                ceiling,
+                ceiling.wrapping_sub(1),
+                ceiling.wrapping_add(1),
+                ceiling.wrapping_add(2),
+            ] {
+                each_number(nr)?;
+                each_number(nr ^ abi::X32_SYSCALL_BIT)?;
+                each_number(nr ^ 0x8000_0000)?;
             }
         }
     }

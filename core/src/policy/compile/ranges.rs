@@ -4,7 +4,9 @@
 //! Numbers outside the table are just more numbers, so gaps fall into ranges with the default action. For
 //! x86_64 the x32 half of the number space (bit 30 set) is two more ranges with the bad-arch action (or,
 //! for `x32 by-name`, the x86_64 outcomes by name), so the x32 check costs no instruction on the path of
-//! native syscalls; for an x32 target the halves are swapped. A range weighs one, plus
+//! native syscalls; for an x32 target the halves are swapped. An ENOSYS ceiling (`enosys-above`) makes
+//! the numbers above it, in each quarter of its ABI, one more range answering `errno(ENOSYS)`: runc's
+//! stub costs no test of its own, and a policy without a ceiling gets exactly the ranges it got before. A range weighs one, plus
 //! [`SYSCALL_WEIGHT`] per syscall of the arch's table in it, so the dense parts of the table end up near
 //! the root of the tree.
 
@@ -12,7 +14,7 @@ use super::CompileError;
 use super::normalize::{Group, Outcome};
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::policy::model::{Policy, X32};
+use crate::policy::model::{ENOSYS, Policy, X32};
 
 /// A maximal range of numbers with one outcome: `start` up to the next range's start.
 #[derive(Clone, Copy, Debug)]
@@ -66,11 +68,23 @@ pub(super) fn build<const R: usize, const C: usize>(
     let mut ranges = RangeList {
         ranges: &mut *out,
         len: 0,
+        cut: u64::MAX,
     };
     let mut next_group = 0;
     for (quarter, segment) in segments.into_iter().enumerate() {
         let low = quarter as u64 * QUARTER;
         let high = low + QUARTER;
+        // Numbers above the ENOSYS ceiling of the quarter's ABI get errno(ENOSYS), whatever the segment
+        // says (`Policy::enosys_above`): from `cut` on, nothing else is pushed.
+        let owner = match (abi.audit() == crate::abi::AUDIT_ARCH_X86_64, quarter % 2 == 1) {
+            (true, true) => Arch::X32,
+            (true, false) => Arch::X86_64,
+            (false, _) => abi,
+        };
+        let cut = policy
+            .enosys_above(owner)
+            .map_or(high, |ceiling| (u64::from(ceiling) + 1).clamp(low, high));
+        ranges.cut = cut;
         match segment {
             Bad => {
                 ranges.push(low, Outcome::Ret(policy.bad_arch_action()))?;
@@ -115,6 +129,10 @@ pub(super) fn build<const R: usize, const C: usize>(
                 }
             }
         }
+        if cut < high {
+            ranges.cut = high;
+            ranges.push(cut, Outcome::Ret(ENOSYS))?;
+        }
     }
     let len = ranges.len;
     // Weights: one per range plus SYSCALL_WEIGHT per syscall of the target's table inside it. x32's
@@ -143,11 +161,16 @@ pub(super) fn build<const R: usize, const C: usize>(
 struct RangeList<'a> {
     ranges: &'a mut [Range],
     len: usize,
+    /// Pushes from here on are ignored (the ENOSYS ceiling's range takes over).
+    cut: u64,
 }
 
 impl RangeList<'_> {
-    /// From `start` on (until the next push), numbers have `outcome`.
+    /// From `start` on (until the next push), numbers have `outcome`; ignored from `cut` on.
     fn push(&mut self, start: u64, outcome: Outcome) -> Result<(), CompileError> {
+        if start >= self.cut {
+            return Ok(());
+        }
         let Ok(start) = u32::try_from(start) else {
             return Ok(());
         };
