@@ -86,12 +86,16 @@ impl<const RULES: usize, const CMPS: usize> Imported<RULES, CMPS> {
         self
     }
 
-    /// What `--strict` refuses: the first unknown syscall name, else the first contradiction.
+    /// What `--strict` refuses: the first unknown syscall name, else the first contradiction or profile
+    /// runc would refuse to load.
     pub fn check_strict(&self) -> Result<(), Error> {
         let refused = self.unknown_names.first().or_else(|| {
-            self.warnings
-                .iter()
-                .find(|warning| matches!(warning.kind(), WarningKind::Contradiction { .. }))
+            self.warnings.iter().find(|warning| {
+                matches!(
+                    warning.kind(),
+                    WarningKind::Contradiction { .. } | WarningKind::RuncRefuses { .. }
+                )
+            })
         });
         match refused {
             Some(warning) => Err(Error::new(
@@ -259,9 +263,18 @@ fn import<const RULES: usize, const CMPS: usize>(
         path(&[Key(error_path)]),
     )?;
     let mut policy = Policy::<RULES, CMPS>::new(arch, default);
+    let mut warnings = Vec::new();
+    // runc refuses a notifying default action and a notified `write` (`InitSeccomp`, docs/oci.md rule 16).
+    if default == Action::NOTIFY {
+        warnings.push(Warning::new(
+            path(&[Key("defaultAction")]),
+            WarningKind::RuncRefuses {
+                reason: "SCMP_ACT_NOTIFY cannot be used as default action",
+            },
+        ));
+    }
     // libseccomp's default bad-arch action (`db_col_reset`: SCMP_ACT_KILL, the thread); runc keeps it.
     policy.set_bad_arch_action(Action::KILL_THREAD);
-    let mut warnings = Vec::new();
     let mut unknown_names = Vec::new();
 
     // An x86_64 filter without x32 numbers syscalls as libseccomp's does: bad-arch from 0x40000000 up,
@@ -305,6 +318,19 @@ fn import<const RULES: usize, const CMPS: usize>(
         let action_path = rule_action_path(origin, index, rule);
         let action = action_of(rule.action, rule.errno_ret, action_path)?;
         for (name_index, name) in rule.names.iter().enumerate() {
+            if action == Action::NOTIFY && name == "write" {
+                warnings.push(Warning::new(
+                    path(&[
+                        Key("syscalls"),
+                        Index((origin.rules)(index)),
+                        Key("names"),
+                        Index(name_index),
+                    ]),
+                    WarningKind::RuncRefuses {
+                        reason: "SCMP_ACT_NOTIFY cannot be used for the write syscall",
+                    },
+                ));
+            }
             if action != default && abis.iter().all(|abi| abi.syscall_nr(name).is_none()) {
                 unknown_names.push(Warning::new(
                     path(&[

@@ -209,6 +209,13 @@ pub enum WarningKind {
         /// What runc (through libseccomp) does, in a sentence.
         resolution: &'static str,
     },
+    /// A profile runc refuses to load (`InitSeccomp`): `SCMP_ACT_NOTIFY` as the default action, or on
+    /// `write` (runc's init writes to its parent after loading the filter, so a notified `write` could
+    /// deadlock the container's start). The filter is still built; `--strict` refuses it.
+    RuncRefuses {
+        /// runc's own error message.
+        reason: &'static str,
+    },
     /// The policy's action for foreign architectures, which the OCI format cannot express (runtimes use
     /// libseccomp's kill-thread).
     BadArchActionDropped {
@@ -230,6 +237,9 @@ impl fmt::Display for WarningKind {
                 )
             }
             WarningKind::RedundantRule => f.write_str("the rule's action is the default action; skipped"),
+            WarningKind::RuncRefuses { reason } => {
+                write!(f, "runc refuses this profile ({reason:?}); crun loads it")
+            }
             WarningKind::Contradiction {
                 syscall,
                 action,

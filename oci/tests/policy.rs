@@ -643,3 +643,51 @@ fn runcs_enosys_stub_is_applied_with_a_ceiling_per_abi() {
         [(Arch::X86_64, 437), (Arch::X32, 0x4000_01b5), (Arch::I386, 437)]
     );
 }
+
+#[test]
+fn profiles_runc_refuses_are_warned_about_and_refused_under_strict() {
+    // runc's InitSeccomp refuses a notifying default action and a notified `write`; the filter is still built
+    // (crun and seccompctl's own supervisor can serve it), with one warning naming the place.
+    let default = LinuxSeccomp::from_json(
+        r#"{"defaultAction": "SCMP_ACT_NOTIFY", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap()
+    .to_policy(Arch::X86_64)
+    .unwrap();
+    assert_eq!(default.warnings.len(), 1, "{:?}", default.warnings);
+    assert_eq!(default.warnings[0].path().to_string(), "defaultAction");
+    assert!(matches!(
+        default.warnings[0].kind(),
+        WarningKind::RuncRefuses { reason } if reason.contains("default action")
+    ));
+    assert!(default.check_strict().is_err());
+
+    let write = LinuxSeccomp::from_json(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+    )
+    .unwrap()
+    .to_policy(Arch::X86_64)
+    .unwrap();
+    assert_eq!(write.warnings.len(), 1, "{:?}", write.warnings);
+    assert_eq!(write.warnings[0].path().to_string(), "syscalls[0].names[1]");
+    assert!(
+        write.warnings[0]
+            .to_string()
+            .contains("runc refuses this profile")
+    );
+    assert!(write.check_strict().is_err());
+    assert_eq!(
+        decide(&write.policy, Arch::X86_64, "write", [0; 6]),
+        Action::NOTIFY
+    );
+
+    // A notified `read` is fine for runc.
+    let read = LinuxSeccomp::from_json(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+    )
+    .unwrap()
+    .to_policy(Arch::X86_64)
+    .unwrap();
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    assert!(read.check_strict().is_ok());
+}
