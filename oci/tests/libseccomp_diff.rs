@@ -456,14 +456,15 @@ fn docker_and_podman_profiles_decide_as_libseccomp_builds_them_for_runc() {
                         ));
                     }
                 }
-                // The target is 0.6x. On aarch64 (no x32 check to save) no search tree over these
-                // profiles' nr ranges gets there: the least mean possible is 0.70x (Docker) and 0.65x
-                // (Podman) of libseccomp's (docs/compiler-vs-libseccomp.md); the compiler reaches it, so
-                // this guards that level.
-                let bound = if arch == Arch::X86_64 { 0.6 } else { 0.71 };
+                // #13's bound: at most 0.6x the mean of the filter runc loads, runc's -ENOSYS stub in front
+                // of libseccomp's binary tree (optimize 2; runc itself leaves libseccomp's default, the
+                // priority-ordered list, which is slower still). Against libseccomp's tree alone the aarch64
+                // profiles stay at 0.65-0.70x, the least any search tree over their nr ranges reaches
+                // (docs/compiler-vs-libseccomp.md).
+                let bound = 0.6;
                 if mine_mean > bound * their_mean {
                     failures.push(format!(
-                        "{label} {} {caps}: mean executed {mine_mean:.2} is above {bound}x libseccomp's \
+                        "{label} {} {caps}: mean executed {mine_mean:.2} is above {bound}x runc's filter's \
                          {their_mean:.2}",
                         arch.name()
                     ));
