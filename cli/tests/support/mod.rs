@@ -37,6 +37,18 @@ macro_rules! skip {
     }};
 }
 
+/// A [`Target`] holding a real seccomp listener, or a visible skip of `$test` when the kernel cannot give
+/// it one.
+#[macro_export]
+macro_rules! target {
+    ($test:expr) => {
+        match $crate::support::Target::spawn() {
+            Ok(target) => target,
+            Err(why) => $crate::skip!($test, "no seccomp listener: {why}"),
+        }
+    };
+}
+
 /// How long anything may take before a test gives up as hung; generous because the machine is shared.
 /// This is a deadline against hangs, not a timing assertion.
 pub const PATIENCE: Duration = Duration::from_secs(30);
