@@ -6,6 +6,8 @@
 //! listener fds (which would keep them open and change what the agent observes).
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod bundle;
+
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{Errno, IoSlice};
 use rustix::net::{
