@@ -21,7 +21,7 @@
 mod support;
 
 use serde_json::Value;
-use support::bundle::{self, Bundle, find, perl_mount, perl_umount};
+use support::bundle::{self, Bundle, assert_refused, find, perl_mount, perl_umount, sh_quote, step, value};
 use support::{Agent, Scratch};
 
 const TEST: &str = "container_runc_agent";
@@ -57,7 +57,7 @@ fn script() -> String {
     let umount = perl_umount("/mnt/disk", 0);
     let umount_proc = perl_umount("/proc", 0);
     [
-        "step() { name=$1; shift; if out=$(\"$@\" 2>&1); then echo \"$name: ok\"; else echo \"$name: failed: $out\"; fi; }",
+        bundle::STEP,
         "echo uid-map $(cat /proc/self/uid_map)",
         "umask 027",
         "step mknod mknod /dev/mynull c 1 3",
@@ -65,45 +65,21 @@ fn script() -> String {
         "echo node $(stat -c '%F %t:%T %a %u:%g' /dev/mynull)",
         "step mknod-unlisted mknod /dev/mem2 c 1 1",
         "step mknod-unprivileged setpriv --reuid 1000 --regid 1000 --clear-groups mknod /tmp/null2 c 1 3",
-        &format!("step mount sh -c '{}'", mount.replace('\'', "'\\''")),
+        &format!("step mount sh -c {}", sh_quote(&mount)),
         "echo image $(cat /mnt/disk/hello)",
         "echo flags $(busybox awk '$5 == \"/mnt/disk\" { print $6 }' /proc/self/mountinfo)",
-        &format!("step mount-outside sh -c '{}'", mount_outside.replace('\'', "'\\''")),
+        &format!("step mount-outside sh -c {}", sh_quote(&mount_outside)),
         "ln -sfn /proc /mnt/to-proc",
-        &format!("step mount-symlink sh -c '{}'", mount_link.replace('\'', "'\\''")),
-        &format!("step bind-outside sh -c '{}'", bind_outside.replace('\'', "'\\''")),
-        &format!("step bind sh -c '{}'", bind.replace('\'', "'\\''")),
+        &format!("step mount-symlink sh -c {}", sh_quote(&mount_link)),
+        &format!("step bind-outside sh -c {}", sh_quote(&bind_outside)),
+        &format!("step bind sh -c {}", sh_quote(&bind)),
         "echo shared $(cat /data/shared/note)",
-        &format!("step umount-other sh -c '{}'", umount_proc.replace('\'', "'\\''")),
-        &format!("step umount sh -c '{}'", umount.replace('\'', "'\\''")),
+        &format!("step umount-other sh -c {}", sh_quote(&umount_proc)),
+        &format!("step umount sh -c {}", sh_quote(&umount)),
         "test -e /mnt/disk/hello && echo still-mounted || echo unmounted",
         "echo free $(busybox free | busybox awk '$1 == \"Mem:\" { print substr($2, 1, 6) }')",
     ]
     .join("\n")
-}
-
-/// The step's line of `out`: `ok` or `failed: MESSAGE`.
-fn step<'a>(out: &'a str, name: &str) -> &'a str {
-    let prefix = format!("{name}: ");
-    out.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no step {name} in the container's output:\n{out}"))
-}
-
-fn assert_refused(out: &str, name: &str) {
-    let got = step(out, name);
-    assert!(
-        got.starts_with("failed:") && got.contains("Operation not permitted"),
-        "{name} must fail with EPERM, got `{got}`; the container's output:\n{out}"
-    );
-}
-
-/// The line starting with `key ` in `out`, without the key.
-fn value<'a>(out: &'a str, key: &str) -> &'a str {
-    let prefix = format!("{key} ");
-    out.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or("")
 }
 
 /// Runs the bundle as container `id` with the doc's profile (`listenerPath` the agent's socket,

@@ -89,25 +89,8 @@ impl Bundle {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777))
             .map_err(io("tmp"))?;
-        let content = dir.join("content");
-        std::fs::create_dir_all(&content).map_err(io("content"))?;
-        std::fs::write(content.join("hello"), format!("{IMAGE_TEXT}\n")).map_err(io("hello"))?;
-        let images = dir.join("images");
-        std::fs::create_dir_all(&images).map_err(io("images"))?;
-        let made = Command::new(mkfs)
-            .args(["-q", "-F", "-d"])
-            .arg(&content)
-            .arg(images.join("disk.img"))
-            .arg("4M")
-            .stdout(Stdio::null())
-            .status()
-            .map_err(io("mkfs.ext4"))?;
-        if !made.success() {
-            return Err("mkfs.ext4 -d failed".into());
-        }
-        let shared = dir.join("shared");
-        std::fs::create_dir_all(&shared).map_err(io("shared"))?;
-        std::fs::write(shared.join("note"), format!("{SHARED_TEXT}\n")).map_err(io("note"))?;
+        make_image(mkfs, &dir)?;
+        make_shared(&dir)?;
         let spec = Command::new(runc)
             .arg("spec")
             .arg("--bundle")
@@ -181,6 +164,36 @@ impl Bundle {
     }
 }
 
+/// Makes `DIR/images/disk.img`: a 4 MiB ext4 image (mkfs.ext4 -d) holding `hello` with [`IMAGE_TEXT`].
+pub fn make_image(mkfs: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let content = dir.join("content");
+    std::fs::create_dir_all(&content).map_err(io("content"))?;
+    std::fs::write(content.join("hello"), format!("{IMAGE_TEXT}\n")).map_err(io("hello"))?;
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).map_err(io("images"))?;
+    let image = images.join("disk.img");
+    let made = Command::new(mkfs)
+        .args(["-q", "-F", "-d"])
+        .arg(&content)
+        .arg(&image)
+        .arg("4M")
+        .stdout(Stdio::null())
+        .status()
+        .map_err(io("mkfs.ext4"))?;
+    if !made.success() {
+        return Err("mkfs.ext4 -d failed".into());
+    }
+    Ok(image)
+}
+
+/// Makes `DIR/shared/note` holding [`SHARED_TEXT`]: a host directory for bind mounts.
+pub fn make_shared(dir: &Path) -> Result<PathBuf, String> {
+    let shared = dir.join("shared");
+    std::fs::create_dir_all(&shared).map_err(io("shared"))?;
+    std::fs::write(shared.join("note"), format!("{SHARED_TEXT}\n")).map_err(io("note"))?;
+    Ok(shared)
+}
+
 /// A shell command making a raw `mount(source, target, fstype, flags, NULL)` with perl (busybox and
 /// util-linux `mount` would set up a loop device themselves, which the container cannot); on failure
 /// it prints `mount: ERRNO TEXT` to stderr and exits 3. An `fstype` of `-` passes NULL (a bind).
@@ -198,4 +211,37 @@ pub fn perl_umount(target: &str, flags: u64) -> String {
     format!(
         "perl -e 'syscall({nr}, $ARGV[0], {flags}) == 0 or do {{ print STDERR \"umount2: $!\\n\"; exit 3 }}' {target}"
     )
+}
+
+/// A shell function for container scripts: `step NAME COMMAND...` runs the command and prints
+/// `NAME: ok`, or `NAME: failed: OUTPUT` with what it printed. Read back with [`step`].
+pub const STEP: &str = "step() { name=$1; shift; if out=$(\"$@\" 2>&1); then echo \"$name: ok\"; else echo \"$name: failed: $out\"; fi; }";
+
+/// The step's line of `out`: `ok` or `failed: MESSAGE`.
+pub fn step<'a>(out: &'a str, name: &str) -> &'a str {
+    let prefix = format!("{name}: ");
+    out.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no step {name} in the container's output:\n{out}"))
+}
+
+pub fn assert_refused(out: &str, name: &str) {
+    let got = step(out, name);
+    assert!(
+        got.starts_with("failed:") && got.contains("Operation not permitted"),
+        "{name} must fail with EPERM, got `{got}`; the container's output:\n{out}"
+    );
+}
+
+/// The line starting with `key ` in `out`, without the key.
+pub fn value<'a>(out: &'a str, key: &str) -> &'a str {
+    let prefix = format!("{key} ");
+    out.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or("")
+}
+
+/// `text` as one single-quoted shell word.
+pub fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }

@@ -1,0 +1,205 @@
+//! `emulate` lines from the command line, the issue's fallback form without a container runtime:
+//! `seccompctl run --policy FILTER --handlers HANDLERS -- setpriv --reuid 1000 ... unshare -Urmpf sh -c
+//! SCRIPT` (no `--mount-proc`: a mount of proc is one no `emulate` line can allow, so it would be refused;
+//! `/proc/self` works without it). The command is root of its own user, mount and pid namespaces and host
+//! uid 1000 (no privilege in the host); the filter notifies mknod, mknodat, mount, umount2 and sysinfo.
+//! - Without `emulate` lines (every call continues) the kernel refuses mknod of a device and an ext4
+//!   mount (EPERM).
+//! - With them `mknod c 1 3` makes a writable node (the umask applied, owned by the command's uid as its
+//!   namespace maps it), an ext4 image made with mkfs.ext4 mounts read-only, nosuid, nodev, noexec at the
+//!   allowed target and its file reads back, then unmounts; a bind of a listed directory works; an
+//!   unlisted device, a mount outside the allowed target and a bind of another directory get EPERM;
+//!   sysinfo(2) (busybox `uptime`) shows the pid namespace's uptime.
+//!
+//! Needs root (to become uid 1000 and for the handlers' mounts), setpriv, unshare, perl, busybox and
+//! mkfs.ext4; skips visibly without them or without unprivileged user namespaces.
+
+mod support;
+
+use std::process::{Command, Output};
+use support::Scratch;
+use support::bundle::{
+    IMAGE_TEXT, SHARED_TEXT, STEP, assert_refused, find, make_image, make_shared, perl_mount, perl_umount,
+    sh_quote, step, value,
+};
+
+const TEST: &str = "handlers_emulate";
+const UID: u32 = 1000;
+const MS_RDONLY: u64 = 1;
+const MS_BIND: u64 = 4096;
+const FILTER: &str = "default allow\nnotify mknod mknodat mount umount2 sysinfo\n";
+
+/// The command, as host uid [`UID`], root of its own user, mount and pid namespaces.
+fn unprivileged(script: &str) -> Vec<String> {
+    let uid = UID.to_string();
+    [
+        "setpriv",
+        "--reuid",
+        &uid,
+        "--regid",
+        &uid,
+        "--clear-groups",
+        "unshare",
+        "-Urmpf",
+        "sh",
+        "-c",
+        script,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+fn run(scratch: &Scratch, handlers: &str, command: &[String]) -> Output {
+    let filter = scratch.path("filter.policy");
+    let rules = scratch.path("h.rules");
+    std::fs::write(&filter, FILTER).expect("write the filter");
+    std::fs::write(&rules, handlers).expect("write the handlers");
+    Command::new(env!("CARGO_BIN_EXE_seccompctl"))
+        .arg("run")
+        .arg("--policy")
+        .arg(&filter)
+        .arg("--handlers")
+        .arg(&rules)
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("run seccompctl")
+}
+
+fn script(root: &str) -> String {
+    let image = format!("{root}/images/disk.img");
+    let mount = perl_mount(&image, &format!("{root}/mnt/disk"), "ext4", MS_RDONLY);
+    let outside = perl_mount(&image, &format!("{root}/elsewhere"), "ext4", MS_RDONLY);
+    let bind = perl_mount(
+        &format!("{root}/shared"),
+        &format!("{root}/data/shared"),
+        "-",
+        MS_BIND,
+    );
+    let bind_other = perl_mount("/etc", &format!("{root}/data/shared"), "-", MS_BIND);
+    let umount = perl_umount(&format!("{root}/mnt/disk"), 0);
+    [
+        STEP.to_owned(),
+        "echo uid-map $(cat /proc/self/uid_map)".to_owned(),
+        "umask 027".to_owned(),
+        // (A run before this one may have left a file there.)
+        format!("rm -f {root}/dev/null2"),
+        format!("step mknod mknod {root}/dev/null2 c 1 3"),
+        format!("step write sh -c 'echo x > {root}/dev/null2'"),
+        format!("echo node $(stat -c '%F %t:%T %a %u:%g' {root}/dev/null2)"),
+        format!("step mknod-unlisted mknod {root}/dev/mem c 1 1"),
+        format!("step mount sh -c {}", sh_quote(&mount)),
+        format!("echo image $(cat {root}/mnt/disk/hello)"),
+        format!("echo flags $(busybox awk '$5 == \"{root}/mnt/disk\" {{ print $6 }}' /proc/self/mountinfo)"),
+        format!("step mount-outside sh -c {}", sh_quote(&outside)),
+        format!("step umount sh -c {}", sh_quote(&umount)),
+        format!("test -e {root}/mnt/disk/hello && echo still-mounted || echo unmounted"),
+        format!("step bind-other sh -c {}", sh_quote(&bind_other)),
+        format!("step bind sh -c {}", sh_quote(&bind)),
+        format!("echo shared $(cat {root}/data/shared/note)"),
+        "echo uptime $(busybox uptime)".to_owned(),
+    ]
+    .join("\n")
+}
+
+#[test]
+fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_root() {
+    if !rustix::process::geteuid().is_root() {
+        skip!(TEST, "becoming uid {UID} and the handlers' mounts need root");
+    }
+    let Some(mkfs) = find("mkfs.ext4") else {
+        skip!(TEST, "mkfs.ext4 is missing (apt-get install e2fsprogs)");
+    };
+    for tool in ["setpriv", "unshare", "perl", "busybox", "stat"] {
+        if find(tool).is_none() {
+            skip!(TEST, "{tool} is missing");
+        }
+    }
+    let probe = unprivileged("true");
+    let probe = Command::new(&probe[0]).args(&probe[1..]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        skip!(
+            TEST,
+            "uid {UID} cannot make user, mount and pid namespaces here (unshare -Urmpf)"
+        );
+    }
+    let scratch = Scratch::new("handlers-emulate");
+    let root = scratch.0.to_str().expect("a UTF-8 path").to_owned();
+    if let Err(why) = make_image(&mkfs, &scratch.0).and_then(|_| make_shared(&scratch.0)) {
+        skip!(TEST, "cannot make the image: {why}");
+    }
+    for dir in ["dev", "mnt/disk", "elsewhere", "data/shared"] {
+        std::fs::create_dir_all(scratch.path(dir)).expect("mkdir");
+    }
+    std::os::unix::fs::chown(scratch.path("dev"), Some(UID), Some(UID)).expect("chown dev");
+    let command = unprivileged(&script(&root));
+
+    // The kernel alone: a user namespace's root may not make devices nor mount ext4.
+    let out = run(&scratch, "default notify\n", &command);
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!(
+        "without emulate lines:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("uid-map 0 {UID} 1")), "{text}");
+    assert_refused(&text, "mknod");
+    assert_refused(&text, "mount");
+
+    let handlers = format!(
+        "default notify\n\
+         emulate mknod mknodat if dev in [1:3, 1:5, 1:7, 1:8, 1:9, 5:0]      # char devices null zero full random urandom tty\n\
+         emulate mount if fstype == \"ext4\" && source under \"{root}/images\" && target under \"{root}/mnt\"\n\
+         emulate mount if bind && source under \"{root}/shared\" && target under \"{root}/data\"\n\
+         emulate sysinfo\n"
+    );
+    let out = run(&scratch, &handlers, &command);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    eprintln!("with emulate lines:\n{text}{log}");
+    assert_eq!(step(&text, "mknod"), "ok", "{text}{log}");
+    assert_eq!(step(&text, "write"), "ok", "{text}{log}");
+    // 0666 & ~027; owned by host uid 1000, which the namespace shows as its root.
+    assert_eq!(
+        value(&text, "node"),
+        "character special file 1:3 640 0:0",
+        "{text}"
+    );
+    assert_refused(&text, "mknod-unlisted");
+    assert_eq!(step(&text, "mount"), "ok", "{text}{log}");
+    assert_eq!(value(&text, "image"), IMAGE_TEXT, "{text}");
+    let flags = value(&text, "flags");
+    for flag in ["ro", "nosuid", "nodev", "noexec"] {
+        assert!(flags.split(',').any(|f| f == flag), "{flag} missing in `{flags}`");
+    }
+    assert_refused(&text, "mount-outside");
+    assert_eq!(step(&text, "umount"), "ok", "{text}{log}");
+    assert!(text.contains("\nunmounted\n"), "{text}");
+    assert_refused(&text, "bind-other");
+    assert_eq!(step(&text, "bind"), "ok", "{text}{log}");
+    assert_eq!(value(&text, "shared"), SHARED_TEXT, "{text}");
+    // The pid namespace started with the command: its uptime, not the host's.
+    assert!(value(&text, "uptime").contains(" up 0 min,"), "{text}");
+    // ... and the processes of that namespace (sh and busybox), not the host's hundreds.
+    let procs = log
+        .lines()
+        .find_map(|l| l.split(", procs ").nth(1))
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(
+        procs.is_some_and(|n| (1..10).contains(&n)),
+        "procs {procs:?}: {log}"
+    );
+    for (needle, line) in [
+        ("made c 1:3 at", 2),
+        ("mounted ext4", 3),
+        ("unmounted", 3),
+        ("mounted bind", 4),
+        ("uptime", 5),
+    ] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(needle) && l.contains(&format!("h.rules:{line}"))),
+            "no `{needle}` by h.rules:{line} in the log:\n{log}"
+        );
+    }
+}
