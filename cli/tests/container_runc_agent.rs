@@ -65,6 +65,8 @@ fn script() -> String {
         "echo node $(stat -c '%F %t:%T %a %u:%g' /dev/mynull)",
         "step mknod-unlisted mknod /dev/mem2 c 1 1",
         "step mknod-unprivileged setpriv --reuid 1000 --regid 1000 --clear-groups mknod /tmp/null2 c 1 3",
+        "step mknod-user setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +mknod --ambient-caps +mknod mknod /tmp/null3 c 1 3",
+        "echo user-node $(stat -c '%a %u:%g' /tmp/null3)",
         &format!("step mount sh -c {}", sh_quote(&mount)),
         "echo image $(cat /mnt/disk/hello)",
         "echo flags $(busybox awk '$5 == \"/mnt/disk\" { print $6 }' /proc/self/mountinfo)",
@@ -74,6 +76,7 @@ fn script() -> String {
         &format!("step bind-outside sh -c {}", sh_quote(&bind_outside)),
         &format!("step bind sh -c {}", sh_quote(&bind)),
         "echo shared $(cat /data/shared/note)",
+        "echo bind-flags $(busybox awk '$5 == \"/data/shared\" { print $6 }' /proc/self/mountinfo)",
         &format!("step umount-other sh -c {}", sh_quote(&umount_proc)),
         &format!("step umount sh -c {}", sh_quote(&umount)),
         "test -e /mnt/disk/hello && echo still-mounted || echo unmounted",
@@ -186,6 +189,9 @@ fn runc_containers_get_what_their_handler_set_allows_through_the_agent() {
     assert_eq!(value(&out, "node"), "character special file 1:3 640 0:0", "{out}");
     assert_refused(&out, "mknod-unlisted");
     assert_refused(&out, "mknod-unprivileged");
+    // A user with CAP_MKNOD (ambient): the node is its own, container uid 1000 = host uid 101000.
+    assert_eq!(step(&out, "mknod-user"), "ok", "{out}");
+    assert_eq!(value(&out, "user-node"), "640 1000:1000", "{out}");
     assert_eq!(step(&out, "mount"), "ok", "{out}");
     assert_eq!(value(&out, "image"), bundle::IMAGE_TEXT, "{out}");
     let flags = value(&out, "flags");
@@ -200,6 +206,13 @@ fn runc_containers_get_what_their_handler_set_allows_through_the_agent() {
     assert_refused(&out, "bind-outside");
     assert_eq!(step(&out, "bind"), "ok", "{out}");
     assert_eq!(value(&out, "shared"), bundle::SHARED_TEXT, "{out}");
+    let flags = value(&out, "bind-flags");
+    for flag in ["nosuid", "nodev", "noexec"] {
+        assert!(
+            flags.split(',').any(|f| f == flag),
+            "{flag} missing in the bind's `{flags}`: {out}"
+        );
+    }
     assert_refused(&out, "umount-other");
     assert_eq!(step(&out, "umount"), "ok", "{out}");
     assert!(out.contains("\nunmounted\n"), "{out}");
