@@ -66,6 +66,29 @@ fn run(scratch: &Scratch, handlers: &str, command: &[String]) -> Output {
         .expect("run seccompctl")
 }
 
+/// Hostile calls: pointers into nothing and a path longer than PATH_MAX, made with perl's `syscall`
+/// (numbers are passed as values, so `1` is the address 1). Each prints `NAME: failed: ERRNO TEXT`.
+fn hostile() -> Vec<String> {
+    let (mount, mknodat) = if cfg!(target_arch = "aarch64") {
+        (40, 33)
+    } else {
+        (165, 259)
+    };
+    let call = |name: &str, body: &str| {
+        format!(
+            "step {name} perl -e '{body} == 0 or do {{ print STDERR \"$!\\n\"; exit 3 }}'"
+        )
+    };
+    vec![
+        call("mount-efault", &format!("syscall({mount}, 1, 2, 3, 1, 0)")),
+        call(
+            "mount-long",
+            &format!("my $l = \"/\" . (\"x\" x 5000); my $f = \"ext4\"; syscall({mount}, $l, $l, $f, 1, 0)"),
+        ),
+        call("mknod-efault", &format!("syscall({mknodat}, -100, 1, 8630, 259)")),
+    ]
+}
+
 fn script(root: &str) -> String {
     let image = format!("{root}/images/disk.img");
     let mount = perl_mount(&image, &format!("{root}/mnt/disk"), "ext4", MS_RDONLY);
@@ -99,6 +122,9 @@ fn script(root: &str) -> String {
         format!("echo shared $(cat {root}/data/shared/note)"),
         "echo uptime $(busybox uptime)".to_owned(),
     ]
+    .into_iter()
+    .chain(hostile())
+    .collect::<Vec<_>>()
     .join("\n")
 }
 
@@ -177,6 +203,16 @@ fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_r
     assert_refused(&text, "bind-other");
     assert_eq!(step(&text, "bind"), "ok", "{text}{log}");
     assert_eq!(value(&text, "shared"), SHARED_TEXT, "{text}");
+    // Hostile pointers and paths: the kernel's own answers, and seccompctl is still serving.
+    for (name, errno) in [
+        ("mount-efault", "Bad address"),
+        ("mount-long", "File name too long"),
+        ("mknod-efault", "Bad address"),
+    ] {
+        let got = step(&text, name);
+        assert!(got.starts_with("failed:") && got.contains(errno), "{name}: {got}\n{log}");
+    }
+    assert!(out.status.success(), "seccompctl run: {:?}\n{log}", out.status);
     // The pid namespace started with the command: its uptime, not the host's.
     assert!(value(&text, "uptime").contains(" up 0 min,"), "{text}");
     // ... and the processes of that namespace (sh and busybox), not the host's hundreds.
