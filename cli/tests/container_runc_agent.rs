@@ -64,6 +64,8 @@ fn script() -> String {
         "step write sh -c 'echo x > /dev/mynull'",
         "echo node $(stat -c '%F %t:%T %a %u:%g' /dev/mynull)",
         "step mknod-unlisted mknod /dev/mem2 c 1 1",
+        "step mknod-relative sh -c 'cd /dev && mknod zero2 c 1 5'",
+        "echo zeros $(head -c 3 /dev/zero2 | od -An -tx1)",
         "step mknod-unprivileged setpriv --reuid 1000 --regid 1000 --clear-groups mknod /tmp/null2 c 1 3",
         "step mknod-user setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +mknod --ambient-caps +mknod mknod /tmp/null3 c 1 3",
         "echo user-node $(stat -c '%a %u:%g' /tmp/null3)",
@@ -188,6 +190,9 @@ fn runc_containers_get_what_their_handler_set_allows_through_the_agent() {
     // 0666 & ~027, owned by container root (host uid 100000 seen through the mapping).
     assert_eq!(value(&out, "node"), "character special file 1:3 640 0:0", "{out}");
     assert_refused(&out, "mknod-unlisted");
+    // A relative path, resolved against the caller's cwd: /dev/zero2 reads zeros.
+    assert_eq!(step(&out, "mknod-relative"), "ok", "{out}");
+    assert_eq!(value(&out, "zeros"), "00 00 00", "{out}");
     assert_refused(&out, "mknod-unprivileged");
     // A user with CAP_MKNOD (ambient): the node is its own, container uid 1000 = host uid 101000.
     assert_eq!(step(&out, "mknod-user"), "ok", "{out}");
