@@ -69,10 +69,10 @@ fn run(scratch: &Scratch, handlers: &str, command: &[String]) -> Output {
 /// Hostile calls: pointers into nothing and a path longer than PATH_MAX, made with perl's `syscall`
 /// (numbers are passed as values, so `1` is the address 1). Each prints `NAME: failed: ERRNO TEXT`.
 fn hostile() -> Vec<String> {
-    let (mount, mknodat) = if cfg!(target_arch = "aarch64") {
-        (40, 33)
+    let (mount, umount2, mknodat, sysinfo) = if cfg!(target_arch = "aarch64") {
+        (40, 39, 33, 179)
     } else {
-        (165, 259)
+        (165, 166, 259, 99)
     };
     let call = |name: &str, body: &str| {
         format!("step {name} perl -e '{body} == 0 or do {{ print STDERR \"$!\\n\"; exit 3 }}'")
@@ -84,6 +84,8 @@ fn hostile() -> Vec<String> {
             &format!("my $l = \"/\" . (\"x\" x 5000); my $f = \"ext4\"; syscall({mount}, $l, $l, $f, 1, 0)"),
         ),
         call("mknod-efault", &format!("syscall({mknodat}, -100, 1, 8630, 259)")),
+        call("umount-efault", &format!("syscall({umount2}, 1, 0)")),
+        call("sysinfo-efault", &format!("syscall({sysinfo}, 1)")),
     ]
 }
 
@@ -208,6 +210,8 @@ fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_r
         ("mount-efault", "Bad address"),
         ("mount-long", "Invalid argument"),
         ("mknod-efault", "Bad address"),
+        ("umount-efault", "Bad address"),
+        ("sysinfo-efault", "Bad address"),
     ] {
         let got = step(&text, name);
         assert_eq!(got, step(&kernel, name), "{name}: as the kernel answers\n{log}");
