@@ -11,6 +11,10 @@
 //!   unlisted device, a mount outside the allowed target and a bind of another directory get EPERM;
 //!   sysinfo(2) (busybox `uptime`) shows the pid namespace's uptime.
 //!
+//! A second test races the mount target: its parent flips between a directory and a symlink to `/`
+//! while the command binds onto `PARENT/tmp`; the kernel alone (the control) lands a bind on `/tmp`,
+//! the handler never does.
+//!
 //! Needs root (to become uid 1000 and for the handlers' mounts), setpriv, unshare, perl, busybox and
 //! mkfs.ext4; skips visibly without them or without unprivileged user namespaces.
 
@@ -128,36 +132,44 @@ fn script(root: &str) -> String {
     .join("\n")
 }
 
-#[test]
-fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_root() {
+/// The checks every test here makes, then a scratch directory with the image (`images/disk.img`), the
+/// shared directory (`shared/note`) and the directories the scripts use; `Err` is a reason to skip.
+fn prepared(name: &str) -> Result<(Scratch, String), String> {
     if !rustix::process::geteuid().is_root() {
-        skip!(TEST, "becoming uid {UID} and the handlers' mounts need root");
+        return Err(format!("becoming uid {UID} and the handlers' mounts need root"));
     }
-    let Some(mkfs) = find("mkfs.ext4") else {
-        skip!(TEST, "mkfs.ext4 is missing (apt-get install e2fsprogs)");
-    };
+    let mkfs = find("mkfs.ext4").ok_or("mkfs.ext4 is missing (apt-get install e2fsprogs)")?;
     for tool in ["setpriv", "unshare", "perl", "busybox", "stat"] {
-        if find(tool).is_none() {
-            skip!(TEST, "{tool} is missing");
-        }
+        find(tool).ok_or(format!("{tool} is missing"))?;
     }
     let probe = unprivileged("true");
     let probe = Command::new(&probe[0]).args(&probe[1..]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        skip!(
-            TEST,
+        return Err(format!(
             "uid {UID} cannot make user, mount and pid namespaces here (unshare -Urmpf)"
-        );
+        ));
     }
-    let scratch = Scratch::new("handlers-emulate");
-    let root = scratch.0.to_str().expect("a UTF-8 path").to_owned();
-    if let Err(why) = make_image(&mkfs, &scratch.0).and_then(|_| make_shared(&scratch.0)) {
-        skip!(TEST, "cannot make the image: {why}");
+    let scratch = Scratch::new(name);
+    let root = scratch.0.to_str().ok_or("a non-UTF-8 scratch path")?.to_owned();
+    make_image(&mkfs, &scratch.0)
+        .and_then(|_| make_shared(&scratch.0))
+        .map_err(|why| format!("cannot make the image: {why}"))?;
+    for dir in ["dev", "mnt/disk", "mnt/race/a", "elsewhere", "data/shared"] {
+        std::fs::create_dir_all(scratch.path(dir)).map_err(|e| format!("mkdir {dir}: {e}"))?;
     }
-    for dir in ["dev", "mnt/disk", "elsewhere", "data/shared"] {
-        std::fs::create_dir_all(scratch.path(dir)).expect("mkdir");
+    for dir in ["dev", "mnt/race", "mnt/race/a"] {
+        std::os::unix::fs::chown(scratch.path(dir), Some(UID), Some(UID))
+            .map_err(|e| format!("chown {dir}: {e}"))?;
     }
-    std::os::unix::fs::chown(scratch.path("dev"), Some(UID), Some(UID)).expect("chown dev");
+    Ok((scratch, root))
+}
+
+#[test]
+fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_root() {
+    let (scratch, root) = match prepared("handlers-emulate") {
+        Ok(prepared) => prepared,
+        Err(why) => skip!(TEST, "{why}"),
+    };
     let command = unprivileged(&script(&root));
 
     // The kernel alone: a user namespace's root may not make devices nor mount ext4.
@@ -246,4 +258,87 @@ fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_r
             "no `{needle}` by h.rules:{line} in the log:\n{log}"
         );
     }
+}
+
+/// A target path whose parent flips between a directory and a symlink to `/` (renameat2
+/// RENAME_EXCHANGE in a loop; the parent, unlike the mount point itself, can be renamed while mounts sit
+/// below it) while the command binds a listed directory onto `PARENT/tmp` 200 times: every bind lands in
+/// the rule's tree, none on `/tmp` (the target is opened beneath the rule's directory without following
+/// a symlink out, and the mount is moved onto that fd, not onto the name).
+#[test]
+fn a_mount_target_flipped_to_a_symlink_never_mounts_outside_the_rule() {
+    let test = "a_mount_target_flipped_to_a_symlink_never_mounts_outside_the_rule";
+    let (scratch, root) = match prepared("handlers-emulate-race") {
+        Ok(prepared) => prepared,
+        Err(why) => skip!(test, "{why}"),
+    };
+    let renameat2 = if cfg!(target_arch = "aarch64") { 276 } else { 316 };
+    let race = format!("{root}/mnt/race");
+    let bind = perl_mount(&format!("{root}/shared"), &format!("{race}/a/tmp"), "-", MS_BIND);
+    let on_tmp = "busybox awk '$5 == \"/tmp\"' /proc/self/mountinfo | wc -l";
+    let script = [
+        format!("mkdir {race}/a/tmp && ln -s / {race}/b"),
+        format!("echo tmp-before $({on_tmp})"),
+        format!(
+            "perl -e 'my ($x, $y) = @ARGV; while (1) {{ syscall({renameat2}, -100, $x, -100, $y, 2) }}' {race}/a {race}/b &"
+        ),
+        "ok=0; refused=0".to_owned(),
+        format!(
+            "for i in $(seq 200); do if {bind} 2>/dev/null; then ok=$((ok+1)); else refused=$((refused+1)); fi; done"
+        ),
+        "kill $!; wait".to_owned(),
+        "echo binds $ok refused $refused".to_owned(),
+        format!("echo tmp-after $({on_tmp})"),
+        "test -e /tmp/note && echo tmp-covered || echo tmp-intact".to_owned(),
+    ]
+    .join("\n");
+    // Puts `race/a` back as an empty directory of the command's, without `race/b`.
+    let reset = || {
+        for name in ["a", "b"] {
+            let path = scratch.path(&format!("mnt/race/{name}"));
+            if path.is_symlink() {
+                std::fs::remove_file(&path).expect("remove the symlink");
+            } else if path.exists() {
+                std::fs::remove_dir_all(&path).expect("remove the directory");
+            }
+        }
+        std::fs::create_dir(scratch.path("mnt/race/a")).expect("mkdir race/a");
+        std::os::unix::fs::chown(scratch.path("mnt/race/a"), Some(UID), Some(UID)).expect("chown");
+    };
+    // The control: the kernel alone (a bind is its to allow in a user namespace) follows the name, and
+    // a bind lands on /tmp: the race is real. (A few tries: the flip must hit the window.)
+    let raced = (0..5).any(|_| {
+        reset();
+        let out = run(&scratch, "default notify\n", &unprivileged(&script));
+        let text = String::from_utf8_lossy(&out.stdout);
+        eprintln!("the kernel alone:\n{text}");
+        text.contains("\ntmp-covered\n")
+    });
+    assert!(raced, "no bind of the kernel's own landed on /tmp in 5 runs");
+    reset();
+
+    let handlers = format!(
+        "default notify\nemulate mount if bind && source under \"{root}/shared\" && target under \"{root}/mnt\"\n"
+    );
+    let out = run(&scratch, &handlers, &unprivileged(&script));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{text}");
+    let counts: Vec<u32> = value(&text, "binds")
+        .split(' ')
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 2, "{text}{log}");
+    assert!(counts[0] > 0, "no bind landed at all: {text}{log}");
+    assert_eq!(
+        value(&text, "tmp-after"),
+        value(&text, "tmp-before"),
+        "a bind landed on /tmp: {text}"
+    );
+    assert!(text.contains("\ntmp-intact\n"), "{text}");
+    // The refusals are the handler's: the target was the symlink when it looked.
+    assert!(
+        counts[1] == 0 || log.contains("failed: Operation not permitted"),
+        "{log}"
+    );
 }
