@@ -115,6 +115,13 @@ fn script(root: &str) -> String {
         format!("step write sh -c 'echo x > {root}/dev/null2'"),
         format!("echo node $(stat -c '%F %t:%T %a %u:%g' {root}/dev/null2)"),
         format!("step mknod-unlisted mknod {root}/dev/mem c 1 1"),
+        // mknodat relative to a directory fd (not the cwd): S_IFCHR | 0666, makedev(1, 5).
+        format!("rm -f {root}/dev/dirzero"),
+        format!(
+            "step mknodat-dirfd perl -MFcntl -e 'sysopen(my $d, $ARGV[0], O_RDONLY | O_DIRECTORY) or die \"$!\\n\"; my $n = \"dirzero\"; syscall({mknodat}, fileno($d), $n, 8630, 261) == 0 or die \"$!\\n\"' {root}/dev",
+            mknodat = if cfg!(target_arch = "aarch64") { 33 } else { 259 }
+        ),
+        format!("echo dirzero $(stat -c '%F %t:%T' {root}/dev/dirzero)"),
         format!("step mount sh -c {}", sh_quote(&mount)),
         format!("echo image $(cat {root}/mnt/disk/hello)"),
         format!("echo flags $(busybox awk '$5 == \"{root}/mnt/disk\" {{ print $6 }}' /proc/self/mountinfo)"),
@@ -204,6 +211,8 @@ fn emulate_lines_make_devices_mounts_and_sysinfo_for_an_unprivileged_namespace_r
         "{text}"
     );
     assert_refused(&text, "mknod-unlisted");
+    assert_eq!(step(&text, "mknodat-dirfd"), "ok", "{text}{log}");
+    assert_eq!(value(&text, "dirzero"), "character special file 1:5", "{text}");
     assert_eq!(step(&text, "mount"), "ok", "{text}{log}");
     assert_eq!(value(&text, "image"), IMAGE_TEXT, "{text}");
     let flags = value(&text, "flags");
