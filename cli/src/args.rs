@@ -224,7 +224,8 @@ pub struct RunArgs {
     /// format plus `path under "DIR"` / `path == "FILE"` and (connect, bind) `family`, `addr`, `port`
     /// predicates; `allow` continues (an allow that read memory is done by seccompctl for the command:
     /// open and inject the fd, mkdir, unlink, rename, chmod, stat, connect, bind), `errno(N)` fails,
-    /// `kill-process` kills, `notify` falls back to `--on-notify`.
+    /// `kill-process` kills, `notify` falls back to `--on-notify`; `emulate` lines make mknod, mount,
+    /// sysinfo and module loads for a user-namespaced command (docs/policy.md, "Container handlers").
     #[arg(long, value_name = "FILE")]
     pub handlers: Option<PathBuf>,
     /// How many threads serve the listener, each receiving, deciding and answering (with 2 or more one is

@@ -7,15 +7,6 @@ mod support;
 use rustix::fd::AsFd;
 use support::{Agent, Call, Scratch, Target, hand_over};
 
-macro_rules! target {
-    ($test:expr) => {
-        match Target::spawn() {
-            Ok(target) => target,
-            Err(why) => skip!($test, "no seccomp listener: {why}"),
-        }
-    };
-}
-
 const EACCES: i64 = 13;
 const EPERM: i64 = 1;
 

@@ -4,17 +4,7 @@
 
 mod support;
 
-use support::{Agent, Call, Scratch, Target, closed_by_agent, register};
-
-/// A target, or a visible skip when the kernel cannot give it a listener.
-macro_rules! target {
-    ($test:expr) => {
-        match Target::spawn() {
-            Ok(target) => target,
-            Err(why) => skip!($test, "no seccomp listener: {why}"),
-        }
-    };
-}
+use support::{Agent, Call, Scratch, closed_by_agent, register};
 
 const EACCES: i64 = 13;
 const EPERM: i64 = 1;

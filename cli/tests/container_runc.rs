@@ -18,132 +18,20 @@
 use seccomp_supervisor::handlers::{Device, Handlers, MknodRule, MountAllow, MountKind, MountRule};
 use seccomp_supervisor::path::Lexical;
 use seccomp_supervisor::{Answer, Call, Context, Reply, Supervisor};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
+use support::bundle::{Bundle, find, perl_mount};
 
-const HOST_ROOT: u32 = 100_000;
-/// The container's cgroup memory limit: 256 MiB, which `free` must show as its total.
-const MEMORY_LIMIT: u64 = 256 << 20;
+mod support;
 
 fn skip(why: &str) {
     eprintln!("SKIP: {why}");
 }
 
-fn find(name: &str) -> Option<PathBuf> {
-    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .map(|dir| Path::new(dir).join(name))
-        .find(|path| path.is_file())
-}
-
-/// The scratch tree: `bundle/rootfs` (host `/usr` bound in), `images/disk.img`.
-struct Scratch {
-    dir: PathBuf,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn prepare(runc: &Path, mkfs: &Path) -> Result<Scratch, String> {
-    let dir = std::env::temp_dir().join(format!("seccompctl-container-runc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let scratch = Scratch { dir: dir.clone() };
-    let rootfs = dir.join("bundle/rootfs");
-    for sub in [
-        "usr",
-        "proc",
-        "dev",
-        "sys",
-        "tmp",
-        "mnt/disk",
-        "srv/images",
-        "etc",
-        "elsewhere",
-    ] {
-        std::fs::create_dir_all(rootfs.join(sub)).map_err(|e| format!("mkdir {sub}: {e}"))?;
-    }
-    for (link, to) in [
-        ("bin", "usr/bin"),
-        ("sbin", "usr/sbin"),
-        ("lib", "usr/lib"),
-        ("lib64", "usr/lib64"),
-    ] {
-        if Path::new("/").join(to).exists() {
-            std::os::unix::fs::symlink(to, rootfs.join(link)).map_err(|e| format!("symlink {link}: {e}"))?;
-        }
-    }
-    let content = dir.join("content");
-    std::fs::create_dir_all(&content).map_err(|e| e.to_string())?;
-    std::fs::write(content.join("hello"), "from the image\n").map_err(|e| e.to_string())?;
-    let images = dir.join("images");
-    std::fs::create_dir_all(&images).map_err(|e| e.to_string())?;
-    let made = Command::new(mkfs)
-        .args(["-q", "-F", "-d"])
-        .arg(&content)
-        .arg(images.join("disk.img"))
-        .arg("4M")
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !made.success() {
-        return Err("mkfs.ext4 -d failed".into());
-    }
-    let spec = Command::new(runc)
-        .arg("spec")
-        .arg("--bundle")
-        .arg(dir.join("bundle"))
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !spec.status.success() {
-        return Err(format!("runc spec: {}", String::from_utf8_lossy(&spec.stderr)));
-    }
-    Ok(scratch)
-}
-
-/// Writes config.json: a user namespace mapping 0 to [`HOST_ROOT`], the host's /usr and the image
-/// directory bound in, `script` as the process, and `seccomp` as the profile.
-fn configure(scratch: &Scratch, script: &str, seccomp: &Value) -> Result<(), String> {
-    let path = scratch.dir.join("bundle/config.json");
-    // Each run starts from `runc spec`'s own config, kept beside it.
-    let pristine = scratch.dir.join("bundle/config.spec.json");
-    if !pristine.exists() {
-        std::fs::copy(&path, &pristine).map_err(|e| e.to_string())?;
-    }
-    let text = std::fs::read_to_string(&pristine).map_err(|e| e.to_string())?;
-    let mut config: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    config["process"]["terminal"] = json!(false);
-    config["process"]["args"] = json!(["/bin/sh", "-c", script]);
-    config["process"]["env"] = json!(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
-    config["root"]["readonly"] = json!(false);
-    let namespaces = config["linux"]["namespaces"]
-        .as_array_mut()
-        .ok_or("no namespaces")?;
-    namespaces.push(json!({"type": "user"}));
-    let mapping = json!([{"containerID": 0, "hostID": HOST_ROOT, "size": 65536}]);
-    config["linux"]["uidMappings"] = mapping.clone();
-    config["linux"]["gidMappings"] = mapping;
-    let mounts = config["mounts"].as_array_mut().ok_or("no mounts")?;
-    mounts.push(json!({"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]}));
-    mounts.push(json!({
-        "destination": "/srv/images", "type": "bind",
-        "source": scratch.dir.join("images"), "options": ["bind", "ro"]
-    }));
-    // sysfs and cgroupfs are not needed here; leave them out.
-    mounts.retain(|m| m["destination"] != "/sys" && m["destination"] != "/sys/fs/cgroup");
-    config["linux"]["resources"]["memory"] = json!({"limit": MEMORY_LIMIT});
-    config["linux"]["seccomp"] = seccomp.clone();
-    std::fs::write(&path, config.to_string()).map_err(|e| e.to_string())
-}
-
 /// Runs the container once with `handlers` serving the profile's listener; returns (output, log).
 fn run(
-    runc: &Path,
-    scratch: &Scratch,
+    scratch: &Bundle,
     script: &str,
     handlers: Handlers,
     id: &str,
@@ -155,7 +43,7 @@ fn run(
         "listenerPath": socket,
         "syscalls": [{"names": ["mknod", "mknodat", "mount", "umount2", "sysinfo"], "action": "SCMP_ACT_NOTIFY"}]
     });
-    configure(scratch, script, &profile)?;
+    scratch.configure(script, &["CAP_MKNOD", "CAP_SYS_ADMIN"], &profile)?;
     let log = Arc::new(Mutex::new(Vec::new()));
     let handler_log = Arc::clone(&log);
     let supervisor = Supervisor::new(
@@ -189,15 +77,7 @@ fn run(
                 }
             }
         });
-        let output = Command::new(runc)
-            .arg("--root")
-            .arg(scratch.dir.join("state"))
-            .arg("run")
-            .arg("--bundle")
-            .arg(scratch.dir.join("bundle"))
-            .arg(id)
-            .stdin(Stdio::null())
-            .output();
+        let output = scratch.run(id);
         if output.as_ref().map_or(true, |o| !o.status.success()) {
             // Unblock the accept if runc never connected.
             let _ = std::os::unix::net::UnixStream::connect(&socket);
@@ -214,13 +94,6 @@ fn run(
     );
     let lines = log.lock().map(|l| l.clone()).unwrap_or_default();
     Ok((text, lines))
-}
-
-fn perl_mount(source: &str, target: &str, fstype: &str) -> String {
-    let nr = if cfg!(target_arch = "aarch64") { 40 } else { 165 };
-    format!(
-        "perl -e 'my ($s, $t, $f) = @ARGV; syscall({nr}, $s, $t, $f, 0, 0) == 0 or do {{ print STDERR \"mount: $!\\n\"; exit 3 }}' {source} {target} {fstype}"
-    )
 }
 
 fn handlers() -> Handlers {
@@ -255,7 +128,7 @@ fn runc_user_namespace_container_gets_mknod_and_an_ext4_mount_only_through_the_h
     if find("perl").is_none() {
         return skip("perl is missing (the container makes mount(2) with it)");
     }
-    let scratch = match prepare(&runc, &mkfs) {
+    let scratch = match Bundle::prepare(&runc, &mkfs, "container-runc") {
         Ok(scratch) => scratch,
         Err(why) => return skip(&format!("cannot prepare the bundle: {why}")),
     };
@@ -266,12 +139,12 @@ fn runc_user_namespace_container_gets_mknod_and_an_ext4_mount_only_through_the_h
          if {mount}; then cat /mnt/disk/hello; else echo mount-refused; fi; \
          if {outside} 2>/dev/null; then echo outside-mount-ok; else echo outside-mount-refused; fi; \
          echo uid-map $(cat /proc/self/uid_map); busybox free; busybox uptime",
-        mount = perl_mount("/srv/images/disk.img", "/mnt/disk", "ext4"),
-        outside = perl_mount("/srv/images/disk.img", "/elsewhere", "ext4"),
+        mount = perl_mount("/srv/images/disk.img", "/mnt/disk", "ext4", 0),
+        outside = perl_mount("/srv/images/disk.img", "/elsewhere", "ext4", 0),
     );
 
     // The baseline: no rules. A runc that cannot run this container at all is a skip, not a failure.
-    let (out, _) = match run(&runc, &scratch, &script, Handlers::new(), &format!("{id}-plain")) {
+    let (out, _) = match run(&scratch, &script, Handlers::new(), &format!("{id}-plain")) {
         Ok(result) => result,
         Err(why) => return skip(&why),
     };
@@ -290,7 +163,7 @@ fn runc_user_namespace_container_gets_mknod_and_an_ext4_mount_only_through_the_h
         "without handlers the mount must fail: {out}"
     );
 
-    let (out, log) = run(&runc, &scratch, &script, handlers(), &id).expect("runc with handlers");
+    let (out, log) = run(&scratch, &script, handlers(), &id).expect("runc with handlers");
     eprintln!("container output:\n{out}handler log:\n{}", log.join("\n"));
     assert!(out.contains("mknod-ok"), "{out}\n{log:#?}");
     assert!(out.contains("other-mknod-refused"), "{out}\n{log:#?}");

@@ -6,7 +6,9 @@
 //! under a filter notifying finit_module. FILE is a handmade ELF that only *claims* to be `dummy` (a
 //! `.modinfo` `name=dummy` and nothing else): the kernel itself refuses it (checked), so when the
 //! handler answers 0 and `dummy` appears in /proc/modules, the module came from the host's file and the
-//! container's bytes were never passed to the kernel. A name not on the list gets EPERM.
+//! container's bytes were never passed to the kernel. A name not on the list gets EPERM. The same for
+//! `init_module` of the bytes (`/init helper init FILE`); `delete_module` (`/init helper delete NAME`)
+//! unloads only a module that handler set loaded, and only with a rule naming delete_module.
 
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::Policy;
@@ -16,6 +18,7 @@ use seccomp_sys::FilterFlags;
 use seccomp_sys::spawn::{self, CStrArray, Confinement, Exec};
 use std::ffi::CString;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A minimal ELF64 relocatable object whose only content is `.modinfo` = `name=NAME`.
 fn claiming(name: &str) -> Vec<u8> {
@@ -56,16 +59,27 @@ fn loaded(name: &str) -> bool {
         .is_ok_and(|text| text.lines().any(|l| l.split(' ').next() == Some(name)))
 }
 
-/// Runs `/init helper finit FILE` under a filter notifying finit_module, served by `handlers` (or, with
-/// `None`, unsupervised by rules: every call continues); returns its exit status.
+/// Runs `/init helper finit FILE` under a filter notifying the module calls, served by `handlers` (or,
+/// with `None`, unsupervised by rules: every call continues); returns its exit status.
 fn helper_finit(file: &Path, handlers: Option<Handlers>) -> u8 {
+    let path = file.display().to_string();
+    helper(&["finit", &path], Arc::new(handlers.unwrap_or_default()))
+}
+
+/// Runs `/init helper MODE ARG` under a filter notifying finit_module, init_module and delete_module,
+/// served by `handlers`; returns its exit status.
+fn helper(mode: &[&str], handlers: Arc<Handlers>) -> u8 {
     let arch = Arch::native().expect("native arch");
-    let policy: Policy =
-        Policy::parse("default allow\nnotify finit_module init_module\n", arch).expect("policy");
+    let policy: Policy = Policy::parse(
+        "default allow\nnotify finit_module init_module delete_module\n",
+        arch,
+    )
+    .expect("policy");
     let mut out = vec![seccomp_core::abi::SockFilter::default(); 4096];
     let compiled = seccomp_core::policy::compile(&policy, &mut out).expect("compile");
-    let args: Vec<CString> = ["/init", "helper", "finit", &file.display().to_string()]
+    let args: Vec<CString> = ["/init", "helper"]
         .iter()
+        .chain(mode)
         .map(|a| CString::new(*a).expect("no NUL"))
         .collect();
     let argv: Vec<&std::ffi::CStr> = args.iter().map(|a| a.as_c_str()).collect();
@@ -84,7 +98,6 @@ fn helper_finit(file: &Path, handlers: Option<Handlers>) -> u8 {
         signal_mask: None,
         die_with_parent: false,
     };
-    let handlers = handlers.unwrap_or_default();
     let supervisor = Supervisor::new(
         move |call: Call<'_>| -> Reply {
             match handlers.handle(call) {
@@ -118,11 +131,15 @@ fn helper_finit(file: &Path, handlers: Option<Handlers>) -> u8 {
 }
 
 fn rule(names: &[&str]) -> Handlers {
+    rule_for(names, &["finit_module"])
+}
+
+fn rule_for(names: &[&str], syscalls: &[&str]) -> Handlers {
     let mut handlers = Handlers::new();
     handlers.modules.push(ModuleRule {
         origin: "vm:1".into(),
         names: names.iter().map(|n| n.to_string()).collect(),
-        syscalls: vec!["finit_module".into()],
+        syscalls: syscalls.iter().map(|s| s.to_string()).collect(),
         params: false,
     });
     handlers
@@ -163,4 +180,41 @@ fn a_file_claiming_an_allowed_name_loads_the_hosts_module_and_never_its_own_byte
     assert_eq!(helper_finit(&theirs, Some(rule(&["dummy"]))), 0);
     assert!(loaded("dummy"), "dummy is not in /proc/modules");
     let _ = rustix::system::delete_module(c"dummy", 0);
+    assert!(!loaded("dummy"), "the test could not unload dummy");
+
+    // init_module of the container's bytes (from its memory): the same.
+    let theirs_path = theirs.display().to_string();
+    let all = ["finit_module", "init_module", "delete_module"];
+    assert_eq!(
+        helper(&["init", &theirs_path], Arc::new(rule_for(&["veth"], &all))),
+        1
+    );
+    assert!(!loaded("dummy"));
+    let set = Arc::new(rule_for(&["dummy"], &all));
+    assert_eq!(helper(&["init", &theirs_path], Arc::clone(&set)), 0);
+    assert!(loaded("dummy"), "dummy is not in /proc/modules after init_module");
+
+    // delete_module: not by a rule without delete_module, not by another handler set (it did not load
+    // dummy), and by the set that loaded it.
+    let no_delete = Arc::new(rule_for(&["dummy"], &["finit_module", "init_module"]));
+    assert_eq!(
+        helper(&["delete", "dummy"], no_delete),
+        0,
+        "without a delete_module rule the kernel decides"
+    );
+    assert!(!loaded("dummy"), "root in the guest may unload it itself");
+    assert_eq!(helper(&["init", &theirs_path], Arc::clone(&set)), 0);
+    assert!(loaded("dummy"));
+    let other = Arc::new(rule_for(&["dummy"], &all));
+    assert_eq!(
+        helper(&["delete", "dummy"], other),
+        1,
+        "another set did not load dummy"
+    );
+    assert!(loaded("dummy"));
+    assert_eq!(helper(&["delete", "dummy"], set), 0);
+    assert!(
+        !loaded("dummy"),
+        "dummy is still in /proc/modules after delete_module"
+    );
 }

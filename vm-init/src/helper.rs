@@ -7,6 +7,8 @@
 //! - `sleep <seconds>`: sleeps, for testing timeouts.
 //! - `finit <path>`: `finit_module(open(path), "", 0)`; exits 0 on success, else with the errno (the
 //!   container side of the module handler's vm-test).
+//! - `init <path>`: `init_module(bytes of path, len, "")`; exits as `finit`.
+//! - `delete <name>`: `delete_module(name, O_NONBLOCK)`; exits as `finit`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -18,6 +20,8 @@ pub fn run(args: &[String]) -> ExitCode {
         [mode] if mode == "syscalls" => syscalls(),
         [mode, path] if mode == "open" => open(path),
         [mode, path] if mode == "finit" => finit(path),
+        [mode, path] if mode == "init" => init(path),
+        [mode, name] if mode == "delete" => delete(name),
         [mode, code] if mode == "exit" => match code.parse::<u8>() {
             Ok(code) => ExitCode::from(code),
             Err(_) => usage(&format!("exit code `{code}` is not a number in 0..=255")),
@@ -92,6 +96,44 @@ fn finit(path: &str) -> ExitCode {
     }
 }
 
+/// Exit status 0 for `Ok`, else the errno (so `EPERM` gives status 1), after a line saying which.
+fn report(what: &str, result: Result<(), rustix::io::Errno>) -> ExitCode {
+    match result {
+        Ok(()) => {
+            println!("helper: {what}: ok");
+            ExitCode::SUCCESS
+        }
+        Err(errno) => {
+            println!("helper: {what}: {errno}");
+            ExitCode::from(u8::try_from(errno.raw_os_error()).unwrap_or(255))
+        }
+    }
+}
+
+fn init(path: &str) -> ExitCode {
+    match std::fs::read(path) {
+        Ok(image) => report(
+            &format!("init_module {path}"),
+            rustix::system::init_module(&image, c""),
+        ),
+        Err(error) => {
+            println!("helper: read {path}: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn delete(name: &str) -> ExitCode {
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        return usage("a module name has no NUL");
+    };
+    let flags = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+    report(
+        &format!("delete_module {name}"),
+        rustix::system::delete_module(&c_name, flags),
+    )
+}
+
 /// A minimal cat(1): writes each file in `paths` (or stdin when there is none) to stdout; exits 1 if a
 /// file could not be read.
 pub fn cat(paths: &[String]) -> ExitCode {
@@ -118,7 +160,7 @@ pub fn cat(paths: &[String]) -> ExitCode {
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!(
-        "helper: {problem}; usage: helper syscalls | open PATH | finit PATH | exit CODE | sleep SECONDS"
+        "helper: {problem}; usage: helper syscalls | open PATH | finit PATH | init PATH | delete NAME | exit CODE | sleep SECONDS"
     );
     ExitCode::from(64)
 }

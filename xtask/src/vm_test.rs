@@ -31,10 +31,51 @@ pub struct Options {
     pub kernel: KernelChoice,
     /// The packages whose test executables run in the guest.
     pub packages: Vec<String>,
+    /// Single test targets run in the guest besides the packages' (`--test PACKAGE:TARGET`; in CI,
+    /// [`ci_tests`]).
+    pub tests: Vec<TestTarget>,
     /// The limit for the whole boot; each step gets two thirds of it.
     pub timeout: Duration,
     /// Whether to build the CLI and run its smoke steps (default: when the workspace has `cli/`).
     pub cli: bool,
+}
+
+/// One integration-test target of a package: `cargo test -p PACKAGE --test TARGET`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestTarget {
+    /// The package.
+    pub package: String,
+    /// The test target (the file name under `tests/`, without `.rs`).
+    pub target: String,
+}
+
+impl TestTarget {
+    /// Parses `PACKAGE:TARGET`.
+    fn parse(text: &str) -> Result<TestTarget, String> {
+        match text.split_once(':') {
+            Some((package, target)) if !package.is_empty() && !target.is_empty() => Ok(TestTarget {
+                package: package.to_owned(),
+                target: target.to_owned(),
+            }),
+            _ => Err(format!(
+                "`{text}` is not PACKAGE:TARGET (e.g. seccomp-supervisor:module_vm)"
+            )),
+        }
+    }
+}
+
+/// The single test targets CI runs in every configuration besides the default packages': the module
+/// handler's test (supervisor/tests/module_vm.rs), which needs a real kernel with modules (Debian's)
+/// and its `dummy.ko`.
+pub fn ci_tests(root: &Path) -> Vec<TestTarget> {
+    if root.join("supervisor/tests/module_vm.rs").is_file() {
+        vec![TestTarget {
+            package: "seccomp-supervisor".to_owned(),
+            target: "module_vm".to_owned(),
+        }]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Wall times of the phases of one run.
@@ -80,6 +121,7 @@ pub fn run_all_for_ci() -> Result<(), String> {
 fn run_all(cli: bool) -> Result<(), String> {
     let start = Instant::now();
     let packages = default_packages(&workspace_root());
+    let tests = ci_tests(&workspace_root());
     let configs = [
         (Arch::Aarch64, Suite::Bookworm),
         (Arch::Aarch64, Suite::Trixie),
@@ -91,6 +133,7 @@ fn run_all(cli: bool) -> Result<(), String> {
             arch,
             kernel: KernelChoice::Debian(suite),
             packages: packages.clone(),
+            tests: tests.clone(),
             timeout: DEFAULT_TIMEOUT,
             cli,
         };
@@ -145,6 +188,11 @@ pub struct Flags {
     /// A package whose test executables run in the guest (repeatable; default: seccomp-sys).
     #[arg(long = "package", short = 'p', value_name = "P", conflicts_with = "all")]
     packages: Vec<String>,
+    /// A single test target also run in the guest, as PACKAGE:TARGET (repeatable; `--all` runs
+    /// seccomp-supervisor:module_vm).
+    #[arg(long = "test", value_name = "PACKAGE:TARGET", value_parser = TestTarget::parse,
+          conflicts_with = "all")]
+    tests: Vec<TestTarget>,
     /// The limit for the whole boot in seconds (at least 30); each step gets two thirds of it.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(30..),
           conflicts_with = "all")]
@@ -152,7 +200,8 @@ pub struct Flags {
     /// Skip the CLI build and its smoke steps.
     #[arg(long)]
     no_cli: bool,
-    /// The configurations CI runs: aarch64 6.1 and 6.12, x86_64 6.1.
+    /// The configurations CI runs: aarch64 6.1 and 6.12, x86_64 6.1, each with the default packages and
+    /// seccomp-supervisor:module_vm.
     #[arg(long, conflicts_with = "arch")]
     all: bool,
 }
@@ -171,12 +220,14 @@ fn options_from(flags: Flags, default_packages: &[String], cli: bool) -> Result<
         arch,
         kernel: flags.kernel.unwrap_or(KernelChoice::Debian(Suite::Bookworm)),
         packages,
+        tests: flags.tests,
         timeout: flags.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         cli: cli && !flags.no_cli,
     })
 }
 
-/// Parses `--arch A [--kernel K] [--package P]... [--timeout SECS] [--no-cli]` into one run's options.
+/// Parses `--arch A [--kernel K] [--package P]... [--test P:T]... [--timeout SECS] [--no-cli]` into one
+/// run's options.
 #[cfg(test)]
 fn parse_args(args: &[String], default_packages: &[String], cli: bool) -> Result<Options, String> {
     let flags: Flags = crate::util::parse_task_args("vm-test", args)?;
@@ -196,9 +247,19 @@ fn vm_dir() -> PathBuf {
 fn run_one(options: &Options) -> Result<Outcome, String> {
     let arch = options.arch;
     let label = options.kernel.label();
+    let tests: Vec<String> = options
+        .tests
+        .iter()
+        .map(|t| format!("{}:{}", t.package, t.target))
+        .collect();
     eprintln!(
-        "\n==> vm-test {arch} {label}: packages {}",
-        options.packages.join(", ")
+        "\n==> vm-test {arch} {label}: packages {}{}",
+        options.packages.join(", "),
+        if tests.is_empty() {
+            String::new()
+        } else {
+            format!("; tests {}", tests.join(", "))
+        }
     );
     let dir = vm_dir().join(format!("{arch}-{label}"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -220,7 +281,7 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
     timings.kernel = start.elapsed();
 
     let start = Instant::now();
-    let (mut files, steps) = build_guest_programs(arch, &options.packages, options.cli, options.timeout)?;
+    let (mut files, steps) = build_guest_programs(arch, options)?;
     let module_dirs = add_test_module(&dir, &mut files)?;
     let initrd = dir.join("initramfs.cpio");
     write_initramfs(&initrd, &module_dirs, &files, &steps)?;
@@ -253,12 +314,8 @@ fn run_one(options: &Options) -> Result<Outcome, String> {
 }
 
 /// Builds the init, the test executables and (if present) the CLI for `arch`, and the plan that runs them.
-fn build_guest_programs(
-    arch: Arch,
-    packages: &[String],
-    with_cli: bool,
-    timeout: Duration,
-) -> Result<(Vec<GuestFile>, Vec<plan::Step>), String> {
+fn build_guest_programs(arch: Arch, options: &Options) -> Result<(Vec<GuestFile>, Vec<plan::Step>), String> {
+    let (packages, with_cli, timeout) = (&options.packages, options.cli, options.timeout);
     let step_timeout = (timeout.as_secs() * 2 / 3).max(20);
     let mut bin_args = vec!["build", "-p", "seccomp-vm-init"];
     if with_cli {
@@ -272,10 +329,28 @@ fn build_guest_programs(
     for package in packages {
         test_args.extend(["-p", package.as_str()]);
     }
-    let tests: Vec<build::Artifact> = build::build(arch, &test_args)?
+    let mut tests: Vec<build::Artifact> = build::build(arch, &test_args)?
         .into_iter()
         .filter(|a| a.test)
         .collect();
+    for extra in &options.tests {
+        let args = ["test", "--no-run", "-p", &extra.package, "--test", &extra.target];
+        let built: Vec<build::Artifact> = build::build(arch, &args)?
+            .into_iter()
+            .filter(|a| a.test && a.kind == "test" && a.target == extra.target)
+            .collect();
+        if built.is_empty() {
+            return Err(format!(
+                "`cargo test --no-run -p {} --test {}` built no test executable",
+                extra.package, extra.target
+            ));
+        }
+        for artifact in built {
+            if !tests.iter().any(|t| t.path == artifact.path) {
+                tests.push(artifact);
+            }
+        }
+    }
     if tests.is_empty() {
         return Err(format!(
             "`cargo test --no-run` built no test executable for {}",
@@ -545,6 +620,7 @@ mod tests {
                 arch: Arch::Aarch64,
                 kernel: KernelChoice::Debian(Suite::Bookworm),
                 packages: defaults.clone(),
+                tests: Vec::new(),
                 timeout: DEFAULT_TIMEOUT,
                 cli: true,
             }
@@ -557,6 +633,8 @@ mod tests {
                 "-p",
                 "a",
                 "--package=b",
+                "--test",
+                "seccomp-supervisor:module_vm",
                 "--timeout",
                 "60",
                 "--no-cli",
@@ -568,6 +646,13 @@ mod tests {
         assert_eq!(options.arch, Arch::X86_64);
         assert_eq!(options.kernel, KernelChoice::Debian(Suite::Trixie));
         assert_eq!(options.packages, args(&["a", "b"]));
+        assert_eq!(
+            options.tests,
+            vec![TestTarget {
+                package: "seccomp-supervisor".into(),
+                target: "module_vm".into(),
+            }]
+        );
         assert_eq!(options.timeout, Duration::from_secs(60));
         assert!(!options.cli);
     }
@@ -604,6 +689,15 @@ mod tests {
         assert!(parse_args(&args(&["--all", "--arch", "x86_64"]), &defaults, true).is_err());
         assert!(parse_args(&args(&["--arch", "aarch64", "--timeout", "5"]), &defaults, true).is_err());
         assert!(parse_args(&args(&["--arch", "aarch64", "--kernel", "sid"]), &defaults, true).is_err());
+        for bad in ["module_vm", ":module_vm", "seccomp-supervisor:"] {
+            assert!(
+                parse_args(&args(&["--arch", "aarch64", "--test", bad]), &defaults, true)
+                    .unwrap_err()
+                    .contains("PACKAGE:TARGET"),
+                "{bad}"
+            );
+        }
+        assert!(parse_args(&args(&["--all", "--test", "a:b"]), &defaults, true).is_err());
         assert!(
             parse_args(&args(&["--arch", "aarch64", "--fast"]), &defaults, true)
                 .unwrap_err()
@@ -647,6 +741,19 @@ mod tests {
         assert!(text.contains("\x7fELF-ish"));
         assert!(text.ends_with("TRAILER!!!\0\0\0\0"));
         assert_eq!(bytes.len() % 4, 0);
+    }
+
+    #[test]
+    fn ci_runs_the_module_handlers_vm_test() {
+        let root = workspace_root();
+        assert_eq!(
+            ci_tests(&root),
+            vec![TestTarget {
+                package: "seccomp-supervisor".into(),
+                target: "module_vm".into(),
+            }]
+        );
+        assert!(ci_tests(Path::new("/nonexistent")).is_empty());
     }
 
     #[test]

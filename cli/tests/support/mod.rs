@@ -6,6 +6,8 @@
 //! listener fds (which would keep them open and change what the agent observes).
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod bundle;
+
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{Errno, IoSlice};
 use rustix::net::{
@@ -35,6 +37,18 @@ macro_rules! skip {
         let _ = writeln!(std::io::stderr(), "SKIP: {}: {}", $test, format_args!($($what)*));
         return;
     }};
+}
+
+/// A [`Target`] holding a real seccomp listener, or a visible skip of `$test` when the kernel cannot give
+/// it one.
+#[macro_export]
+macro_rules! target {
+    ($test:expr) => {
+        match $crate::support::Target::spawn() {
+            Ok(target) => target,
+            Err(why) => $crate::skip!($test, "no seccomp listener: {why}"),
+        }
+    };
 }
 
 /// How long anything may take before a test gives up as hung; generous because the machine is shared.

@@ -19,7 +19,9 @@
 //! `file:line` and what was done, for the log) or hands it back untouched when it is not a syscall any
 //! rule names. Every decision that reads target memory is answered by doing the work (never continue);
 //! whatever a rule does not cover is refused with `EPERM`, as the kernel answers these calls in a user
-//! namespace.
+//! namespace. A caller without the capability the call needs on the host (`CAP_MKNOD`, `CAP_SYS_ADMIN`,
+//! `CAP_SYS_MODULE`, in its own user namespace: see [`required_capability`]) is refused too: the
+//! handlers do for a container what its kernel would do for a privileged caller, never for anyone.
 
 mod loopdev;
 pub mod mknod;
@@ -27,6 +29,7 @@ pub mod module;
 pub mod mount;
 pub mod sysinfo;
 
+use crate::answer::Answer;
 use crate::call::{Call, Reply};
 use crate::path::Lexical;
 use rustix::io::Errno;
@@ -203,6 +206,28 @@ impl Handlers {
         if !self.names(name) {
             return Err(call);
         }
+        if let Some((capability, label)) = required_capability(name, call.args()) {
+            let held = call
+                .status()
+                .map(|status| status.credentials.effective.contains(capability));
+            match held {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Ok(Handled::new(
+                        call.answer(Answer::Errno(Errno::PERM)),
+                        None,
+                        format!("the caller lacks {label} (in its own user namespace)"),
+                    ));
+                }
+                Err(errno) => {
+                    return Ok(Handled::new(
+                        call.answer(Answer::Errno(errno)),
+                        None,
+                        format!("cannot read the caller's capabilities: {errno}"),
+                    ));
+                }
+            }
+        }
         Ok(match name {
             "mknod" | "mknodat" => mknod::handle(self, call, name == "mknodat"),
             "mount" => mount::handle_mount(self, call),
@@ -219,6 +244,33 @@ impl Handlers {
             Err(poisoned) => poisoned.into_inner(),
         };
         f(&mut state)
+    }
+}
+
+/// The capability a privileged kernel asks of the caller of `name` with these arguments: `CAP_MKNOD` for
+/// a device node, `CAP_SYS_ADMIN` for mount and umount, `CAP_SYS_MODULE` for the module calls; `None`
+/// for sysinfo and for mknod of a FIFO, socket or regular file.
+///
+/// The handlers act for a container as if its kernel trusted it with these calls, never for more: a
+/// caller must hold the capability in its effective set (a capability of its own user namespace, which
+/// container root has and an unprivileged user in the container has not), or it gets `EPERM`, as a
+/// process without the capability gets from the kernel on the host.
+pub fn required_capability(
+    name: &str,
+    args: [u64; 6],
+) -> Option<(rustix::thread::CapabilitySet, &'static str)> {
+    use rustix::thread::CapabilitySet;
+    match name {
+        "mknod" | "mknodat" => {
+            let mode = if name == "mknodat" { args[2] } else { args[1] } as u32;
+            let file_type = mode & 0o170_000;
+            (file_type == 0o020_000 || file_type == 0o060_000).then_some((CapabilitySet::MKNOD, "CAP_MKNOD"))
+        }
+        "mount" | "umount2" | "umount" => Some((CapabilitySet::SYS_ADMIN, "CAP_SYS_ADMIN")),
+        "init_module" | "finit_module" | "delete_module" => {
+            Some((CapabilitySet::SYS_MODULE, "CAP_SYS_MODULE"))
+        }
+        _ => None,
     }
 }
 
@@ -254,4 +306,26 @@ pub(crate) fn mount_namespace(call: &Call<'_>) -> Result<rustix::fd::OwnedFd, Er
     )?;
     call.check()?;
     Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::thread::CapabilitySet;
+
+    #[test]
+    fn each_handled_call_needs_the_capability_the_kernel_asks_for() {
+        let char_dev = [0, 0o020_666, 0x103, 0, 0, 0];
+        let fifo = [0, 0o010_666, 0, 0, 0, 0];
+        let at_block = [0, 0, 0o060_600, 0x700, 0, 0];
+        let cap = |name, args| required_capability(name, args).map(|(set, _)| set);
+        assert_eq!(cap("mknod", char_dev), Some(CapabilitySet::MKNOD));
+        assert_eq!(cap("mknodat", at_block), Some(CapabilitySet::MKNOD));
+        assert_eq!(cap("mknod", fifo), None, "a FIFO is the kernel's to allow");
+        assert_eq!(cap("mount", fifo), Some(CapabilitySet::SYS_ADMIN));
+        assert_eq!(cap("umount2", fifo), Some(CapabilitySet::SYS_ADMIN));
+        assert_eq!(cap("finit_module", fifo), Some(CapabilitySet::SYS_MODULE));
+        assert_eq!(cap("delete_module", fifo), Some(CapabilitySet::SYS_MODULE));
+        assert_eq!(cap("sysinfo", fifo), None);
+    }
 }

@@ -122,31 +122,39 @@ pub(super) fn handle_mount(handlers: &Handlers, call: Call<'_>) -> Handled {
     )
 }
 
+/// Reads mount(2)'s arguments in the kernel's order and with its errnos (`ksys_mount`): the filesystem
+/// type and the source are copied as strings of at most a page (`copy_mount_string`: a longer one is
+/// `EINVAL`, not `ENAMETOOLONG`), then the options page, then the target is looked up as a path.
 fn read_request(call: &mut Inspected<'_>, flags: u32) -> Result<Request, (Errno, String)> {
+    use seccomp_sys::mem::{CheckedReadError, MemError};
+    const PAGE: usize = 4096;
     let args = call.call().args();
-    let read = |call: &mut Inspected<'_>, arg: usize, what: &str| {
-        call.read_path(arg)
-            .map_err(|e| (read_errno(e), format!("cannot read the {what}: {e}")))
-    };
-    let target = read(call, 1, "target")?;
-    let fstype = if flags & MS_BIND == 0 {
-        if args[2] == 0 {
-            return Err((Errno::INVAL, "no filesystem type".into()));
+    let string = |call: &mut Inspected<'_>, arg: usize, what: &str| {
+        if args[arg] == 0 {
+            return Ok(None);
         }
-        let text = read(call, 2, "filesystem type")?;
-        Some(String::from_utf8_lossy(text.to_bytes()).into_owned())
-    } else {
-        None
+        call.read_cstr_at(args[arg], PAGE).map(Some).map_err(|e| {
+            let errno = match e {
+                CheckedReadError::Memory(MemError::TooLong { .. }) => Errno::INVAL,
+                other => read_errno(other),
+            };
+            (errno, format!("cannot read the {what}: {e}"))
+        })
     };
-    let source_text = if args[0] != 0 {
-        Some(read(call, 0, "source")?.to_bytes().to_vec())
-    } else {
-        None
-    };
+    let fstype_text = string(call, 2, "filesystem type")?;
+    let source_text = string(call, 0, "source")?.map(|text| text.to_bytes().to_vec());
     if args[4] != 0 && flags & MS_BIND == 0 {
-        let data = call
-            .read_cstr_at(args[4], 4096)
-            .map_err(|e| (read_errno(e), format!("cannot read the mount options: {e}")))?;
+        // The kernel copies a page of options, NUL or not; options without a NUL in it are not empty.
+        let data = call.read_cstr_at(args[4], PAGE).map_err(|e| match e {
+            CheckedReadError::Memory(MemError::TooLong { .. }) => (
+                Errno::PERM,
+                "mount options of a page or more are not passed on".to_owned(),
+            ),
+            other => (
+                read_errno(other),
+                format!("cannot read the mount options: {other}"),
+            ),
+        })?;
         if !data.to_bytes().is_empty() {
             return Err((
                 Errno::PERM,
@@ -157,6 +165,17 @@ fn read_request(call: &mut Inspected<'_>, flags: u32) -> Result<Request, (Errno,
             ));
         }
     }
+    let target = call
+        .read_path(1)
+        .map_err(|e| (read_errno(e), format!("cannot read the target: {e}")))?;
+    let fstype = if flags & MS_BIND == 0 {
+        let Some(text) = fstype_text else {
+            return Err((Errno::INVAL, "no filesystem type".into()));
+        };
+        Some(String::from_utf8_lossy(text.to_bytes()).into_owned())
+    } else {
+        None
+    };
     let resolve = |text: &[u8]| path::resolve(call.call(), path::AT_FDCWD, text);
     let target = resolve(target.to_bytes()).map_err(|e| (e, "cannot resolve the target".into()))?;
     let source = match &source_text {

@@ -112,10 +112,25 @@ pub fn fetch(arch: Arch, suite: Suite, dir: &Path) -> Result<PathBuf, String> {
     fs::copy(&vmlinuz, &partial).map_err(|e| format!("cannot copy {}: {e}", vmlinuz.display()))?;
     let target = dir.join(name);
     fs::rename(&partial, &target).map_err(|e| format!("cannot rename to {}: {e}", target.display()))?;
-    // Best effort: a kernel package without the module only makes the module test skip.
-    match extract(&deb, &extracted, &[TEST_MODULE_PATTERN]) {
-        Ok(()) => keep_test_module(&extracted, dir)?,
-        Err(why) => eprintln!("vm-test: no test module kept ({why})"),
+    // Best effort: a kernel package without the module only makes the module test skip. Bookworm's
+    // packages hold their modules under ./lib/modules, trixie's (merged /usr) under ./usr/lib/modules.
+    let mut failures = Vec::new();
+    let kept = TEST_MODULE_PREFIXES.iter().any(|prefix| {
+        let pattern = format!("./{prefix}/modules/*/{TEST_MODULE_PATH}");
+        match extract(&deb, &extracted, &[&pattern]) {
+            Ok(()) => true,
+            Err(why) => {
+                failures.push(why);
+                false
+            }
+        }
+    });
+    match TEST_MODULE_PREFIXES
+        .iter()
+        .find(|prefix| kept && extracted.join(prefix).join("modules").is_dir())
+    {
+        Some(prefix) => keep_test_module(&extracted.join(prefix), dir)?,
+        None => eprintln!("vm-test: no test module kept ({})", failures.join("; ")),
     }
     write(
         &dir.join("package.txt"),
@@ -127,8 +142,10 @@ pub fn fetch(arch: Arch, suite: Suite, dir: &Path) -> Result<PathBuf, String> {
 }
 
 /// The one module kept for the module handler's test: `dummy` (drivers/net/dummy.ko, `.ko.xz` on
-/// trixie), harmless and without dependencies.
-const TEST_MODULE_PATTERN: &str = "./lib/modules/*/kernel/drivers/net/dummy.ko*";
+/// trixie), harmless and without dependencies; under `<prefix>/modules/<release>/`.
+const TEST_MODULE_PATH: &str = "kernel/drivers/net/dummy.ko*";
+/// Where a kernel package keeps its modules: `lib` (bookworm) or `usr/lib` (trixie, merged /usr).
+const TEST_MODULE_PREFIXES: [&str; 2] = ["lib", "usr/lib"];
 
 /// The test module kept in the cache: `<dir>/modules/<release>/kernel/drivers/net/<file>`, if any.
 pub fn cached_test_module(dir: &Path) -> Option<(String, PathBuf)> {
@@ -143,9 +160,10 @@ pub fn cached_test_module(dir: &Path) -> Option<(String, PathBuf)> {
     Some((release.to_string_lossy().into_owned(), file))
 }
 
-/// Copies the extracted test module into `<dir>/modules/` (see [`cached_test_module`]).
-fn keep_test_module(extracted: &Path, dir: &Path) -> Result<(), String> {
-    let modules = extracted.join("lib/modules");
+/// Copies the test module extracted under `<lib>/modules/` into `<dir>/modules/` (see
+/// [`cached_test_module`]).
+fn keep_test_module(lib: &Path, dir: &Path) -> Result<(), String> {
+    let modules = lib.join("modules");
     let Some(release) = fs::read_dir(&modules)
         .ok()
         .and_then(|d| d.filter_map(Result::ok).next())
