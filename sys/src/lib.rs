@@ -25,6 +25,7 @@ pub mod fdpass;
 pub mod features;
 pub mod filter;
 pub mod flags;
+mod guard;
 mod ioctl;
 pub mod listener;
 pub mod mem;
