@@ -107,11 +107,11 @@ impl Forwarder {
         self.forwarded.load(Ordering::SeqCst)
     }
 
+    /// Tells the thread to stop at its next turn (within 100 ms) without waiting for it: joining would
+    /// add up to 100 ms to every run's end. A signal it takes meanwhile goes to the ended command.
     fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.thread.take());
     }
 }
 
