@@ -32,6 +32,10 @@
 //! every syscall with an errno), the child spins without syscalls and [`Child::try_wait`] or [`Child::wait`]
 //! kills it with SIGKILL, which no filter can refuse; [`Child::exec_error`] still reports the exec's errno.
 //!
+//! [`spawn_guarded`] does the same from a guard process between the caller and the child: a child
+//! subreaper holding its own copy of the listener, which reaps the child (publishing its status in the
+//! shared page) and kills the child's whole tree when the caller dies or calls [`Child::end`].
+//!
 //! Works since Linux 5.0 (the listener); needs nothing newer. The child is async-signal-safe: it makes raw
 //! syscalls only, touches only memory prepared before the fork, and never allocates or unwinds.
 //!
@@ -573,7 +577,7 @@ pub fn spawn(exec: &Exec<'_>, confinement: &Confinement<'_>) -> Result<Child, Sp
 
 /// Like [`spawn`], with a guard process between the caller and the command, so that the command and
 /// every process it starts end with the caller, SIGKILL included, and none of them ever sees a notified
-/// syscall fail because the caller is gone (see [`crate::guard`]): the guard is a child subreaper, holds
+/// syscall fail because the caller is gone (the crate's `guard` module): the guard is a child subreaper, holds
 /// its own copy of the listener, and kills the whole tree when the caller dies or calls [`Child::end`].
 ///
 /// [`Child::pid`] is the command's pid (a grandchild of the caller); [`Child::try_wait`] and
