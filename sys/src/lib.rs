@@ -13,10 +13,11 @@
 //! - [`fdpass`]: pidfd and `SCM_RIGHTS` fd passing.
 //! - [`process`]: fork and exec without allocation, for init systems.
 //! - [`ptrace`]: reading the filters installed in another process.
-//! - [`spawn`]: run a program under a filter and take over its listener without deadlock (shared fd table).
+//! - [`spawn`]: run a program under a filter and take over its listener without deadlock (shared fd table),
+//!   optionally behind a guard process that ends the program's whole tree with the caller (`guard`).
 //!
 //! Unsafe code is confined to the modules whose documentation has a `# Safety` section (`raw`, `ioctl`,
-//! `process`, `probe`, `ptrace`, `spawn`); the rest of the crate denies it.
+//! `process`, `probe`, `ptrace`, `spawn`, `guard`); the rest of the crate denies it.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,6 +26,7 @@ pub mod fdpass;
 pub mod features;
 pub mod filter;
 pub mod flags;
+mod guard;
 mod ioctl;
 pub mod listener;
 pub mod mem;

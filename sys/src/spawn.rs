@@ -32,6 +32,10 @@
 //! every syscall with an errno), the child spins without syscalls and [`Child::try_wait`] or [`Child::wait`]
 //! kills it with SIGKILL, which no filter can refuse; [`Child::exec_error`] still reports the exec's errno.
 //!
+//! [`spawn_guarded`] does the same from a guard process between the caller and the child: a child
+//! subreaper holding its own copy of the listener, which reaps the child (publishing its status in the
+//! shared page) and kills the child's whole tree when the caller dies or calls [`Child::end`].
+//!
 //! Works since Linux 5.0 (the listener); needs nothing newer. The child is async-signal-safe: it makes raw
 //! syscalls only, touches only memory prepared before the fork, and never allocates or unwinds.
 //!
@@ -55,6 +59,7 @@
 #![allow(unsafe_code)]
 
 use crate::flags::FilterFlags;
+use crate::guard;
 use crate::listener::Listener;
 use crate::raw::{self, FilterReturn};
 use core::ffi::CStr;
@@ -227,6 +232,8 @@ pub fn wait_signal(signals: &[u32], timeout: core::time::Duration) -> Result<Opt
 pub enum Stage {
     /// Restoring a signal disposition (`rt_sigaction`).
     Signals,
+    /// Setting up the guard of [`spawn_guarded`] (subreaper, fork of the command, private fd table).
+    Guard,
     /// `prctl(PR_SET_NO_NEW_PRIVS)`.
     NoNewPrivs,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
@@ -250,6 +257,9 @@ pub enum SpawnError {
     DiedEarly(ExitStatus),
     /// `waitpid` on the child failed.
     Wait(Errno),
+    /// The guard of [`spawn_guarded`] ended before the command's tree (it was killed from outside); the
+    /// command, which dies with it, was not seen to end.
+    GuardDied(ExitStatus),
 }
 
 impl fmt::Display for SpawnError {
@@ -276,6 +286,14 @@ impl fmt::Display for SpawnError {
                 write!(f, "the child ended before installing its filter ({status})")
             }
             SpawnError::Wait(errno) => write!(f, "waiting for the child failed: {errno}"),
+            SpawnError::Child {
+                stage: Stage::Guard,
+                errno,
+            } => write!(f, "the guard process could not be set up: {errno}"),
+            SpawnError::GuardDied(status) => write!(
+                f,
+                "the guard process ended before the command ({status}); the command was killed with it"
+            ),
         }
     }
 }
@@ -303,6 +321,20 @@ impl ExitStatus {
             ExitStatus::Exited(code) => code,
             ExitStatus::Signaled { signal, .. } => 128u8.wrapping_add(signal),
         }
+    }
+
+    /// The status of a raw wait status (as `waitpid` writes it) that says the child ended, `None` for
+    /// stopped or continued.
+    pub fn from_raw(raw: i32) -> Option<ExitStatus> {
+        let low = raw & 0x7f;
+        if low == 0 {
+            return Some(ExitStatus::Exited(((raw >> 8) & 0xff) as u8));
+        }
+        // WIFSIGNALED: neither exited nor stopped (0x7f).
+        (low != 0x7f).then_some(ExitStatus::Signaled {
+            signal: low as u8,
+            core_dumped: raw & 0x80 != 0,
+        })
     }
 
     /// The status of a `waitpid` result that says the child ended, `None` for stopped or continued.
@@ -348,6 +380,8 @@ struct Shared {
     stuck: AtomicU32,
     /// The parent's pid, written before the fork (for the child's `PR_SET_PDEATHSIG` check).
     parent: AtomicI32,
+    /// What the guard of [`spawn_guarded`] and the supervisor share.
+    guard: guard::Words,
 }
 
 /// `PR_SET_PDEATHSIG`.
@@ -464,12 +498,21 @@ pub fn restore_signal(saved: &SavedSignal) -> Result<(), Errno> {
     sigaction(saved.signal, &saved.action, None)
 }
 
-/// A child started by [`spawn`].
+/// A child started by [`spawn`] or [`spawn_guarded`].
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
     page: SharedPage,
     status: Option<ExitStatus>,
+    guard: Option<Guard>,
+}
+
+/// The guard of a [`spawn_guarded`] child.
+#[derive(Debug)]
+struct Guard {
+    pid: Pid,
+    /// Its status once reaped.
+    reaped: Option<ExitStatus>,
 }
 
 /// What the child reported once its filter was installed.
@@ -518,7 +561,7 @@ pub fn spawn(exec: &Exec<'_>, confinement: &Confinement<'_>) -> Result<Child, Sp
     // no fd, and ends in execve or exit_group.
     let ret = unsafe { clone_files() }.map_err(SpawnError::Fork)?;
     if ret == 0 {
-        child_main(page.get(), exec, confinement);
+        child_main(page.get(), exec, confinement, confinement.signal_mask);
     }
     let pid = i32::try_from(ret)
         .ok()
@@ -528,11 +571,85 @@ pub fn spawn(exec: &Exec<'_>, confinement: &Confinement<'_>) -> Result<Child, Sp
         pid,
         page,
         status: None,
+        guard: None,
     })
 }
 
+/// Like [`spawn`], with a guard process between the caller and the command, so that the command and
+/// every process it starts end with the caller, SIGKILL included, and none of them ever sees a notified
+/// syscall fail because the caller is gone (the crate's `guard` module): the guard is a child subreaper, holds
+/// its own copy of the listener, and kills the whole tree when the caller dies or calls [`Child::end`].
+///
+/// [`Child::pid`] is the command's pid (a grandchild of the caller); [`Child::try_wait`] and
+/// [`Child::wait`] report the command's status, which the guard reaps and publishes. The caller should
+/// end with [`Child::end`] (dropping the `Child` does it too), which also reaps the guard.
+pub fn spawn_guarded(exec: &Exec<'_>, confinement: &Confinement<'_>) -> Result<Child, SpawnError> {
+    let page = SharedPage::new().map_err(SpawnError::Fork)?;
+    let shared = page.get();
+    shared.guard.supervisor.store(
+        rustix::process::getpid().as_raw_nonzero().get(),
+        Ordering::Relaxed,
+    );
+    // SAFETY: the child branch runs only `guard::guard_main` and, in the command, `child_main`: raw
+    // syscalls on memory prepared before this point, no allocation, no lock, no unwinding, no fd closed in
+    // the shared table, ending in execve or exit_group (see `crate::guard`).
+    let ret = unsafe { clone_files() }.map_err(SpawnError::Fork)?;
+    if ret == 0 {
+        guard::guard_main(&shared.guard, &shared.state, &shared.listener, |old_mask| {
+            shared.parent.store(
+                rustix::process::getpid().as_raw_nonzero().get(),
+                Ordering::Relaxed,
+            );
+            // SAFETY: as for the guard; the command's branch runs only `child_main`.
+            let ret = unsafe { clone_files() }?;
+            if ret == 0 {
+                let mask = confinement.signal_mask.or(Some(SignalMask(old_mask)));
+                child_main(shared, exec, confinement, mask);
+            }
+            i32::try_from(ret).map_err(|_| Errno::INVAL)
+        });
+    }
+    let guard = i32::try_from(ret)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or(SpawnError::Fork(Errno::INVAL))?;
+    let mut child = Child {
+        pid: guard,
+        page,
+        status: None,
+        guard: Some(Guard {
+            pid: guard,
+            reaped: None,
+        }),
+    };
+    // The command's pid comes right after the guard's fork of it.
+    loop {
+        let command = child.page.get().guard.command.load(Ordering::Acquire);
+        if let Some(pid) = i32::try_from(command).ok().and_then(Pid::from_raw) {
+            child.pid = pid;
+            return Ok(child);
+        }
+        if child.page.get().guard.state.load(Ordering::Acquire) == guard::GUARD_FAILED {
+            return Err(child.guard_failure());
+        }
+        if let Some(status) = child.reap_guard(false)? {
+            return Err(SpawnError::DiedEarly(status));
+        }
+        guard::wait(
+            &child.page.get().guard.command,
+            0,
+            core::time::Duration::from_millis(10),
+        );
+    }
+}
+
 /// The child: restore signals, no_new_privs, install, publish, exec. Never returns.
-fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -> ! {
+fn child_main(
+    shared: &Shared,
+    exec: &Exec<'_>,
+    confinement: &Confinement<'_>,
+    mask: Option<SignalMask>,
+) -> ! {
     fn fail(shared: &Shared, stage: Stage, errno: Errno) -> ! {
         shared.errno.store(errno.raw_os_error(), Ordering::Relaxed);
         shared.stage.store(stage as u32, Ordering::Relaxed);
@@ -552,7 +669,7 @@ fn child_main(shared: &Shared, exec: &Exec<'_>, confinement: &Confinement<'_>) -
             fail(shared, Stage::Signals, errno);
         }
     }
-    if let Some(mask) = &confinement.signal_mask
+    if let Some(mask) = &mask
         && let Err(errno) = sigprocmask(SIG_SETMASK, mask)
     {
         fail(shared, Stage::Signals, errno);
@@ -616,17 +733,26 @@ fn child_exit(shared: &Shared, code: i32) -> ! {
 }
 
 impl Child {
-    /// The child's pid.
+    /// The child's pid (with [`spawn_guarded`], the command's, not the guard's).
     pub fn pid(&self) -> Pid {
         self.pid
+    }
+
+    /// The guard's pid, with [`spawn_guarded`].
+    pub fn guard_pid(&self) -> Option<Pid> {
+        self.guard.as_ref().map(|guard| guard.pid)
     }
 
     /// Waits until the child installed its filter (or failed to), and hands over the listener.
     ///
     /// Polls the shared page with sleeps growing from 20 µs to 1 ms, and checks with `waitpid(WNOHANG)`
-    /// that the child is still alive. A child that failed before exec has been reaped when this returns
-    /// [`SpawnError::Child`] or [`SpawnError::DiedEarly`]. Must be called once.
+    /// that the child is still alive (with [`spawn_guarded`] the guard does that and wakes the caller once
+    /// it holds its own copy of the listener). A child that failed before exec has been reaped when this
+    /// returns [`SpawnError::Child`] or [`SpawnError::DiedEarly`]. Must be called once.
     pub fn wait_ready(&mut self) -> Result<Ready, SpawnError> {
+        if self.guard.is_some() {
+            self.wait_guard_ready()?;
+        }
         let mut sleep_ns: i64 = 20_000;
         loop {
             let state = self.page.get().state.load(Ordering::Acquire);
@@ -647,8 +773,9 @@ impl Child {
                 let fd = shared.listener.load(Ordering::Relaxed);
                 let listener = (fd >= 0).then(|| {
                     // SAFETY: the child opened this fd in the fd table it shares with us and published it
-                    // without closing it; its exec'd copy of the table drops it (close-on-exec). Nothing
-                    // else in this process owns the number, so the OwnedFd becomes its sole owner.
+                    // without closing it; its exec'd copy of the table drops it (close-on-exec), and a
+                    // guard holds it in its own copy. Nothing else in this process owns the number, so the
+                    // OwnedFd becomes its sole owner.
                     Listener::from(unsafe { OwnedFd::from_raw_fd(fd) })
                 });
                 return Ok(Ready { listener });
@@ -668,11 +795,100 @@ impl Child {
         }
     }
 
+    /// With a guard: waits until it holds its copy of the listener (or failed).
+    fn wait_guard_ready(&mut self) -> Result<(), SpawnError> {
+        loop {
+            match self.page.get().guard.state.load(Ordering::Acquire) {
+                guard::GUARD_READY => return Ok(()),
+                guard::GUARD_FAILED => return Err(self.guard_failure()),
+                _ => {}
+            }
+            if let Some(status) = self.reap_guard(false)? {
+                if self.page.get().guard.state.load(Ordering::Acquire) == guard::GUARD_FAILED {
+                    return Err(self.guard_failure());
+                }
+                return Err(SpawnError::DiedEarly(status));
+            }
+            guard::wait(
+                &self.page.get().guard.state,
+                guard::GUARD_STARTING,
+                core::time::Duration::from_millis(10),
+            );
+        }
+    }
+
+    /// The error of a guard that reported `GUARD_FAILED` (it is reaped first).
+    fn guard_failure(&mut self) -> SpawnError {
+        let _ = self.reap_guard(true);
+        let errno = Errno::from_raw_os_error(self.page.get().guard.errno.load(Ordering::Relaxed));
+        SpawnError::Child {
+            stage: Stage::Guard,
+            errno,
+        }
+    }
+
+    /// `waitpid` on the guard (blocking or not): its status once it ended.
+    fn reap_guard(&mut self, block: bool) -> Result<Option<ExitStatus>, SpawnError> {
+        let Some(guard) = self.guard.as_mut() else {
+            return Ok(None);
+        };
+        if guard.reaped.is_some() {
+            return Ok(guard.reaped);
+        }
+        let options = if block {
+            WaitOptions::empty()
+        } else {
+            WaitOptions::NOHANG
+        };
+        loop {
+            match rustix::process::waitpid(Some(guard.pid), options) {
+                Ok(Some((_, status))) => {
+                    guard.reaped = ExitStatus::from_wait(status);
+                    if guard.reaped.is_some() || !block {
+                        return Ok(guard.reaped);
+                    }
+                }
+                Ok(None) => return Ok(None),
+                Err(Errno::INTR) => {}
+                Err(errno) => return Err(SpawnError::Wait(errno)),
+            }
+        }
+    }
+
+    /// The command's status as its guard published it, if it was reaped.
+    fn guarded_status(&self) -> Option<ExitStatus> {
+        let words = &self.page.get().guard;
+        (words.exited.load(Ordering::Acquire) != 0)
+            .then(|| ExitStatus::from_raw(words.status.load(Ordering::Relaxed)))
+            .flatten()
+    }
+
     /// `waitpid(pid, WNOHANG)`: the exit status if the child has ended (it is then reaped; later calls
     /// return the same status).
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, SpawnError> {
         if let Some(status) = self.status {
             return Ok(Some(status));
+        }
+        if self.guard.is_some() {
+            if let Some(status) = self.guarded_status() {
+                self.status = Some(status);
+                return Ok(Some(status));
+            }
+            if self.page.get().stuck.load(Ordering::Acquire) != 0 {
+                // It cannot exit on its own (see `child_exit`); the guard has not reaped it.
+                let _ = rustix::process::kill_process(self.pid, rustix::process::Signal::KILL);
+            }
+            if let Some(status) = self.reap_guard(false)? {
+                // The guard publishes the status before it may end.
+                return match self.guarded_status() {
+                    Some(command) => {
+                        self.status = Some(command);
+                        Ok(Some(command))
+                    }
+                    None => Err(SpawnError::GuardDied(status)),
+                };
+            }
+            return Ok(None);
         }
         loop {
             match rustix::process::waitpid(Some(self.pid), WaitOptions::NOHANG) {
@@ -698,11 +914,16 @@ impl Child {
 
     /// Waits until the child ends and returns its status (reaping it).
     ///
-    /// Sleeps on a pidfd of the child (5.3+; short sleeps otherwise) and looks at the shared page at least
-    /// once a second, so that a child stuck after a failed exec (see the module documentation) is killed rather than
-    /// waited for forever.
+    /// Sleeps on a pidfd of the child (5.3+; short sleeps otherwise), or with a guard on the futex the
+    /// guard wakes when it reaped the command, and looks at the shared page at least once a second, so
+    /// that a child stuck after a failed exec (see the module documentation) is killed rather than waited
+    /// for forever.
     pub fn wait(&mut self) -> Result<ExitStatus, SpawnError> {
-        let pidfd = crate::fdpass::pidfd_open(self.pid).ok();
+        let pidfd = if self.guard.is_some() {
+            None
+        } else {
+            crate::fdpass::pidfd_open(self.pid).ok()
+        };
         let mut sleep_ns: i64 = 1_000_000;
         loop {
             if let Some(status) = self.try_wait()? {
@@ -713,6 +934,11 @@ impl Child {
                 tv_nsec: sleep_ns % 1_000_000_000,
             };
             match &pidfd {
+                _ if self.guard.is_some() => guard::wait(
+                    &self.page.get().guard.exited,
+                    0,
+                    core::time::Duration::from_nanos(sleep_ns as u64),
+                ),
                 Some(pidfd) => {
                     let mut fds = [rustix::event::PollFd::new(pidfd, rustix::event::PollFlags::IN)];
                     let _ = rustix::event::poll(&mut fds, Some(&timeout));
@@ -722,6 +948,48 @@ impl Child {
                 }
             }
             sleep_ns = (sleep_ns * 2).min(1_000_000_000);
+        }
+    }
+
+    /// Ends whatever is left of the command's tree and waits for that: with a guard, asks it to kill
+    /// every process under it with SIGKILL (until none is left) and reaps it, waiting at most `patience`
+    /// (the guard finishes on its own if that runs out); without one, SIGKILL to the child if it was not
+    /// seen to end. The command's status stays as [`Child::status`] saw it.
+    pub fn end(&mut self, patience: core::time::Duration) {
+        let Some(guard) = self.guard.as_ref() else {
+            if self.status.is_none() {
+                let _ = rustix::process::kill_process(self.pid, rustix::process::Signal::KILL);
+            }
+            return;
+        };
+        if guard.reaped.is_some() {
+            return;
+        }
+        let pid = guard.pid;
+        self.page.get().guard.end.store(1, Ordering::Release);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::USR1);
+        let pidfd = crate::fdpass::pidfd_open(pid).ok();
+        // Slices of 10 ms (a pidfd wakes earlier when the guard ends).
+        for _ in 0..(patience.as_millis() / 10).max(1) {
+            if !matches!(self.reap_guard(false), Ok(None)) {
+                break;
+            }
+            let slice = rustix::event::Timespec {
+                tv_sec: 0,
+                tv_nsec: 10_000_000,
+            };
+            match &pidfd {
+                Some(pidfd) => {
+                    let mut fds = [rustix::event::PollFd::new(pidfd, rustix::event::PollFlags::IN)];
+                    let _ = rustix::event::poll(&mut fds, Some(&slice));
+                }
+                None => {
+                    let _ = rustix::thread::nanosleep(&slice);
+                }
+            }
+        }
+        if self.status.is_none() {
+            self.status = self.guarded_status();
         }
     }
 
@@ -737,5 +1005,14 @@ impl Child {
         let shared = self.page.get();
         (shared.state.load(Ordering::Acquire) == STATE_EXEC_FAILED)
             .then(|| Errno::from_raw_os_error(shared.errno.load(Ordering::Relaxed)))
+    }
+}
+
+impl Drop for Child {
+    /// With a guard: ends the command's tree (see [`Child::end`]), waiting at most a second.
+    fn drop(&mut self) {
+        if self.guard.is_some() {
+            self.end(core::time::Duration::from_secs(1));
+        }
     }
 }

@@ -4,21 +4,24 @@
 //! 1. [`command::prepare`] searches `PATH` and builds every C string before the fork.
 //! 2. [`launch`] ignores SIGINT and SIGQUIT in seccompctl (as `system(3)` does, so a Ctrl-C reaches the
 //!    command, which decides what it means, while seccompctl keeps answering and reports its status), and
-//!    starts the child with [`seccomp_sys::spawn`]: the child shares seccompctl's fd table until its exec,
-//!    installs the filter, publishes the listener's fd number in a shared page with an atomic store (no
-//!    syscall, so nothing can block on a notification nobody receives yet), and execs. The child restores
-//!    the two signals before installing. SIGTERM and SIGHUP are blocked in every thread of seccompctl and
-//!    taken by a forwarding thread that sends them on to the command (as strace does), so seccompctl does
-//!    not die of them and leave the command running unsupervised; the child gets the old mask back, and
-//!    `PR_SET_PDEATHSIG` (SIGKILL) ends it if seccompctl is killed outright (SIGKILL). Descendants of the
-//!    command are not covered by that: once the listener is gone their notified syscalls fail with
-//!    `ENOSYS`.
+//!    starts the command with [`seccomp_sys::spawn::spawn_guarded`]: a guard process (unfiltered, a child
+//!    subreaper) forks the command, which shares seccompctl's fd table until its exec, installs the
+//!    filter, publishes the listener's fd number in a shared page with an atomic store (no syscall, so
+//!    nothing can block on a notification nobody receives yet), and execs. The child restores the two
+//!    signals before installing. SIGTERM and SIGHUP are blocked in every thread of seccompctl and taken by
+//!    a forwarding thread that sends them on to the command (as strace does), so seccompctl does not die
+//!    of them and leave the command running unsupervised; the child gets the old mask back. The guard
+//!    keeps its own copy of the listener and kills the command's whole tree when seccompctl dies (SIGKILL
+//!    included), so no process of the tree runs on with notified syscalls failing (`ENOSYS`).
 //! 3. [`Session::serve`] hands the listener to a [`seccomp_supervisor::Supervisor`]: its serving threads
 //!    sit in `RECV` and run the caller's [`Handler`] (which decides, logs and answers each notification), and lost notifications are counted ([`Session::interrupted`]). It returns once no task
 //!    uses the filter any more (the listener hangs up, Linux 5.9+): descendants that outlive the command are
-//!    followed to their end, like `strace -f`. On older kernels it returns when the command itself ends.
-//! 4. [`Session::finish`] reaps the child and turns its end into the exit status: its own status, 128 + N
-//!    when signal N killed it, 127/126 when exec failed (with the reason on stderr, like a shell).
+//!    followed to their end, like `strace -f`, unless seccompctl was asked to terminate (SIGTERM, SIGHUP):
+//!    then what the command leaves behind is killed once the command ended. On older kernels it returns
+//!    when the command itself ends, and the rest of its tree is killed.
+//! 4. [`Session::finish`] takes the command's status, ends the guard (killing anything left of the tree),
+//!    and turns the command's end into the exit status: its own status, 128 + N when signal N killed it,
+//!    127/126 when exec failed (with the reason on stderr, like a shell).
 
 pub mod command;
 pub mod ordered;
@@ -48,6 +51,10 @@ pub struct Session {
     forwarder: Option<Forwarder>,
 }
 
+/// How long seccompctl waits for the guard to end the command's tree before it leaves (the guard then
+/// finishes on its own).
+const GUARD_PATIENCE: Duration = Duration::from_secs(5);
+
 /// The termination signals seccompctl forwards to the command instead of dying of them.
 const FORWARDED: [u32; 2] = [linux_signal::SIGHUP, linux_signal::SIGTERM];
 
@@ -56,6 +63,8 @@ const FORWARDED: [u32; 2] = [linux_signal::SIGHUP, linux_signal::SIGTERM];
 #[derive(Debug)]
 struct Forwarder {
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once a signal was forwarded: seccompctl was asked to terminate.
+    forwarded: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -63,6 +72,8 @@ impl Forwarder {
     fn start(child: rustix::process::Pid) -> Option<Forwarder> {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
+        let forwarded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let told = Arc::clone(&forwarded);
         let pidfd = seccomp_sys::fdpass::pidfd_open(child).ok();
         let thread = std::thread::Builder::new()
             .name("seccompctl-signals".to_owned())
@@ -80,20 +91,27 @@ impl Forwarder {
                         Some(pidfd) => rustix::process::pidfd_send_signal(pidfd, signal),
                         None => rustix::process::kill_process(child, signal),
                     };
+                    told.store(true, Ordering::SeqCst);
                 }
             })
             .ok()?;
         Some(Forwarder {
             stop,
+            forwarded,
             thread: Some(thread),
         })
     }
 
+    /// Whether a termination signal was forwarded to the command.
+    fn forwarded(&self) -> bool {
+        self.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// Tells the thread to stop at its next turn (within 100 ms) without waiting for it: joining would
+    /// add up to 100 ms to every run's end. A signal it takes meanwhile goes to the ended command.
     fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.thread.take());
     }
 }
 
@@ -195,7 +213,8 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
         FilterFlags::EMPTY
     };
     // SIGTERM and SIGHUP are blocked in seccompctl from here on (every thread it starts inherits that)
-    // and taken by the forwarding thread; the child gets the old mask back, and dies with seccompctl.
+    // and taken by the forwarding thread; the child gets the old mask back, and its tree dies with
+    // seccompctl (the guard).
     let signal_mask = match spawn::block_signals(&FORWARDED) {
         Ok(old) => Some(old),
         Err(errno) => {
@@ -214,7 +233,14 @@ pub fn launch(prepared: &Prepared, options: &Options<'_>) -> Result<Session, Cli
         signal_mask,
         die_with_parent: true,
     };
-    let mut child = match spawn::spawn(&exec, &confinement) {
+    // A guard only where there is a listener to keep: a filter that never notifies leaves nothing
+    // unsupervised behind when seccompctl dies.
+    let start = if options.listen {
+        spawn::spawn_guarded
+    } else {
+        spawn::spawn
+    };
+    let mut child = match start(&exec, &confinement) {
         Ok(child) => child,
         Err(error) => {
             restore(&saved);
@@ -269,8 +295,10 @@ impl Session {
     /// filter any more (see the module documentation), and gives the handler back. Returns at once when the
     /// filter has no listener.
     ///
-    /// When answering fails (the kernel refuses an answer, receiving fails) the command is killed with
-    /// SIGKILL, since nobody would answer its notifications any more, and the failure is returned.
+    /// When answering fails (the kernel refuses an answer, receiving fails) the command's whole tree is
+    /// killed with SIGKILL, since nobody would answer its notifications any more, and the failure is
+    /// returned. The tree is always ended before the serving threads stop, so no process of it ever gets
+    /// the `ENOSYS` a listener nobody serves gives.
     pub fn serve<H: Handler>(&mut self, handler: H, workers: usize) -> Result<H, CliError> {
         let Some(listener) = self.listener.take() else {
             return Ok(handler);
@@ -305,11 +333,17 @@ impl Session {
                         break;
                     }
                 }
-                if child_done && !hangup_reported {
-                    // Nothing tells us when the last descendant is gone: stop with the command.
-                    break;
-                }
             }
+            let terminated = self.forwarder.as_ref().is_some_and(Forwarder::forwarded);
+            if child_done && (terminated || !hangup_reported) {
+                // Asked to terminate, the command is gone: what it left behind ends too. (Without the
+                // hang-up nothing tells us when the last descendant is gone: stop with the command.)
+                break;
+            }
+        }
+        if failure.is_some() || !supervisor.wait_all_hung_up_for(Duration::ZERO) {
+            // Before the serving threads stop: a notification they left would fail with ENOSYS.
+            self.child.end(GUARD_PATIENCE);
         }
         supervisor.shutdown();
         self.lost = watch.lost.load(Ordering::SeqCst);
@@ -319,7 +353,7 @@ impl Session {
                 .map(|message| CliError::new(Failure::Supervisor, message));
         }
         if let Some(error) = failure {
-            let _ = rustix::process::kill_process(self.child.pid(), rustix::process::Signal::KILL);
+            self.child.end(GUARD_PATIENCE);
             return Err(error);
         }
         // A serving thread may still hold the handler for a moment after the hang-up was reported.
@@ -360,12 +394,15 @@ impl Session {
 
     /// Waits for the command to end and returns the exit status to leave with (see the module docs).
     pub fn finish(mut self) -> CliResult {
-        // Close the listener first: a descendant still running gets ENOSYS instead of waiting forever.
+        // A listener never served (its tree is ended below, before anything could see ENOSYS).
         self.listener = None;
         let status = self
             .child
             .wait()
-            .map_err(|error| CliError::new(Failure::Supervisor, error.to_string()))?;
+            .map_err(|error| CliError::new(Failure::Supervisor, error.to_string()));
+        // Whatever is left of the command's tree ends now, and the guard with it.
+        self.child.end(GUARD_PATIENCE);
+        let status = status?;
         if let Some(forwarder) = self.forwarder.as_mut() {
             forwarder.stop();
         }
