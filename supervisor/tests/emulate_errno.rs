@@ -90,7 +90,7 @@ fn become_target(who: As) -> i32 {
 /// Runs `ops` in a child (after `chdir(cwd)` and becoming `who`), unsupervised or supervised; returns
 /// the results.
 fn run(ops: &[(String, Op)], cwd: &CString, who: As, supervise: bool) -> Vec<i64> {
-    let shared = Shared::new(ops.len());
+    let shared = Shared::with_slots(ops.len());
     let table: Vec<Op> = ops.iter().map(|(_, op)| *op).collect();
     let prepare = || {
         if rustix::process::chdir(cwd.as_c_str()).is_err() {
@@ -119,7 +119,7 @@ fn run(ops: &[(String, Op)], cwd: &CString, who: As, supervise: bool) -> Vec<i64
                 body()
             })
         };
-        child.wait()
+        child.wait_within(common::CHILD_TIMEOUT)
     };
     assert_eq!(
         outcome,

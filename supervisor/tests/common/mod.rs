@@ -7,37 +7,22 @@
 //! The children may only make raw syscalls and touch memory prepared before the fork.
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
-pub mod thread;
-
 use rustix::fd::AsFd;
-use rustix::mm::{MapFlags, ProtFlags};
-use rustix::process::{Pid, Signal, WaitOptions};
 use seccomp_core::abi::{self, SockFilter, offset};
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::insn::{BPF_JEQ, BPF_JMP, BPF_K};
 use seccomp_supervisor::{Context, Handler, Supervisor};
-use seccomp_sys::process::{self, Fork};
+pub use seccomp_test_support::{Child, Outcome, Shared, encode, serial, spawn};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Prints a visible skip line on the real stderr (the harness captures `eprintln!`) and returns.
+/// Prints a visible skip line and returns from the test ([`seccomp_test_support::skip!`]).
 #[macro_export]
 macro_rules! skip {
-    ($test:expr, $($what:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "SKIP: {}: {}", $test, format_args!($($what)*));
-        return;
-    }};
-}
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Holds the lock that keeps this binary's kernel tests from forking concurrently.
-pub fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    ($($what:tt)*) => {
+        seccomp_test_support::skip!($($what)*)
+    };
 }
 
 /// The native architecture.
@@ -52,142 +37,6 @@ pub fn nr(name: &str) -> Option<u32> {
 
 /// How long a child may run before it is killed as hung; generous because the machine is shared.
 pub const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// How a child ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// `exit_group(code)`.
-    Exited(i32),
-    /// Killed by this signal.
-    Signaled(i32),
-    /// Still running after [`CHILD_TIMEOUT`]; it was killed.
-    TimedOut,
-}
-
-/// A forked child process; killed and reaped on drop if the test did not wait for it.
-pub struct Child {
-    pid: Pid,
-    reaped: bool,
-}
-
-struct ExitOnUnwind;
-
-impl Drop for ExitOnUnwind {
-    fn drop(&mut self) {
-        process::exit_group(101);
-    }
-}
-
-/// Forks; the child runs `body` and exits with the code it returns.
-///
-/// # Safety
-///
-/// `body` runs in a forked copy of the multi-threaded harness: it may only make raw syscalls and touch
-/// memory prepared before the fork. No allocation, no locks, no printing, no panics.
-pub unsafe fn spawn<F: FnOnce() -> i32>(body: F) -> Child {
-    // SAFETY: forwarded from the caller: the child runs only `body`, then exit_group.
-    match unsafe { process::fork() } {
-        Ok(Fork::Child) => {
-            let guard = ExitOnUnwind;
-            let code = body();
-            core::mem::forget(guard);
-            process::exit_group(code)
-        }
-        Ok(Fork::Parent(pid)) => Child { pid, reaped: false },
-        Err(errno) => panic!("fork failed: {errno}"),
-    }
-}
-
-impl Child {
-    /// The child's pid.
-    pub fn pid(&self) -> Pid {
-        self.pid
-    }
-
-    /// Waits for the child to end, killing it after [`CHILD_TIMEOUT`].
-    pub fn wait(mut self) -> Outcome {
-        let deadline = Instant::now() + CHILD_TIMEOUT;
-        loop {
-            match rustix::process::waitpid(Some(self.pid), WaitOptions::NOHANG) {
-                Ok(Some((_, status))) => {
-                    self.reaped = true;
-                    if let Some(code) = status.exit_status() {
-                        return Outcome::Exited(code);
-                    }
-                    if let Some(signal) = status.terminating_signal() {
-                        return Outcome::Signaled(signal);
-                    }
-                }
-                Ok(None) => {}
-                Err(rustix::io::Errno::INTR) => {}
-                Err(errno) => panic!("waitpid({:?}) failed: {errno}", self.pid),
-            }
-            if Instant::now() > deadline {
-                self.kill_and_reap();
-                return Outcome::TimedOut;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    /// Sends SIGKILL and reaps the child.
-    pub fn kill_and_reap(&mut self) {
-        let _ = rustix::process::kill_process(self.pid, Signal::KILL);
-        let _ = rustix::process::waitpid(Some(self.pid), WaitOptions::empty());
-        self.reaped = true;
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        if !self.reaped {
-            self.kill_and_reap();
-        }
-    }
-}
-
-/// `MAP_SHARED` anonymous memory: the child writes results, the parent reads them.
-pub struct Shared {
-    slots: &'static [AtomicI64],
-}
-
-impl Shared {
-    /// Maps `count` zeroed shared slots.
-    pub fn new(count: usize) -> Shared {
-        // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases nothing.
-        let ptr = unsafe {
-            rustix::mm::mmap_anonymous(
-                core::ptr::null_mut(),
-                count.max(1) * 8,
-                ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::SHARED,
-            )
-        }
-        .expect("mmap shared page");
-        // SAFETY: the mapping holds `count` zero-filled, 8-byte aligned i64s (valid AtomicI64s), and it is
-        // never unmapped, so the slice may live for 'static.
-        let slots = unsafe { core::slice::from_raw_parts(ptr.cast::<AtomicI64>(), count.max(1)) };
-        Shared { slots }
-    }
-
-    /// Stores `value` in slot `index`.
-    pub fn set(&self, index: usize, value: i64) {
-        self.slots[index].store(value, Ordering::SeqCst);
-    }
-
-    /// Reads slot `index`.
-    pub fn get(&self, index: usize) -> i64 {
-        self.slots[index].load(Ordering::SeqCst)
-    }
-}
-
-/// Encodes a raw syscall result: the value, or `-errno`.
-pub fn encode(result: Result<usize, rustix::io::Errno>) -> i64 {
-    match result {
-        Ok(value) => value as i64,
-        Err(errno) => -i64::from(errno.raw_os_error()),
-    }
-}
 
 /// The errno name of an encoded result (`ok(N)` for a success), for assertion messages.
 pub fn show(result: i64) -> String {
@@ -224,18 +73,7 @@ pub const INSTALL_FAILED: i32 = 120;
 
 /// Waits until `fd` is readable (or hung up), at most [`CHILD_TIMEOUT`]; false on timeout.
 fn wait_readable(fd: rustix::fd::BorrowedFd<'_>) -> bool {
-    let timeout = rustix::event::Timespec {
-        tv_sec: CHILD_TIMEOUT.as_secs() as i64,
-        tv_nsec: 0,
-    };
-    loop {
-        let mut fds = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::IN)];
-        match rustix::event::poll(&mut fds, Some(&timeout)) {
-            Ok(n) => return n > 0,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(errno) => panic!("poll failed: {errno}"),
-        }
-    }
+    seccomp_test_support::wait_readable(fd, CHILD_TIMEOUT)
 }
 
 /// Forks a child that runs `prepare` (privileged setup: chroot, unshare, setuid, ...; a non-zero
@@ -291,14 +129,7 @@ pub unsafe fn spawn_with_listener(
     }
     match seccomp_sys::fdpass::recv_fd(parent_end.as_fd()) {
         Ok(fd) => (child, Ok(seccomp_sys::Listener::from(fd))),
-        Err(_) => (child_placeholder(), Err(child.wait())),
-    }
-}
-
-fn child_placeholder() -> Child {
-    Child {
-        pid: rustix::process::getpid(),
-        reaped: true,
+        Err(_) => (Child::reaped(), Err(child.wait_within(CHILD_TIMEOUT))),
     }
 }
 
@@ -321,7 +152,7 @@ pub unsafe fn supervised(
     };
     let supervisor = Supervisor::new(handler, 2);
     supervisor.add(listener, Context::new("test").with_pid(child.pid()));
-    let outcome = child.wait();
+    let outcome = child.wait_within(CHILD_TIMEOUT);
     supervisor.wait_all_hung_up();
     supervisor.shutdown();
     outcome
@@ -430,32 +261,6 @@ pub const AT_FDCWD: usize = -100i64 as usize;
 ///
 /// Every pointer argument must be valid for the access the call makes, or deliberately invalid.
 unsafe fn syscall5(nr: u32, a: [usize; 5]) -> Result<usize, rustix::io::Errno> {
-    let ret: usize;
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a plain syscall instruction; rcx and r11 are clobbered by the kernel.
-    unsafe {
-        core::arch::asm!(
-            "syscall",
-            inlateout("rax") nr as usize => ret,
-            in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3], in("r8") a[4],
-            lateout("rcx") _, lateout("r11") _,
-            options(nostack),
-        );
-    }
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a plain svc; x0 holds the result.
-    unsafe {
-        core::arch::asm!(
-            "svc 0",
-            in("x8") nr as usize,
-            inlateout("x0") a[0] => ret,
-            in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4],
-            options(nostack),
-        );
-    }
-    if ret > usize::MAX - 4095 {
-        Err(rustix::io::Errno::from_raw_os_error(ret.wrapping_neg() as i32))
-    } else {
-        Ok(ret)
-    }
+    // SAFETY: forwarded from the caller; the sixth argument is 0.
+    unsafe { seccomp_test_support::raw::syscall6(nr, [a[0], a[1], a[2], a[3], a[4], 0]) }
 }
