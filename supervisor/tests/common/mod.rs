@@ -12,7 +12,8 @@ use seccomp_core::abi::{self, SockFilter, offset};
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::insn::{BPF_JEQ, BPF_JMP, BPF_K};
 use seccomp_supervisor::{Context, Handler, Supervisor};
-pub use seccomp_test_support::{Child, Outcome, Shared, encode, serial, spawn};
+#[allow(unused_imports)] // Each test binary (and cli/tests/handlers_rules.rs) uses a different part.
+pub use seccomp_test_support::{Child, Outcome, Shared, encode, serial, spawn, thread};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
