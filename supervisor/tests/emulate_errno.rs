@@ -27,31 +27,12 @@ fn emulate_all(call: Call<'_>) -> Reply {
     call.answer(answer)
 }
 
-/// The syscalls the tests notify (those this architecture has).
+/// The syscalls the tests notify: every one the emulation module does (those this architecture has).
 fn notified() -> Vec<u32> {
-    [
-        "mkdir",
-        "mkdirat",
-        "unlink",
-        "unlinkat",
-        "rmdir",
-        "rename",
-        "renameat",
-        "renameat2",
-        "chmod",
-        "fchmodat",
-        "connect",
-        "bind",
-        "open",
-        "openat",
-        "stat",
-        "lstat",
-        "newfstatat",
-        "statx",
-    ]
-    .iter()
-    .filter_map(|name| common::nr(name))
-    .collect()
+    seccomp_supervisor::emulate::EMULATED
+        .iter()
+        .filter_map(|name| common::nr(name))
+        .collect()
 }
 
 /// The identity a target runs as.
