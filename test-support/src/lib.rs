@@ -17,6 +17,7 @@
 pub mod raw;
 pub mod thread;
 
+use rustix::fd::{AsFd, AsRawFd};
 use rustix::mm::{MapFlags, ProtFlags};
 use rustix::process::{Pid, Signal, WaitOptions};
 use seccomp_sys::process::{self, Fork};
@@ -259,5 +260,76 @@ pub fn wait_readable(fd: rustix::fd::BorrowedFd<'_>, timeout: Duration) -> bool 
             Err(rustix::io::Errno::INTR) => continue,
             Err(errno) => panic!("poll failed: {errno}"),
         }
+    }
+}
+
+/// Exit code of a child whose filter installation failed before it could send its listener
+/// ([`spawn_with_listener`]; one more: sending it failed).
+pub const INSTALL_FAILED: i32 = 120;
+
+/// How [`spawn_with_listener`]'s child sets up before its `body`.
+pub struct ListenerChild<'p> {
+    /// The filter, installed with `NEW_LISTENER | flags`.
+    pub program: &'p seccomp_core::bpf::Validated<'p>,
+    /// Further filter flags.
+    pub flags: seccomp_sys::FilterFlags,
+    /// Close both ends of the socket pair in the child once the listener is sent, so that the target
+    /// has the fd table an unforked test would have (where a test compares fd numbers).
+    pub close_socket: bool,
+    /// How long the parent waits for the listener, and for the child when none arrives.
+    pub timeout: Duration,
+}
+
+/// Forks a child that runs `prepare` (privileged setup; a non-zero result is its exit code), installs
+/// `setup.program` with `NEW_LISTENER | setup.flags`, sends the listener to the parent over a socket
+/// pair, closes its own copy, and then runs `body`. Returns the child and the parent's listener, or the
+/// child's outcome when no listener arrived.
+///
+/// # Safety
+///
+/// As for [`spawn`]: `prepare` and `body` may only make raw syscalls and touch memory prepared before the
+/// fork.
+pub unsafe fn spawn_with_listener(
+    setup: &ListenerChild<'_>,
+    prepare: impl FnOnce() -> i32,
+    body: impl FnOnce() -> i32,
+) -> (Child, Result<seccomp_sys::Listener, Outcome>) {
+    let (parent_end, child_end) = seccomp_sys::fdpass::socketpair().expect("socketpair");
+    let (child_raw, parent_raw) = (child_end.as_raw_fd(), parent_end.as_raw_fd());
+    let flags = setup.flags | seccomp_sys::FilterFlags::NEW_LISTENER;
+    // SAFETY: forwarded from the caller; the rest of the child's code makes raw syscalls only.
+    let child = unsafe {
+        spawn(|| {
+            let code = prepare();
+            if code != 0 {
+                return code;
+            }
+            if seccomp_sys::set_no_new_privs().is_err() {
+                return INSTALL_FAILED;
+            }
+            let listener = match seccomp_sys::install(setup.program, flags) {
+                Ok(Some(fd)) => fd,
+                _ => return INSTALL_FAILED,
+            };
+            if seccomp_sys::fdpass::send_fd(child_end.as_fd(), listener.as_fd()).is_err() {
+                return INSTALL_FAILED + 1;
+            }
+            drop(listener);
+            if setup.close_socket {
+                // SAFETY (the enclosing unsafe block): both ends are this child's copies, never used or
+                // dropped again here (the child ends with exit_group).
+                rustix::io::close(child_raw);
+                rustix::io::close(parent_raw);
+            }
+            body()
+        })
+    };
+    drop(child_end);
+    if !wait_readable(parent_end.as_fd(), setup.timeout) {
+        panic!("no listener from the child within {:?}", setup.timeout);
+    }
+    match seccomp_sys::fdpass::recv_fd(parent_end.as_fd()) {
+        Ok(fd) => (child, Ok(seccomp_sys::Listener::from(fd))),
+        Err(_) => (Child::reaped(), Err(child.wait_within(setup.timeout))),
     }
 }

@@ -7,13 +7,14 @@
 //! The children may only make raw syscalls and touch memory prepared before the fork.
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
-use rustix::fd::AsFd;
 use seccomp_core::abi::{self, SockFilter, offset};
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::insn::{BPF_JEQ, BPF_JMP, BPF_K};
 use seccomp_supervisor::{Context, Handler, Supervisor};
 #[allow(unused_imports)] // Each test binary (and cli/tests/handlers_rules.rs) uses a different part.
-pub use seccomp_test_support::{Child, Outcome, Shared, encode, serial, spawn, thread};
+pub use seccomp_test_support::{
+    Child, INSTALL_FAILED, ListenerChild, Outcome, Shared, encode, serial, spawn, thread,
+};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,18 +70,11 @@ pub fn notify_filter(numbers: &[u32]) -> Vec<SockFilter> {
     insns
 }
 
-/// Exit code of a child whose filter installation failed before it could send its listener.
-pub const INSTALL_FAILED: i32 = 120;
-
-/// Waits until `fd` is readable (or hung up), at most [`CHILD_TIMEOUT`]; false on timeout.
-fn wait_readable(fd: rustix::fd::BorrowedFd<'_>) -> bool {
-    seccomp_test_support::wait_readable(fd, CHILD_TIMEOUT)
-}
-
 /// Forks a child that runs `prepare` (privileged setup: chroot, unshare, setuid, ...; a non-zero
 /// result is its exit code), installs `filter` with `NEW_LISTENER`, sends the listener to the parent,
-/// and then runs `body`. Returns the child and the listener, or the child's outcome when no listener
-/// arrived.
+/// closes both socket ends (the target gets the fd table an unsupervised child would have: fd numbers are
+/// compared), and then runs `body`. Returns the child and the listener, or the child's outcome when no
+/// listener arrived.
 ///
 /// # Safety
 ///
@@ -91,47 +85,15 @@ pub unsafe fn spawn_with_listener(
     prepare: impl FnOnce() -> i32,
     body: impl FnOnce() -> i32,
 ) -> (Child, Result<seccomp_sys::Listener, Outcome>) {
-    let (parent_end, child_end) = seccomp_sys::fdpass::socketpair().expect("socketpair");
     let program = seccomp_core::bpf::validate(filter).expect("the test filter validates");
-    let (child_raw, parent_raw) = {
-        use rustix::fd::AsRawFd as _;
-        (child_end.as_raw_fd(), parent_end.as_raw_fd())
+    let setup = ListenerChild {
+        program: &program,
+        flags: seccomp_sys::FilterFlags::EMPTY,
+        close_socket: true,
+        timeout: CHILD_TIMEOUT,
     };
-    // SAFETY: forwarded from the caller; the rest of the child's code makes raw syscalls only.
-    let child = unsafe {
-        spawn(|| {
-            let code = prepare();
-            if code != 0 {
-                return code;
-            }
-            if seccomp_sys::set_no_new_privs().is_err() {
-                return INSTALL_FAILED;
-            }
-            let flags = seccomp_sys::FilterFlags::NEW_LISTENER;
-            let listener = match seccomp_sys::install(&program, flags) {
-                Ok(Some(fd)) => fd,
-                _ => return INSTALL_FAILED,
-            };
-            if seccomp_sys::fdpass::send_fd(child_end.as_fd(), listener.as_fd()).is_err() {
-                return INSTALL_FAILED + 1;
-            }
-            drop(listener);
-            // Leave the target the fd table an unsupervised child would have (fd numbers compared).
-            // SAFETY (the enclosing unsafe block): both ends are this child's copies, never used or
-            // dropped again here (the child ends with exit_group).
-            rustix::io::close(child_raw);
-            rustix::io::close(parent_raw);
-            body()
-        })
-    };
-    drop(child_end);
-    if !wait_readable(parent_end.as_fd()) {
-        panic!("no listener from the child within {CHILD_TIMEOUT:?}");
-    }
-    match seccomp_sys::fdpass::recv_fd(parent_end.as_fd()) {
-        Ok(fd) => (child, Ok(seccomp_sys::Listener::from(fd))),
-        Err(_) => (Child::reaped(), Err(child.wait_within(CHILD_TIMEOUT))),
-    }
+    // SAFETY: forwarded from the caller.
+    unsafe { seccomp_test_support::spawn_with_listener(&setup, prepare, body) }
 }
 
 /// Runs a target under `filter`, serving its listener with `handler` on two workers until it exits.

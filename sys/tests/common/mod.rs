@@ -12,7 +12,8 @@ pub mod signals;
 
 #[allow(unused_imports)] // Each test binary uses a different part.
 pub use seccomp_test_support::{
-    CHILD_TIMEOUT, Child, Outcome, SLOTS, Shared, encode, raw, serial, spawn, thread,
+    CHILD_TIMEOUT, Child, INSTALL_FAILED, ListenerChild, Outcome, SLOTS, Shared, encode, raw, serial, spawn,
+    thread,
 };
 
 /// Prints a visible skip line and returns from the test ([`seccomp_test_support::skip!`]).
@@ -33,12 +34,9 @@ pub fn wait_readable(fd: rustix::fd::BorrowedFd<'_>) -> bool {
     seccomp_test_support::wait_readable(fd, CHILD_TIMEOUT)
 }
 
-/// Exit code of a child whose filter installation failed before it could send its listener.
-pub const INSTALL_FAILED: i32 = 120;
-
 /// Forks a child that installs `filter` with `NEW_LISTENER | flags`, sends the listener to the parent over
-/// a socket pair, closes its own copy, and then runs `body`. Returns the child and the parent's listener,
-/// or the child's outcome when no listener arrived.
+/// a socket pair, closes its own copy, and then runs `body` ([`seccomp_test_support::spawn_with_listener`]).
+/// Returns the child and the parent's listener, or the child's outcome when no listener arrived.
 ///
 /// # Safety
 ///
@@ -48,35 +46,15 @@ pub unsafe fn spawn_with_listener<F: FnOnce() -> i32>(
     flags: seccomp_sys::FilterFlags,
     body: F,
 ) -> (Child, Result<seccomp_sys::Listener, Outcome>) {
-    use rustix::fd::AsFd;
-    let (parent_end, child_end) = seccomp_sys::fdpass::socketpair().expect("socketpair");
-    let flags = flags | seccomp_sys::FilterFlags::NEW_LISTENER;
     let program = filters::valid(filter);
-    // SAFETY: forwarded from the caller; the rest of the child's code makes raw syscalls only.
-    let child = unsafe {
-        spawn(|| {
-            if seccomp_sys::set_no_new_privs().is_err() {
-                return INSTALL_FAILED;
-            }
-            let listener = match seccomp_sys::install(&program, flags) {
-                Ok(Some(fd)) => fd,
-                _ => return INSTALL_FAILED,
-            };
-            if seccomp_sys::fdpass::send_fd(child_end.as_fd(), listener.as_fd()).is_err() {
-                return INSTALL_FAILED + 1;
-            }
-            drop(listener);
-            body()
-        })
+    let setup = ListenerChild {
+        program: &program,
+        flags,
+        close_socket: false,
+        timeout: CHILD_TIMEOUT,
     };
-    drop(child_end);
-    if !wait_readable(parent_end.as_fd()) {
-        panic!("no listener from the child within {CHILD_TIMEOUT:?}");
-    }
-    match seccomp_sys::fdpass::recv_fd(parent_end.as_fd()) {
-        Ok(fd) => (child, Ok(seccomp_sys::Listener::from(fd))),
-        Err(_) => (Child::reaped(), Err(child.wait())),
-    }
+    // SAFETY: forwarded from the caller.
+    unsafe { seccomp_test_support::spawn_with_listener(&setup, || 0, body) }
 }
 
 /// The slot of the [`Shared`] page where [`notifying_child`]'s target stores its syscall's result.
