@@ -64,7 +64,7 @@ struct Seen {
 
 /// Runs `ops` under `rules` after `prepare`; for each successful open, reads 8 bytes and closes the fd.
 fn run(rules: RuleHandler, ops: &[Op], prepare: impl FnOnce() -> i32) -> Vec<Seen> {
-    let shared = Shared::new(ops.len() * 2);
+    let shared = Shared::with_slots(ops.len() * 2);
     let opens: Vec<bool> = ops
         .iter()
         .map(|op| Some(op.nr) == common::nr("openat") || Some(op.nr) == common::nr("open"))
@@ -657,7 +657,7 @@ fn race(name: &str, make: impl FnOnce(&Path) -> Made) -> (i64, i64, i64) {
     };
     let mut stack = vec![0u8; 256 * 1024];
     let tid = AtomicU32::new(0);
-    let shared = Shared::new(4);
+    let shared = Shared::with_slots(4);
     let (openat_nr, read_nr, close_nr) = (
         common::nr("openat").expect("openat"),
         common::nr("read").expect("read"),
@@ -776,7 +776,7 @@ fn stat_writes_the_files_own_struct_and_refuses_links_out_of_the_tree() {
         newfstatat(st.s("up"), 0x100),
         statx,
     ];
-    let shared = Shared::new(8);
+    let shared = Shared::with_slots(8);
     let body = || {
         for (i, op) in ops.iter().enumerate() {
             shared.set(2 * i, op.run());

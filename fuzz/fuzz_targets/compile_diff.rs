@@ -16,7 +16,7 @@ use seccomp_core::abi::{self, SeccompData};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width, X32};
-use seccomp_fuzz::{compile_checked, seed};
+use seccomp_fuzz::{compile_checked, seed, table, table_nr};
 
 /// Constants where comparisons change their answer.
 const EDGES: [u64; 12] = [
@@ -61,10 +61,9 @@ fn action(u: &mut Unstructured<'_>) -> Result<Action> {
 }
 
 fn syscall_nr(u: &mut Unstructured<'_>, arch: Arch) -> Result<u32> {
-    let table = arch.syscalls();
     let from_table = |u: &mut Unstructured<'_>| -> Result<u32> {
-        let index = u.choose_index(table.len().max(1))?;
-        Ok(table.iter().nth(index).map_or(0, |(_, nr)| nr))
+        let index = u.choose_index(table(arch).len().max(1))?;
+        Ok(table_nr(arch, index))
     };
     Ok(match u.int_in_range(0..=9)? {
         0 => u.arbitrary()?,

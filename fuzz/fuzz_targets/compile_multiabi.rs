@@ -14,7 +14,7 @@ use seccomp_core::abi::{self, SeccompData};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width, X32};
-use seccomp_fuzz::{compile_checked, seed};
+use seccomp_fuzz::{compile_checked, seed, table, table_nr};
 
 /// Constants where comparisons change their answer.
 const EDGES: [u64; 8] = [
@@ -30,8 +30,22 @@ const EDGES: [u64; 8] = [
 
 /// Names present on some ABIs and not on others, and common ones.
 const NAMES: [&str; 16] = [
-    "read", "write", "open", "openat", "socketcall", "socket", "mmap", "mmap2", "getpid", "ioctl",
-    "cacheflush", "set_tls", "_llseek", "lseek", "fstat", "newfstatat",
+    "read",
+    "write",
+    "open",
+    "openat",
+    "socketcall",
+    "socket",
+    "mmap",
+    "mmap2",
+    "getpid",
+    "ioctl",
+    "cacheflush",
+    "set_tls",
+    "_llseek",
+    "lseek",
+    "fstat",
+    "newfstatat",
 ];
 
 fn value(u: &mut Unstructured<'_>) -> Result<u64> {
@@ -99,10 +113,10 @@ fn policy(u: &mut Unstructured<'_>) -> Result<Policy<128, 256>> {
         let rule_action = action(u)?;
         let added = if u.int_in_range(0..=3)? == 0 {
             let abi = *u.choose(&abis)?;
-            let nr = match abi.syscalls().iter().nth(u.choose_index(abi.syscalls().len())?) {
-                Some((_, nr)) => nr.wrapping_add(u.int_in_range(0..=2)?).wrapping_sub(1),
-                None => 0,
-            };
+            let index = u.choose_index(table(abi).len().max(1))?;
+            let nr = table_nr(abi, index)
+                .wrapping_add(u.int_in_range(0..=2)?)
+                .wrapping_sub(1);
             policy.add_rule_for(abi, nr, rule_action, &refs)
         } else {
             match policy.add_named_rule(u.choose(&NAMES)?, rule_action, &refs) {
@@ -116,6 +130,10 @@ fn policy(u: &mut Unstructured<'_>) -> Result<Policy<128, 256>> {
     }
     Ok(policy)
 }
+
+/// The most probes of the target's own (besides `seccomp_fuzz::probes`): the rules' numbers, the odd
+/// numbers on every arch value, then vectors from the input until the input or this budget runs out.
+const MAX_EXTRA: usize = 64;
 
 /// Probes on every covered arch value: the rules' numbers and neighbours, the odd numbers, fuzzed args.
 fn probes(u: &mut Unstructured<'_>, policy: &Policy<128, 256>) -> Result<Vec<SeccompData>> {
@@ -135,7 +153,14 @@ fn probes(u: &mut Unstructured<'_>, policy: &Policy<128, 256>) -> Result<Vec<Sec
             });
         }
     }
-    for nr in [u32::MAX, 0x8000_0000, 0xbfff_ffff, 0xc000_0000, 0x4000_0000, 0x000f_0002] {
+    for nr in [
+        u32::MAX,
+        0x8000_0000,
+        0xbfff_ffff,
+        0xc000_0000,
+        0x4000_0000,
+        0x000f_0002,
+    ] {
         for &arch in &arches {
             out.push(SeccompData {
                 nr: nr as i32,
@@ -145,7 +170,7 @@ fn probes(u: &mut Unstructured<'_>, policy: &Policy<128, 256>) -> Result<Vec<Sec
             });
         }
     }
-    while !u.is_empty() && out.len() < 160 {
+    while !u.is_empty() && out.len() < MAX_EXTRA {
         let nr = match policy.rule(u.choose_index(policy.len().max(1))?) {
             Some(rule) => rule.nr(),
             None => u.arbitrary()?,

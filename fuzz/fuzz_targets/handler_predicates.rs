@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
     let path = Lexical::new(path);
     let dir = Lexical::new(dir);
     let cleaned = Lexical::new(&path.to_bytes());
-    assert_eq!(cleaned.components(), path.components(), "cleaning is not idempotent");
+    assert_eq!(
+        cleaned.components(),
+        path.components(),
+        "cleaning is not idempotent"
+    );
     assert_eq!(cleaned.to_bytes(), path.to_bytes(), "cleaning is not idempotent");
     if let Some(rest) = path.strip_prefix(&dir) {
         assert!(
@@ -40,7 +44,10 @@ fuzz_target!(|data: &[u8]| {
         );
         let below = &path.components()[dir.components().len()..];
         if below.iter().any(|c| c == b"..") {
-            assert!(rest.split(|&b| b == b'/').any(|c| c == b".."), "a `..` was dropped");
+            assert!(
+                rest.split(|&b| b == b'/').any(|c| c == b".."),
+                "a `..` was dropped"
+            );
         }
     }
     if data.len() >= 4 {

@@ -70,10 +70,8 @@ fn shows_memory(value: &Value) -> bool {
 
 fn notification(u: &mut Unstructured<'_>) -> arbitrary::Result<(SeccompData, Target)> {
     let arch = Arch::ALL[usize::from(u.arbitrary::<u8>()?) % Arch::ALL.len()];
-    let table = arch.syscalls();
     let nr = if u.ratio(7, 8)? {
-        let index = usize::from(u.arbitrary::<u16>()?) % table.len().max(1);
-        table.iter().nth(index).map_or(0, |(_, nr)| nr)
+        seccomp_fuzz::table_nr(arch, usize::from(u.arbitrary::<u16>()?))
     } else {
         u.arbitrary()?
     };

@@ -4,12 +4,31 @@
 
 use seccomp_core::Rng;
 use seccomp_core::abi::{self, SeccompData, SockFilter};
+use seccomp_core::arch::Arch;
 use seccomp_core::bpf::{self, ValidationError, assemble, disassemble, emulate, validate};
 use seccomp_core::policy::verify::boundaries;
 use seccomp_core::policy::{Comparison, CompileError, Compiler, Op, Policy};
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
 /// The most instructions a program can have (`BPF_MAXINSNS`).
 pub const MAX_INSNS: usize = 4096;
+
+/// `arch`'s syscall table as `(name, number)` pairs in number order, built once per arch, so that a target
+/// picks entry `i` in constant time (`SyscallTable::iter().nth(i)` walks the table: it was a third of
+/// the policy targets' time).
+pub fn table(arch: Arch) -> &'static [(&'static str, u32)] {
+    static TABLES: [OnceLock<Vec<(&'static str, u32)>>; Arch::ALL.len()] =
+        [const { OnceLock::new() }; Arch::ALL.len()];
+    let index = Arch::ALL.iter().position(|&a| a == arch).unwrap_or(0);
+    TABLES[index].get_or_init(|| arch.syscalls().iter().collect())
+}
+
+/// The number of entry `index` of `arch`'s table, modulo its length (0 for an empty table).
+pub fn table_nr(arch: Arch, index: usize) -> u32 {
+    let table = table(arch);
+    table.get(index % table.len().max(1)).map_or(0, |&(_, nr)| nr)
+}
 
 /// A `seccomp_data` from up to 64 bytes of fuzz input (missing bytes are 0), in its field order.
 pub fn seccomp_data(bytes: &[u8]) -> SeccompData {
@@ -36,41 +55,53 @@ pub fn compile_checked<const R: usize, const C: usize>(
     seed: u64,
     what: &str,
 ) -> Option<Vec<SockFilter>> {
-    let mut out = vec![SockFilter::default(); MAX_INSNS];
-    let mut compiler = Box::new(Compiler::<2048>::new());
-    let len = match compiler.compile(policy, &mut out) {
+    // One compiler workspace (about 50 KiB) and one output buffer per thread, reused: allocating and
+    // zeroing them per input cost more than compiling a small policy.
+    thread_local! {
+        static WORKSPACE: RefCell<(Box<Compiler<2048>>, Vec<SockFilter>)> =
+            RefCell::new((Box::new(Compiler::new()), vec![SockFilter::default(); MAX_INSNS]));
+    }
+    let out = WORKSPACE.with_borrow_mut(|(compiler, out)| match compiler.compile(policy, out) {
         Ok(compiled) => {
             assert_eq!(
                 compiled.arch(),
                 policy.arch(),
                 "{what}: compiled for another arch"
             );
-            compiled.program().len()
+            Some(compiled.program().insns().to_vec())
         }
         Err(
             CompileError::ProgramTooLong { .. }
             | CompileError::TooManyRanges { .. }
             | CompileError::TooManyRules { .. },
-        ) => return None,
+        ) => None,
         Err(error) => panic!("{what}: compile failed: {error}\npolicy:\n{policy}"),
-    };
-    out.truncate(len);
+    })?;
     check_program(policy, &out, extra, seed, what);
     Some(out)
 }
 
-/// The most probes [`check_program`] runs per call. The full `policy::verify` (every table number, 0 to
-/// 1023, the x32 space, and argument boundaries of every conditional syscall: thousands of emulations,
-/// each also evaluating the policy) made the policy targets run at 3 to 500 inputs per second; the full
-/// check stays in the property tests (`core/tests/policy_compile.rs` on random policies, `oci/tests/policy.rs`
-/// on the Docker profile), and the fuzz targets check a
-/// bounded sample chosen from the input's own numbers and constants, so an input can still steer the
-/// check to any number or boundary it names.
-pub const MAX_PROBES: usize = 384;
+/// The most probes [`check_program`] runs per call (besides the target's own `extra` ones). The full
+/// `policy::verify` (every table number, 0 to 1023, the x32 space, and argument boundaries of every
+/// conditional syscall: thousands of emulations, each also evaluating the policy) made the policy targets
+/// run at 3 to 500 inputs per second, and 384 probes still held them under 1,000; each probe is one
+/// emulation plus one evaluation of the policy, the largest cost of an input. The full check stays in the
+/// property tests (`core/tests/policy_compile.rs` on random policies, `oci/tests/policy.rs` on the Docker
+/// profile); the fuzz targets check a bounded sample chosen from the input's own numbers and constants
+/// (and a seed taken from the input picks which rules are looked at in depth), so an input can still
+/// steer the check to any number or boundary it names.
+pub const MAX_PROBES: usize = 96;
 
 /// How many rules [`probes`] looks at in depth (numbers, neighbours and argument boundaries); the others
 /// are covered by the sampled numbers. Which rules is chosen per input.
-pub const RULES_IN_DEPTH: usize = 12;
+pub const RULES_IN_DEPTH: usize = 4;
+
+/// How many table numbers [`probes`] samples per call (each with all-zero and all-one arguments, and a
+/// number below 1024).
+const TABLE_SAMPLES: usize = 4;
+
+/// How many mixtures of the policy's constants [`probes`] adds at most.
+const MIXTURES: usize = 16;
 
 /// A seed for [`probes`] from the fuzz input, so the sample differs between inputs and a crash replays.
 pub fn seed(input: &[u8]) -> u64 {
@@ -130,12 +161,11 @@ pub fn probes<const R: usize, const C: usize>(policy: &Policy<R, C>, seed: u64) 
         abi::AUDIT_ARCH_AARCH64,
     ] {
         if foreign != audit {
-            for nr in [0, first_rule] {
-                out.push(SeccompData {
-                    arch: foreign,
-                    ..call(nr, [0; 6])
-                });
-            }
+            let nr = if rng.below(2) == 0 { 0 } else { first_rule };
+            out.push(SeccompData {
+                arch: foreign,
+                ..call(nr, [0; 6])
+            });
         }
     }
     for nr in [
@@ -148,11 +178,10 @@ pub fn probes<const R: usize, const C: usize>(policy: &Policy<R, C>, seed: u64) 
     ] {
         out.push(call(nr, [0; 6]));
     }
-    let table = arch.syscalls();
-    let table_len = table.iter().count() as u64;
-    for _ in 0..24 {
-        let index = rng.below(table_len) as usize;
-        if let Some((_, nr)) = table.iter().nth(index) {
+    let table_len = table(arch).len() as u64;
+    for _ in 0..TABLE_SAMPLES {
+        if table_len > 0 {
+            let nr = table_nr(arch, rng.below(table_len) as usize);
             out.push(call(nr, [0; 6]));
             out.push(call(nr, [u64::MAX; 6]));
             if rng.below(4) == 0 {
@@ -195,7 +224,7 @@ pub fn probes<const R: usize, const C: usize>(policy: &Policy<R, C>, seed: u64) 
         }
     }
     // Mixtures of the constants on the rules' numbers (and on a table number when there are no rules).
-    let mixtures_end = (out.len() + 32).min(MAX_PROBES);
+    let mixtures_end = (out.len() + MIXTURES).min(MAX_PROBES);
     while out.len() < mixtures_end {
         let nr = match policy.rule(rng.below(rules as u64) as usize) {
             Some(rule) => rule.nr(),

@@ -536,6 +536,11 @@ mod tests {
         Action::errno(n).unwrap()
     }
 
+    /// Adds syscall 1's rule `args[0] OP 3 -> action` (default errno 1) from entry `entry`.
+    fn add_on_arg0(db: &mut Database, action: Action, op: ScmpCompare, entry: usize) -> Result<(), Refusal> {
+        db.add(1, action, errno(1), vec![cmp(0, op, 3)], source(entry))
+    }
+
     #[test]
     fn the_narrower_of_two_greater_than_tests_is_tested_first_like_libseccomp_test_43() {
         let mut db = Database::default();
@@ -576,14 +581,7 @@ mod tests {
     #[test]
     fn an_unconditional_rule_replaces_earlier_conditional_ones() {
         let mut db = Database::default();
-        db.add(
-            1,
-            Action::ALLOW,
-            errno(1),
-            vec![cmp(0, ScmpCompare::Eq, 3)],
-            source(0),
-        )
-        .unwrap();
+        add_on_arg0(&mut db, Action::ALLOW, ScmpCompare::Eq, 0).unwrap();
         db.add(1, Action::KILL_THREAD, errno(1), vec![], source(1))
             .unwrap();
         let (decisions, conflicts) = db.finish();
@@ -600,45 +598,16 @@ mod tests {
     #[test]
     fn the_same_conditions_with_another_action_are_refused() {
         let mut db = Database::default();
-        db.add(
-            1,
-            Action::ALLOW,
-            errno(1),
-            vec![cmp(0, ScmpCompare::Eq, 3)],
-            source(0),
-        )
-        .unwrap();
-        let err = db
-            .add(
-                1,
-                Action::KILL_THREAD,
-                errno(1),
-                vec![cmp(0, ScmpCompare::Eq, 3)],
-                source(1),
-            )
-            .unwrap_err();
+        add_on_arg0(&mut db, Action::ALLOW, ScmpCompare::Eq, 0).unwrap();
+        let err = add_on_arg0(&mut db, Action::KILL_THREAD, ScmpCompare::Eq, 1).unwrap_err();
         assert_eq!(err.existing, source(0));
     }
 
     #[test]
     fn a_not_equal_and_an_equal_test_of_one_value_are_the_two_branches_of_one_node() {
         let mut db = Database::default();
-        db.add(
-            1,
-            Action::ALLOW,
-            errno(1),
-            vec![cmp(0, ScmpCompare::Ne, 3)],
-            source(0),
-        )
-        .unwrap();
-        db.add(
-            1,
-            Action::KILL_THREAD,
-            errno(1),
-            vec![cmp(0, ScmpCompare::Eq, 3)],
-            source(1),
-        )
-        .unwrap();
+        add_on_arg0(&mut db, Action::ALLOW, ScmpCompare::Ne, 0).unwrap();
+        add_on_arg0(&mut db, Action::KILL_THREAD, ScmpCompare::Eq, 1).unwrap();
         let (decisions, conflicts) = db.finish();
         assert!(conflicts.is_empty());
         let Decision::FirstMatch(chains) = &decisions[0].1 else {

@@ -16,9 +16,11 @@
 //! golang-github-containers-common, which `cargo xtask ci` installs), the others committed in
 //! `tests/profiles/` (see `tests/profiles/SOURCES.md`). Without python3-seccomp the test prints SKIP.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
+
+use common::{helper_arch, libseccomp_available, start_helper};
 
 use seccomp_core::abi::{self, SeccompData, SockFilter};
 use seccomp_core::action::Action;
@@ -27,8 +29,6 @@ use seccomp_core::bpf::{Validated, cache, emulate::emulate, raw, validate::valid
 use seccomp_core::policy::{Policy, compile, verify};
 use seccomp_oci::{DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, ScmpArch, ScmpCompare};
 
-const PYTHON: &str = "/usr/bin/python3";
-const HELPER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/libseccomp_ref.py");
 const PROFILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/profiles");
 const DOCKER_PROFILE: &str = "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
 const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
@@ -36,41 +36,8 @@ const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
 /// The bound for the mean executed instructions, as a fraction of libseccomp's.
 const MEAN_BOUND: f64 = 0.8;
 
-fn libseccomp_available(test: &str) -> bool {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "import seccomp"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !ok {
-        println!("SKIP {test}: {PYTHON} cannot import seccomp (apt-get install python3-seccomp)");
-    }
-    ok
-}
-
-fn helper_arch(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "x86_64",
-        Arch::Aarch64 => "aarch64",
-        other => panic!("no libseccomp name for {other}"),
-    }
-}
-
 fn run_helper(args: &[&str], profile_json: &str) -> Vec<u8> {
-    let mut child = Command::new(PYTHON)
-        .arg(HELPER)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the libseccomp helper");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(profile_json.as_bytes())
-        .expect("write the profile");
+    let child = start_helper(args, profile_json);
     let output = child.wait_with_output().expect("helper output");
     assert!(
         output.status.success(),

@@ -13,9 +13,11 @@
 //! python3-seccomp is a test-only dependency that `cargo xtask ci` installs; without it the tests print
 //! SKIP and pass.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
+
+use common::{helper_arch, libseccomp_available, start_helper};
 
 use seccomp_core::Rng;
 use seccomp_core::abi::{self, SeccompData, SockFilter};
@@ -27,45 +29,17 @@ use seccomp_oci::{
     DockerProfile, DockerTarget, KernelVersion, LinuxSeccomp, PODMAN_DEFAULT_CAPS, ScmpArch, ScmpCompare,
 };
 
-const PYTHON: &str = "/usr/bin/python3";
-const HELPER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/libseccomp_ref.py");
 /// Docker's default profile (Debian's golang-github-docker-docker-dev).
 const DOCKER_PROFILE: &str = "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
 /// Podman's (Debian's golang-github-containers-common).
 const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
-
-/// Whether python3-seccomp can be used; prints SKIP when not.
-fn libseccomp_available(test: &str) -> bool {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "import seccomp"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !ok {
-        println!("SKIP {test}: {PYTHON} cannot import seccomp (apt-get install python3-seccomp)");
-    }
-    ok
-}
 
 /// What [`run_helper`] returns when libseccomp did not finish.
 const HUNG: &str = "libseccomp did not finish within 10 s";
 
 /// Runs the helper; `Err` carries its stderr when libseccomp refuses the profile (status 3).
 fn run_helper(args: &[&str], profile_json: &str) -> Result<Vec<u8>, String> {
-    let mut child = Command::new(PYTHON)
-        .arg(HELPER)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the libseccomp helper");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(profile_json.as_bytes())
-        .expect("write the profile");
+    let mut child = start_helper(args, profile_json);
     // libseccomp 2.5.4 loops forever on some rule pairs: give it 10 s.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while child.try_wait().expect("wait for the helper").is_none() {
@@ -85,16 +59,6 @@ fn run_helper(args: &[&str], profile_json: &str) -> Result<Vec<u8>, String> {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ),
-    }
-}
-
-fn helper_arch(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "x86_64",
-        Arch::Aarch64 => "aarch64",
-        Arch::I386 => "x86",
-        Arch::X32 => "x32",
-        other => panic!("no libseccomp name for {other}"),
     }
 }
 

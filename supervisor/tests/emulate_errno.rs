@@ -27,31 +27,12 @@ fn emulate_all(call: Call<'_>) -> Reply {
     call.answer(answer)
 }
 
-/// The syscalls the tests notify (those this architecture has).
+/// The syscalls the tests notify: every one the emulation module does (those this architecture has).
 fn notified() -> Vec<u32> {
-    [
-        "mkdir",
-        "mkdirat",
-        "unlink",
-        "unlinkat",
-        "rmdir",
-        "rename",
-        "renameat",
-        "renameat2",
-        "chmod",
-        "fchmodat",
-        "connect",
-        "bind",
-        "open",
-        "openat",
-        "stat",
-        "lstat",
-        "newfstatat",
-        "statx",
-    ]
-    .iter()
-    .filter_map(|name| common::nr(name))
-    .collect()
+    seccomp_supervisor::emulate::EMULATED
+        .iter()
+        .filter_map(|name| common::nr(name))
+        .collect()
 }
 
 /// The identity a target runs as.
@@ -90,7 +71,7 @@ fn become_target(who: As) -> i32 {
 /// Runs `ops` in a child (after `chdir(cwd)` and becoming `who`), unsupervised or supervised; returns
 /// the results.
 fn run(ops: &[(String, Op)], cwd: &CString, who: As, supervise: bool) -> Vec<i64> {
-    let shared = Shared::new(ops.len());
+    let shared = Shared::with_slots(ops.len());
     let table: Vec<Op> = ops.iter().map(|(_, op)| *op).collect();
     let prepare = || {
         if rustix::process::chdir(cwd.as_c_str()).is_err() {
@@ -119,7 +100,7 @@ fn run(ops: &[(String, Op)], cwd: &CString, who: As, supervise: bool) -> Vec<i64
                 body()
             })
         };
-        child.wait()
+        child.wait_within(common::CHILD_TIMEOUT)
     };
     assert_eq!(
         outcome,

@@ -178,10 +178,9 @@ extern "C" fn probe_thread(arg: usize) {
     }
     for (index, probe) in job.probes.iter().enumerate().skip(job.start) {
         shared.set(trap_slots::CURRENT, index as i64);
-        let [a0, a1, a2, a3, a4, a5] = probe.args.map(|arg| arg as usize);
         // SAFETY: the probed syscalls (getppid, getuid, numbers no kernel defines) take no pointers and
         // change nothing, whatever their arguments.
-        let result = unsafe { common::raw::syscall6(probe.nr, a0, a1, a2, a3, a4, a5) };
+        let result = unsafe { common::raw::syscall6(probe.nr, probe.args.map(|arg| arg as usize)) };
         shared.set(RESULTS + index, common::encode(result));
         shared.set(DONE, index as i64 + 1);
     }

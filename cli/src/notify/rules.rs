@@ -27,7 +27,7 @@
 use crate::error::CliError;
 use seccomp_core::action::{Action, ActionKind};
 use seccomp_core::arch::Arch;
-use seccomp_core::policy::Policy;
+use seccomp_core::policy::{Op, Policy};
 use seccomp_supervisor::emulate::EMULATED;
 use seccomp_supervisor::memory::SockAddr;
 use seccomp_supervisor::path::Lexical;
@@ -53,25 +53,9 @@ pub enum SockPredicate {
     Family(u16),
     /// `addr == IP` or `addr in IP/PREFIX`: an inet or inet6 address within the prefix.
     Addr(IpAddr, u8),
-    /// `port == N`, `port != N`, `port < N`, `port <= N`, `port > N`, `port >= N` (inet and inet6).
-    Port(PortCmp, u16),
-}
-
-/// A port comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortCmp {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
+    /// `port == N`, `port != N`, `port < N`, `port <= N`, `port > N`, `port >= N` (inet and inet6; the
+    /// parser makes only these six of the operators).
+    Port(Op, u16),
 }
 
 impl SockPredicate {
@@ -85,14 +69,9 @@ impl SockPredicate {
         match self {
             SockPredicate::Family(family) => family_of(addr) == *family,
             SockPredicate::Addr(net, prefix) => ip.is_some_and(|ip| in_prefix(ip, *net, *prefix)),
-            SockPredicate::Port(cmp, want) => port.is_some_and(|port| match cmp {
-                PortCmp::Eq => port == *want,
-                PortCmp::Ne => port != *want,
-                PortCmp::Lt => port < *want,
-                PortCmp::Le => port <= *want,
-                PortCmp::Gt => port > *want,
-                PortCmp::Ge => port >= *want,
-            }),
+            SockPredicate::Port(op, want) => {
+                port.is_some_and(|port| op.holds(u64::from(port), u64::from(*want)))
+            }
         }
     }
 }
@@ -358,12 +337,12 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
     }
     if let Some(after) = starts_with_word(term, "port") {
         let ops = [
-            ("==", PortCmp::Eq),
-            ("!=", PortCmp::Ne),
-            ("<=", PortCmp::Le),
-            (">=", PortCmp::Ge),
-            ("<", PortCmp::Lt),
-            (">", PortCmp::Gt),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            ("<=", Op::Le),
+            (">=", Op::Ge),
+            ("<", Op::Lt),
+            (">", Op::Gt),
         ];
         let Some((cmp, value)) = ops
             .iter()

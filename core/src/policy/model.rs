@@ -84,6 +84,20 @@ impl Op {
             Op::Ge => ">=",
         }
     }
+
+    /// Whether `arg OP value` holds, unsigned (for the masked ones, `(arg & mask) OP value`).
+    pub const fn holds(self, arg: u64, value: u64) -> bool {
+        match self {
+            Op::Eq => arg == value,
+            Op::Ne => arg != value,
+            Op::Lt => arg < value,
+            Op::Le => arg <= value,
+            Op::Gt => arg > value,
+            Op::Ge => arg >= value,
+            Op::MaskedEq(mask) => arg & mask == value,
+            Op::MaskedNe(mask) => arg & mask != value,
+        }
+    }
 }
 
 /// One comparison of a syscall argument with a constant: `args[arg] OP value`, on all 64 bits or on the low
@@ -151,17 +165,7 @@ impl Comparison {
             Width::Full => raw,
             Width::Low => raw & 0xffff_ffff,
         };
-        let value = self.value;
-        match self.op {
-            Op::Eq => arg == value,
-            Op::Ne => arg != value,
-            Op::Lt => arg < value,
-            Op::Le => arg <= value,
-            Op::Gt => arg > value,
-            Op::Ge => arg >= value,
-            Op::MaskedEq(mask) => arg & mask == value,
-            Op::MaskedNe(mask) => arg & mask != value,
-        }
+        self.op.holds(arg, self.value)
     }
 
     /// The comparison's truth value when it does not depend on the argument (`args[0] >= 0`,

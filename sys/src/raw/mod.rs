@@ -198,23 +198,25 @@ struct IoVec {
     len: usize,
 }
 
-/// `process_vm_readv(pid, &{local}, 1, &{remote, local.len()}, 1, 0)`: copies from address `remote` in
-/// process `pid` into `local`, returning the number of bytes copied (short at the end of a mapping).
-pub(crate) fn process_vm_readv(pid: i32, local: &mut [u8], remote: u64) -> Result<usize, Errno> {
-    let local_iov = IoVec {
-        base: local.as_mut_ptr().cast(),
-        len: local.len(),
-    };
+/// `nr(pid, &{local, len}, 1, &{remote, len}, 1, 0)` for `nr` = `process_vm_readv` or
+/// `process_vm_writev`: one local and one remote iovec of `len` bytes, as both calls take them.
+///
+/// # Safety
+///
+/// `local` must be valid for `len` bytes of the access `nr` makes on the local side: writes for
+/// `process_vm_readv`, reads for `process_vm_writev` (which never writes the local side; the iovec's `*mut`
+/// is only the ABI's type). The remote address is dereferenced (with fault handling) in the target's address
+/// space only, never in ours.
+unsafe fn process_vm(nr: u32, pid: i32, local: *mut c_void, len: usize, remote: u64) -> Result<usize, Errno> {
+    let local_iov = IoVec { base: local, len };
     let remote_iov = IoVec {
         base: remote as usize as *mut c_void,
-        len: local.len(),
+        len,
     };
-    // SAFETY: the kernel writes at most `local.len()` bytes into `local`, which we borrow exclusively; it
-    // reads the two iovecs, which are live locals; the remote address is only dereferenced (with fault
-    // handling) in the target's address space, never in ours.
+    // SAFETY: the caller vouches for `local`; the kernel reads the two iovecs, which are live locals.
     unsafe {
         syscall6(
-            nr::__NR_process_vm_readv,
+            nr,
             pid as usize,
             (&raw const local_iov) as usize,
             1,
@@ -225,33 +227,35 @@ pub(crate) fn process_vm_readv(pid: i32, local: &mut [u8], remote: u64) -> Resul
     }
 }
 
+/// `process_vm_readv(pid, &{local}, 1, &{remote, local.len()}, 1, 0)`: copies from address `remote` in
+/// process `pid` into `local`, returning the number of bytes copied (short at the end of a mapping).
+pub(crate) fn process_vm_readv(pid: i32, local: &mut [u8], remote: u64) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `local.len()` bytes into `local`, which we borrow exclusively.
+    unsafe {
+        process_vm(
+            nr::__NR_process_vm_readv,
+            pid,
+            local.as_mut_ptr().cast(),
+            local.len(),
+            remote,
+        )
+    }
+}
+
 /// `process_vm_writev(pid, &{local}, 1, &{remote, local.len()}, 1, 0)`: copies `local` to address `remote`
 /// in process `pid`, returning the number of bytes written (short at the end of a writable mapping).
 ///
 /// # References
 /// - process_vm_writev(2)
 pub(crate) fn process_vm_writev(pid: i32, local: &[u8], remote: u64) -> Result<usize, Errno> {
-    let local_iov = IoVec {
-        base: local.as_ptr().cast_mut().cast(),
-        len: local.len(),
-    };
-    let remote_iov = IoVec {
-        base: remote as usize as *mut c_void,
-        len: local.len(),
-    };
-    // SAFETY: the kernel only reads `local.len()` bytes from `local`, which we borrow (the iovec's `*mut` is
-    // the ABI's type; process_vm_writev never writes the local side), and the two iovecs, which are live
-    // locals; the remote address is only written (with fault handling) in the target's address space, never
-    // in ours.
+    // SAFETY: the kernel only reads `local.len()` bytes from `local`, which we borrow.
     unsafe {
-        syscall6(
+        process_vm(
             nr::__NR_process_vm_writev,
-            pid as usize,
-            (&raw const local_iov) as usize,
-            1,
-            (&raw const remote_iov) as usize,
-            1,
-            0,
+            pid,
+            local.as_ptr().cast_mut().cast(),
+            local.len(),
+            remote,
         )
     }
 }

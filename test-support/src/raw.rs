@@ -1,6 +1,7 @@
-//! A six-argument raw system call for the emulator cross-check, which probes filters on all six
-//! arguments of real syscalls. `seccomp_sys::raw` keeps its six-argument call crate-private (callers get
-//! typed wrappers or `syscall4`), so the tests carry their own, for the two architectures the crate supports.
+//! A six-argument raw system call for tests: the emulator cross-check probes filters on all six arguments
+//! of real syscalls, and the supervisor's tests make `statx` (five) raw. `seccomp_sys::raw` keeps its
+//! six-argument call crate-private (callers get typed wrappers or `syscall4`), so the tests carry their own,
+//! for the two architectures the crate supports.
 
 /// Makes system call `nr` with six arguments; a result in `-4095..=-1` is `-errno`.
 ///
@@ -8,16 +9,8 @@
 ///
 /// The call must be sound for these arguments: every pointer argument valid for the access the call
 /// makes, and no invariant the program relies on broken (mappings, fds owned elsewhere, signal handlers).
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn syscall6(
-    nr: u32,
-    a0: usize,
-    a1: usize,
-    a2: usize,
-    a3: usize,
-    a4: usize,
-    a5: usize,
-) -> Result<usize, rustix::io::Errno> {
+pub unsafe fn syscall6(nr: u32, args: [usize; 6]) -> Result<usize, rustix::io::Errno> {
+    let [a0, a1, a2, a3, a4, a5] = args;
     let ret: usize;
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the kernel's x86_64 convention: number in rax, arguments in rdi, rsi, rdx, r10, r8, r9,
