@@ -71,6 +71,9 @@ impl Forwarder {
                     let Ok(Some(number)) = spawn::wait_signal(&FORWARDED, Duration::from_millis(100)) else {
                         continue;
                     };
+                    if stopped.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let signal = if number == linux_signal::SIGHUP {
                         rustix::process::Signal::HUP
                     } else {
@@ -89,11 +92,12 @@ impl Forwarder {
         })
     }
 
+    /// Stops forwarding. The thread is not joined: it may sit in `sigtimedwait` for up to 100 ms more,
+    /// which every run would otherwise wait out at its end; it forwards nothing once stopped and ends
+    /// by itself or with the process.
     fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.thread.take());
     }
 }
 
