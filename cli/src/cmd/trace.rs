@@ -31,9 +31,8 @@
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
 use crate::args::TraceArgs;
-use crate::decode::{self, Call, Value, classes};
+use crate::decode::{self, Call, Memory, ReadMem, Value, classes};
 use crate::error::{CliError, CliResult};
-use crate::notify::Peek;
 use crate::notify::log::{self, Sink};
 use crate::supervise::ordered::{Entry, OrderedLog};
 use crate::supervise::{self, Options, command};
@@ -214,6 +213,32 @@ pub fn trace_policy(native: Arch, selection: &Selection) -> Result<Policy, CliEr
     Ok(policy)
 }
 
+/// How many threads serve trace's listener. One: its work before the answer is a receive, the memory
+/// reads and the answer (the line is written by the log's own thread), so a second thread rarely finds
+/// anything to do, and since every posted notification wakes every thread waiting in `RECV`, it costs a
+/// context switch per syscall (docs/performance.md).
+const SERVING_THREADS: usize = 1;
+
+/// The target's memory read just before the answer, without `ID_VALID`: trusted only once the answer
+/// is delivered (`Call::peek_unvalidated`), which saves an ioctl per call that reads memory; a call whose
+/// notification was gone by then is decoded again from [`Gone`].
+struct BeforeAnswer<'c, 'a>(&'c seccomp_supervisor::Call<'a>);
+
+impl Memory for BeforeAnswer<'_, '_> {
+    fn with(&mut self, read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
+        self.0.peek_unvalidated(|memory| read(memory)).ok()
+    }
+}
+
+/// The memory of a target that was gone before its answer: nothing read can be trusted.
+struct Gone;
+
+impl Memory for Gone {
+    fn with(&mut self, _read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
+        None
+    }
+}
+
 /// How each line is prefixed with a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Clock {
@@ -312,8 +337,9 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let prepared = command::prepare(&args.command)?;
     let sink = match args.output.as_deref() {
         Some(path) => Sink::open(Some(path), args.json)?,
+        // Buffered: the log thread writes each batch of lines with one write (`supervise::ordered`).
         None => Sink::new(
-            Box::new(crate::output::StderrLog::default()),
+            Box::new(std::io::BufWriter::new(crate::output::StderrLog::default())),
             args.json,
             "standard error",
         ),
@@ -379,6 +405,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
             if !shown {
                 return call.answer(Answer::Continue);
             }
+
             if summary {
                 let name =
                     decode::name_of(&data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
@@ -388,9 +415,10 @@ pub fn run(args: &TraceArgs) -> CliResult {
                 return call.answer(Answer::Continue);
             }
             // Read the memory arguments (and the fd paths) before answering, since the target runs on
-            // after it; format and write the line after, so the target does not wait for the log.
+            // after it; format and write the line after, so the target does not wait for the log. The
+            // answer's delivery validates what was read (see `BeforeAnswer`).
             let pid = call.notification().raw().pid;
-            let mut memory = Peek(&call);
+            let mut memory = BeforeAnswer(&call);
             let mut decoded = decode::decode_with(&data, &mut memory, &options);
             if decoded.name == Some("rt_sigreturn")
                 && let Some(sp) = decode::stack_pointer(pid)
@@ -402,7 +430,13 @@ pub fn run(args: &TraceArgs) -> CliResult {
             }
             let log = Arc::clone(&log);
             let ticket = log.ticket();
-            call.answer(Answer::Continue).then(move || {
+            call.answer(Answer::Continue).then_delivered(move |delivered| {
+                // Gone before the answer: what was read may be another process's, as if unreadable.
+                let decoded = if delivered {
+                    decoded
+                } else {
+                    decode::decode_with(&data, &mut Gone, &options)
+                };
                 log.record(
                     ticket,
                     Entry {
@@ -413,7 +447,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
                 )
             })
         },
-        2,
+        SERVING_THREADS,
     );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&warning);
