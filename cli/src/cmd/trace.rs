@@ -21,8 +21,10 @@
 //! Signals: a signal that reaches a traced process while one of its syscalls waits for seccompctl to
 //! *receive* the notification interrupts that syscall (the kernel's rule for user notifications): it restarts
 //! under an `SA_RESTART` handler and otherwise fails with `EINTR`, even a call such as `close` or `clone`
-//! that never fails that way untraced. seccompctl keeps that window as short as it can (a dedicated
-//! receiving thread; `SYNC_WAKE_UP` on 6.6+; `WAIT_KILLABLE_RECV` on 5.19+, after which a received
+//! that never fails that way untraced. seccompctl keeps that window as short as it can (a serving thread
+//! that waits in `RECV` itself and does nothing before the answer but read the memory arguments, the line
+//! being formatted and written by the log's own thread, see [`crate::supervise::ordered`]; `SYNC_WAKE_UP`
+//! on 6.6+; `WAIT_KILLABLE_RECV` on 5.19+, after which a received
 //! notification is no longer interruptible), detects every such interruption from the gaps in the kernel's
 //! notification ids, and says so on stderr at once. Shells that catch SIGCHLD without `SA_RESTART` (dash)
 //! meet it now and then in pipelines under `--all`; a short `--syscalls` list makes it rare.

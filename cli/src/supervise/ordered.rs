@@ -14,8 +14,9 @@
 //! thread only appends the entry to a queue (a lock, no wakeup: waking another thread costs more than
 //! the line); the log thread takes the queue every [`PERIOD`], writes the lines in ticket order and
 //! flushes the sink after each batch, so lines reach their file or stderr at most about that much later,
-//! whole and in order. It is woken early only when [`WAKE_AT`] entries wait, and a serving thread waits
-//! (like a writer on a full pipe) while [`CAPACITY`] do. [`OrderedLog::into_sink`] writes what is left
+//! whole and in order. It is woken early only when [`WAKE_AT`] entries wait, or by the first entry after a
+//! period that brought none (then it sleeps until woken), and a serving thread waits (like a writer on a
+//! full pipe) while [`CAPACITY`] do. [`OrderedLog::into_sink`] writes what is left
 //! before the sink is closed: no line is lost when the command ends, whatever signal ended it.
 
 use crate::decode::Call;
@@ -72,6 +73,8 @@ struct Shared {
 struct Queue {
     entries: Vec<(u64, Entry)>,
     stop: bool,
+    /// The log thread sleeps until woken (nothing came for a whole period): the next entry wakes it.
+    idle: bool,
 }
 
 /// The sink, the format, and the lines waiting for an earlier ticket.
@@ -110,19 +113,30 @@ impl Shared {
     /// The log thread: a batch every [`PERIOD`] (or when woken), until told to stop.
     fn run(&self) {
         let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), LOG_NICE);
+        let mut quiet = false;
         loop {
-            let Ok(queue) = self.queue.lock() else {
+            let Ok(mut queue) = self.queue.lock() else {
                 return;
             };
-            let mut queue = if queue.stop || queue.entries.len() >= WAKE_AT {
-                queue
-            } else {
-                match self.wake.wait_timeout(queue, PERIOD) {
+            if quiet {
+                // A whole period brought nothing (a command that sleeps): sleep until an entry comes
+                // rather than every period.
+                queue.idle = true;
+                while queue.entries.is_empty() && !queue.stop {
+                    queue = match self.wake.wait(queue) {
+                        Ok(queue) => queue,
+                        Err(_) => return,
+                    };
+                }
+                queue.idle = false;
+            } else if !queue.stop && queue.entries.len() < WAKE_AT {
+                queue = match self.wake.wait_timeout(queue, PERIOD) {
                     Ok((queue, _)) => queue,
                     Err(_) => return,
-                }
-            };
+                };
+            }
             let batch = std::mem::take(&mut queue.entries);
+            quiet = batch.is_empty();
             let stop = queue.stop;
             drop(queue);
             self.room.notify_all();
@@ -194,7 +208,8 @@ impl OrderedLog {
             };
         }
         queue.entries.push((ticket, entry));
-        if queue.entries.len() == WAKE_AT {
+        if queue.idle || queue.entries.len() == WAKE_AT {
+            queue.idle = false;
             self.shared.wake.notify_one();
         }
     }
