@@ -33,10 +33,10 @@
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
 use crate::args::TraceArgs;
-use crate::decode::{self, Call, Memory, ReadMem, Value, classes};
+use crate::decode::{self, Call, Memory, MemoryArgs, ReadMem, Value, classes};
 use crate::error::{CliError, CliResult};
 use crate::notify::log::{self, Sink};
-use crate::supervise::ordered::{Entry, OrderedLog};
+use crate::supervise::ordered::{Entry, OrderedLog, Syscall};
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
@@ -223,21 +223,12 @@ const SERVING_THREADS: usize = 1;
 
 /// The target's memory read just before the answer, without `ID_VALID`: trusted only once the answer
 /// is delivered (`Call::peek_unvalidated`), which saves an ioctl per call that reads memory; a call whose
-/// notification was gone by then is decoded again from [`Gone`].
+/// notification was gone by then shows its memory arguments as unreadable.
 struct BeforeAnswer<'c, 'a>(&'c seccomp_supervisor::Call<'a>);
 
 impl Memory for BeforeAnswer<'_, '_> {
     fn with(&mut self, read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
         self.0.peek_unvalidated(|memory| read(memory)).ok()
-    }
-}
-
-/// The memory of a target that was gone before its answer: nothing read can be trusted.
-struct Gone;
-
-impl Memory for Gone {
-    fn with(&mut self, _read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
-        None
     }
 }
 
@@ -367,9 +358,10 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let json_lines = args.json;
     let relative = args.relative;
     let mut previous: Option<SystemTime> = None;
-    let format = Box::new(move |entry: &Entry| {
+    let format = Box::new(move |entry: Entry| {
+        let call = entry.syscall.into_call();
         let line = if json_lines {
-            let mut object = log::json_object(entry.pid, &entry.call, None);
+            let mut object = log::json_object(entry.pid, &call, None);
             if clock != Clock::None || relative {
                 let since = entry
                     .received
@@ -381,9 +373,9 @@ pub fn run(args: &TraceArgs) -> CliResult {
         } else {
             format!(
                 "{}{}{} = ?",
-                log::pid_prefix(entry.pid, &entry.call),
+                log::pid_prefix(entry.pid, &call),
                 time_prefix(clock, relative, entry.received, previous),
-                log::call_text(&entry.call)
+                log::call_text(&call)
             )
         };
         previous = Some(entry.received);
@@ -421,29 +413,36 @@ pub fn run(args: &TraceArgs) -> CliResult {
             // answer's delivery validates what was read (see `BeforeAnswer`).
             let pid = call.notification().raw().pid;
             let mut memory = BeforeAnswer(&call);
-            let mut decoded = decode::decode_with(&data, &mut memory, &options);
-            if decoded.name == Some("rt_sigreturn")
-                && let Some(sp) = decode::stack_pointer(pid)
-            {
-                decode::add_sigreturn_mask(&mut decoded, sp, &mut memory);
-            }
-            if decode_fds {
-                with_fd_paths(pid, &mut decoded);
-            }
+            let syscall = if decode_fds || decode::name_of(&data) == Some("rt_sigreturn") {
+                // What -y and rt_sigreturn's mask add is read from the decoded call, before the answer.
+                let mut decoded = decode::decode_with(&data, &mut memory, &options);
+                if decoded.name == Some("rt_sigreturn")
+                    && let Some(sp) = decode::stack_pointer(pid)
+                {
+                    decode::add_sigreturn_mask(&mut decoded, sp, &mut memory);
+                }
+                if decode_fds {
+                    with_fd_paths(pid, &mut decoded);
+                }
+                Syscall::Decoded(decoded)
+            } else {
+                // Only the memory arguments now; the log thread decodes the rest.
+                Syscall::Read(data, decode::read_memory_args(&data, &mut memory, &options))
+            };
             let log = Arc::clone(&log);
             let ticket = log.ticket();
             call.answer(Answer::Continue).then_delivered(move |delivered| {
-                // Gone before the answer: what was read may be another process's, as if unreadable.
-                let decoded = if delivered {
-                    decoded
+                // Gone before the answer: what was read may be another process's, shown as unreadable.
+                let syscall = if delivered {
+                    syscall
                 } else {
-                    decode::decode_with(&data, &mut Gone, &options)
+                    Syscall::Read(data, MemoryArgs::default())
                 };
                 log.record(
                     ticket,
                     Entry {
                         pid,
-                        call: decoded,
+                        syscall,
                         received,
                     },
                 )

@@ -19,8 +19,9 @@
 //! full pipe) while [`CAPACITY`] do. [`OrderedLog::into_sink`] writes what is left
 //! before the sink is closed: no line is lost when the command ends, whatever signal ended it.
 
-use crate::decode::Call;
+use crate::decode::{self, Call, MemoryArgs};
 use crate::notify::log::Sink;
+use seccomp_core::abi::SeccompData;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -41,14 +42,34 @@ const LOG_NICE: i32 = 10;
 pub struct Entry {
     /// The pid of the thread that made the syscall, as the notification gives it.
     pub pid: u32,
-    /// The decoded syscall.
-    pub call: Call,
+    /// The syscall.
+    pub syscall: Syscall,
     /// When the notification was received.
     pub received: SystemTime,
 }
 
-/// Turns an entry into its line; called in ticket order.
-pub type Format = Box<dyn FnMut(&Entry) -> String + Send>;
+/// The syscall of an [`Entry`]: decoded already, or only its memory arguments read (before the answer),
+/// the rest to be decoded by the log thread when the line is formatted.
+#[derive(Debug)]
+pub enum Syscall {
+    /// Decoded.
+    Decoded(Call),
+    /// The notification's data and the memory arguments read ([`decode::read_memory_args`]).
+    Read(SeccompData, MemoryArgs),
+}
+
+impl Syscall {
+    /// The decoded syscall.
+    pub fn into_call(self) -> Call {
+        match self {
+            Syscall::Decoded(call) => call,
+            Syscall::Read(data, read) => decode::decode_read(&data, read),
+        }
+    }
+}
+
+/// Turns an entry into its line; called in ticket order, on the log thread.
+pub type Format = Box<dyn FnMut(Entry) -> String + Send>;
 
 /// The ordered log around a [`Sink`], with its writing thread.
 pub struct OrderedLog {
@@ -86,7 +107,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn write(&mut self, entry: &Entry) {
+    fn write(&mut self, entry: Entry) {
         let line = (self.format)(entry);
         self.sink.write_line(&line);
     }
@@ -95,7 +116,7 @@ impl Writer {
     fn take(&mut self, batch: Vec<(u64, Entry)>) {
         self.waiting.extend(batch);
         while let Some(entry) = self.waiting.remove(&self.next) {
-            self.write(&entry);
+            self.write(entry);
             self.next += 1;
         }
     }
@@ -230,7 +251,7 @@ impl OrderedLog {
         writer.take(rest);
         let waiting = std::mem::take(&mut writer.waiting);
         for entry in waiting.into_values() {
-            writer.write(&entry);
+            writer.write(entry);
         }
         Some(writer.sink)
     }
@@ -258,7 +279,7 @@ mod tests {
     fn entry(pid: u32, nr: i32) -> Entry {
         Entry {
             pid,
-            call: call(nr),
+            syscall: Syscall::Decoded(call(nr)),
             received: SystemTime::now(),
         }
     }
@@ -277,7 +298,7 @@ mod tests {
     fn lines_come_out_in_ticket_order_whatever_order_they_are_recorded_in() {
         let bytes = Arc::new(Mutex::new(Vec::new()));
         let sink = Sink::new(Box::new(Shared(Arc::clone(&bytes))), false, "test");
-        let log = OrderedLog::new(sink, Box::new(|entry: &Entry| format!("pid {}", entry.pid)));
+        let log = OrderedLog::new(sink, Box::new(|entry: Entry| format!("pid {}", entry.pid)));
         let tickets: Vec<u64> = (0..4).map(|_| log.ticket()).collect();
         log.record(tickets[2], entry(3, 302));
         log.record(tickets[1], entry(2, 301));
@@ -300,7 +321,7 @@ mod tests {
         let sink = Sink::new(Box::new(Shared(Arc::clone(&bytes))), false, "test");
         let log = Arc::new(OrderedLog::new(
             sink,
-            Box::new(|entry: &Entry| format!("{}", entry.pid)),
+            Box::new(|entry: Entry| format!("{}", entry.pid)),
         ));
         // More lines than wake the log thread early, recorded by 4 threads in an order of their own.
         let lines = 4 * WAKE_AT as u32 + 3;
