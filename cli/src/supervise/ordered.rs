@@ -32,8 +32,9 @@ use std::time::{Duration, SystemTime};
 pub const PERIOD: Duration = Duration::from_millis(5);
 /// Waiting lines at which a serving thread wakes the log thread before its period is over.
 pub const WAKE_AT: usize = 4096;
-/// Waiting lines at which serving threads wait for the log thread (bounded memory).
-pub const CAPACITY: usize = 65536;
+/// Waiting lines at which serving threads wait for the log thread (bounded memory: a few MiB), as a
+/// writer waits on a full pipe: a log that cannot keep up (stderr piped into a pager) slows the target.
+pub const CAPACITY: usize = 16384;
 /// The log thread's nice value: below the target and its serving threads where they share a CPU.
 const LOG_NICE: i32 = 10;
 
