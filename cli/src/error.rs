@@ -116,11 +116,35 @@ fn is_invisible(ch: char) -> bool {
         0x80..=0x9f | 0xad | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff)
 }
 
-/// Writes `seccompctl: MESSAGE` as one line on stderr, control characters escaped. A closed or full stderr
-/// is ignored: there is nowhere left to say anything, and the exit status still tells.
+/// `text` without the ` (os error N)` that `std::io::Error` appends to the system's message: the message
+/// reads as `strerror` gives it, as in every other tool (`/x: No such file or directory`).
+pub fn without_os_error_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (os error ") {
+        let after = &rest[at + " (os error ".len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(&rest[..at]);
+        if digits > 0 && after.as_bytes().get(digits) == Some(&b')') {
+            rest = &after[digits + 1..];
+        } else {
+            out.push_str(" (os error ");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Writes `seccompctl: MESSAGE` as one line on stderr, control characters escaped (and without
+/// [`without_os_error_numbers`]' suffixes). A closed or full stderr is ignored: there is nowhere left to
+/// say anything, and the exit status still tells.
 pub fn report(message: &str) {
     use std::io::Write as _;
-    let line = format!("seccompctl: {}\n", escape_controls(message));
+    let line = format!(
+        "seccompctl: {}\n",
+        escape_controls(&without_os_error_numbers(message))
+    );
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
@@ -137,6 +161,20 @@ pub fn note(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_error_numbers_are_left_out() {
+        assert_eq!(
+            without_os_error_numbers("/x: No such file or directory (os error 2)"),
+            "/x: No such file or directory"
+        );
+        assert_eq!(
+            without_os_error_numbers("a (os error 28); b (os error 5)"),
+            "a; b"
+        );
+        assert_eq!(without_os_error_numbers("a (os error x) b"), "a (os error x) b");
+        assert_eq!(without_os_error_numbers("tail (os error "), "tail (os error ");
+    }
 
     #[test]
     fn control_and_invisible_characters_are_escaped() {

@@ -22,10 +22,15 @@ pub const MAX_BPF_BYTES: u64 = 16 * 4096 * raw::INSN_SIZE as u64;
 /// The largest policy or profile text read, in bytes (far more than any real policy).
 pub const MAX_TEXT_BYTES: u64 = 16 << 20;
 
-/// Reads at most `limit` bytes of `path`; a longer file is an error naming the limit.
+/// Reads at most `limit` bytes of `path` (`-`: standard input, as Unix tools read it, so that
+/// `seccompctl disasm f.bpf | seccompctl asm -` works); a longer file is an error naming the limit.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
     let name = path.display();
-    let file = std::fs::File::open(path).map_err(|e| CliError::bad_input(format!("{name}: {e}")))?;
+    let file: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| CliError::bad_input(format!("{name}: {e}")))?)
+    };
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)

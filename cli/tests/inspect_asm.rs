@@ -208,3 +208,29 @@ fn sim_trace_shows_the_executed_path() {
     assert_eq!(json["path"].as_array().expect("path").len(), executed);
     assert_eq!(json["path"][0]["text"], "ld [arch]");
 }
+
+#[test]
+fn a_listing_piped_into_asm_dash_reassembles() {
+    // `-` reads standard input, as Unix tools do: `seccompctl disasm f.bpf | seccompctl asm - -o g.bpf`.
+    let listing = ok(&seccompctl(&["disasm", "sandbox.bpf"]));
+    let out = scratch("piped.bpf");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seccompctl"))
+        .args(["asm", "-", "-o", out.to_str().expect("UTF-8")])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("seccompctl runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(listing.as_bytes()).expect("written");
+    }
+    let output = child.wait_with_output().expect("ends");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let golden = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sandbox.bpf"));
+    assert_eq!(std::fs::read(&out).expect("read"), golden.expect("golden"));
+}

@@ -223,3 +223,45 @@ fn trace_json_lines_carry_the_time_and_the_summary() {
         "{line}"
     );
 }
+
+#[test]
+fn every_line_reaches_the_log_when_the_command_dies_of_a_signal() {
+    // The log thread writes in batches: the lines still queued when the command ends (here killed by
+    // its own SIGTERM, status 143) must all be written, the last syscall's included, in order.
+    if !can_continue("trace_lines_at_the_end") {
+        return;
+    }
+    let tmp = TempDir::new("trace-end");
+    let log = tmp.path("trace.txt");
+    let output = run_until(
+        &[
+            "trace",
+            "-o",
+            s(&log),
+            "--",
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 200 ]; do : > /dev/null; i=$((i+1)); done; kill -TERM $$",
+        ],
+        |output| output.status.code() == Some(143),
+    );
+    assert_eq!(code(&output), 143, "{}", stderr(&output));
+    let text = std::fs::read_to_string(&log).expect("the log");
+    let lines: Vec<&str> = text.lines().collect();
+    let opens = lines
+        .iter()
+        .filter(|line| line.contains("openat(AT_FDCWD, \"/dev/null\""))
+        .count();
+    assert_eq!(opens, 200, "{text}");
+    let last = lines.last().copied().unwrap_or_default();
+    assert!(
+        last.contains("kill(") && last.contains("SIGTERM"),
+        "last line: {last}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|line| line.starts_with("[pid ") && line.ends_with(" = ?")),
+        "{text}"
+    );
+}

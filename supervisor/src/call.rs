@@ -39,7 +39,7 @@ impl<H: Handler> Handler for std::sync::Arc<H> {
 pub struct Reply {
     pub(crate) answer: Answer,
     pub(crate) inspected: bool,
-    pub(crate) after: Option<Box<dyn FnOnce() + Send>>,
+    pub(crate) after: Option<Box<dyn FnOnce(bool) + Send>>,
 }
 
 impl std::fmt::Debug for Reply {
@@ -56,6 +56,14 @@ impl Reply {
     /// Runs `work` on the serving thread right after the answer was delivered: what need not delay the target,
     /// such as formatting and writing a log line of what the handler read before answering.
     pub fn then(mut self, work: impl FnOnce() + Send + 'static) -> Reply {
+        self.after = Some(Box::new(move |_| work()));
+        self
+    }
+
+    /// Like [`Reply::then`], and tells `work` whether the kernel took the answer (`true`), that is whether
+    /// the notification was still outstanding when it was delivered: what [`Call::peek_unvalidated`] read
+    /// before is the target's own memory only then.
+    pub fn then_delivered(mut self, work: impl FnOnce(bool) + Send + 'static) -> Reply {
         self.after = Some(Box::new(work));
         self
     }
@@ -203,6 +211,20 @@ impl<'a> Call<'a> {
         read: impl FnOnce(&mut seccomp_sys::mem::TargetMemory) -> Result<R, seccomp_sys::mem::MemError>,
     ) -> Result<R, seccomp_sys::mem::CheckedReadError> {
         self.listener.read_checked(&self.notification, read)
+    }
+
+    /// Reads target memory for *display only*, without re-validating: one `ID_VALID` ioctl less than
+    /// [`Call::peek_for_log`]. What it returns may come from another process that reused the pid (the
+    /// target killed meanwhile) until the answer given after the read is delivered: a notification still
+    /// outstanding at delivery proves its task was waiting, alive, during the read. So use what it read
+    /// only in [`Reply::then_delivered`] work that was told `true`; a decision must never depend on it.
+    pub fn peek_unvalidated<R>(
+        &self,
+        read: impl FnOnce(&mut seccomp_sys::mem::TargetMemory) -> R,
+    ) -> Result<R, seccomp_sys::mem::MemError> {
+        let pid = self.notification.pid().ok_or(seccomp_sys::mem::MemError::NoPid)?;
+        let mut memory = seccomp_sys::mem::TargetMemory::new(pid, seccomp_sys::mem::Access::Auto);
+        Ok(read(&mut memory))
     }
 
     /// Answers without having read the target's memory.

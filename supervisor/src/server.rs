@@ -479,7 +479,7 @@ fn answer_one(shared: &Shared, handler: &dyn Handler, entry: &Entry, notificatio
         entry.answered.fetch_add(1, Ordering::SeqCst);
     }
     if let Some(after) = reply.after.take() {
-        after();
+        after(result == Ok(Delivery::Answered));
     }
     shared
         .observer

@@ -31,6 +31,11 @@ struct Options {
     /// Another seccompctl binary (an older build) measured in the same rounds, as "baseline" rows.
     #[arg(long, value_name = "PATH")]
     baseline: Option<PathBuf>,
+    /// Run the measured commands with the environment as inherited from cargo (its `LD_LIBRARY_PATH` of
+    /// four directories makes every `ls` and `cat` look for each library there first: about 5.7 times
+    /// the syscalls of the loop run from a shell), as bench-trace did before.
+    #[arg(long)]
+    cargo_env: bool,
     /// Instead of timing, run `dash -c 'echo hello | cat | cat | wc -c'` N times under `trace --all` and
     /// `learn` (and the baseline's) and count broken runs: wrong output, a failure, or a hang (10 s).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -154,6 +159,24 @@ fn pipeline(tool: &str, baseline: Option<&str>, runs: u64) -> Result<(), String>
         );
     }
     Ok(())
+}
+
+/// Whether `name` is one of the variables `cargo run` (so `cargo xtask`) adds to the environment.
+fn set_by_cargo(name: &str) -> bool {
+    name == "LD_LIBRARY_PATH"
+        || name == "RUST_RECURSION_COUNT"
+        || name.starts_with("CARGO")
+        || name.starts_with("RUSTUP_")
+}
+
+/// Removes from `command`'s environment what cargo added (see [`set_by_cargo`]), so that the loop runs
+/// as it would from a shell.
+fn without_cargo_env(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo) {
+            command.env_remove(name);
+        }
+    }
 }
 
 /// The median of `samples` (the lower middle value of an even count), or `None` when empty.
@@ -289,6 +312,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .args(&argv[1..])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
+            if !options.cargo_env {
+                without_cargo_env(&mut command);
+            }
             let started = Instant::now();
             let status = command
                 .status()
@@ -311,8 +337,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "\nloop: sh -c '{script}'\nrounds: {}; load average: {}\n\n{}",
+        "\nloop: sh -c '{script}'\nrounds: {}; environment: {}; load average: {}\n\n{}",
         options.rounds,
+        if options.cargo_env {
+            "as inherited from cargo"
+        } else {
+            "without what cargo adds"
+        },
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         table(&rows)
     );
@@ -321,7 +352,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .iter()
             .map(|(name, m)| serde_json::json!({"name": name, "median_s": m}))
             .collect();
-        let text = serde_json::json!({"iterations": options.iterations, "rounds": options.rounds, "results": results});
+        let text = serde_json::json!({"iterations": options.iterations, "rounds": options.rounds, "cargo_env": options.cargo_env, "results": results});
         std::fs::write(path, format!("{text:#}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
@@ -330,6 +361,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cargos_variables_are_recognised() {
+        assert!(set_by_cargo("LD_LIBRARY_PATH"));
+        assert!(set_by_cargo("CARGO_PKG_NAME"));
+        assert!(set_by_cargo("RUSTUP_TOOLCHAIN"));
+        assert!(!set_by_cargo("PATH"));
+        assert!(!set_by_cargo("LANG"));
+    }
 
     #[test]
     fn medians_and_ratios_to_bare() {

@@ -69,7 +69,7 @@ pub fn run(args: &RunArgs) -> CliResult {
     };
     let listen = notifies(&policy);
     if !listen && handlers.is_some() {
-        eprintln!("seccompctl: warning: the policy has no notify rule, so --handlers is never consulted");
+        crate::error::warn("the policy has no notify rule, so --handlers is never consulted");
     }
     let program = supervise::compile(&policy)?;
     let prepared = command::prepare(&args.command)?;

@@ -21,8 +21,10 @@
 //! Signals: a signal that reaches a traced process while one of its syscalls waits for seccompctl to
 //! *receive* the notification interrupts that syscall (the kernel's rule for user notifications): it restarts
 //! under an `SA_RESTART` handler and otherwise fails with `EINTR`, even a call such as `close` or `clone`
-//! that never fails that way untraced. seccompctl keeps that window as short as it can (a dedicated
-//! receiving thread; `SYNC_WAKE_UP` on 6.6+; `WAIT_KILLABLE_RECV` on 5.19+, after which a received
+//! that never fails that way untraced. seccompctl keeps that window as short as it can (a serving thread
+//! that waits in `RECV` itself and does nothing before the answer but read the memory arguments, the line
+//! being formatted and written by the log's own thread, see [`crate::supervise::ordered`]; `SYNC_WAKE_UP`
+//! on 6.6+; `WAIT_KILLABLE_RECV` on 5.19+, after which a received
 //! notification is no longer interruptible), detects every such interruption from the gaps in the kernel's
 //! notification ids, and says so on stderr at once. Shells that catch SIGCHLD without `SA_RESTART` (dash)
 //! meet it now and then in pipelines under `--all`; a short `--syscalls` list makes it rare.
@@ -31,11 +33,10 @@
 //! checks the native numbers only; seccompctl shows those whose names are selected and continues the rest.
 
 use crate::args::TraceArgs;
-use crate::decode::{self, Call, Value, classes};
+use crate::decode::{self, Call, Memory, MemoryArgs, ReadMem, Value, classes};
 use crate::error::{CliError, CliResult};
-use crate::notify::Peek;
 use crate::notify::log::{self, Sink};
-use crate::supervise::ordered::{Entry, OrderedLog};
+use crate::supervise::ordered::{Entry, OrderedLog, Syscall};
 use crate::supervise::{self, Options, command};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
@@ -214,6 +215,23 @@ pub fn trace_policy(native: Arch, selection: &Selection) -> Result<Policy, CliEr
     Ok(policy)
 }
 
+/// How many threads serve trace's listener. One: its work before the answer is a receive, the memory
+/// reads and the answer (the line is written by the log's own thread), so a second thread rarely finds
+/// anything to do, and since every posted notification wakes every thread waiting in `RECV`, it costs a
+/// context switch per syscall (docs/performance.md).
+const SERVING_THREADS: usize = 1;
+
+/// The target's memory read just before the answer, without `ID_VALID`: trusted only once the answer
+/// is delivered (`Call::peek_unvalidated`), which saves an ioctl per call that reads memory; a call whose
+/// notification was gone by then shows its memory arguments as unreadable.
+struct BeforeAnswer<'c, 'a>(&'c seccomp_supervisor::Call<'a>);
+
+impl Memory for BeforeAnswer<'_, '_> {
+    fn with(&mut self, read: &mut dyn FnMut(&mut dyn ReadMem) -> Vec<Value>) -> Option<Vec<Value>> {
+        self.0.peek_unvalidated(|memory| read(memory)).ok()
+    }
+}
+
 /// How each line is prefixed with a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Clock {
@@ -312,8 +330,9 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let prepared = command::prepare(&args.command)?;
     let sink = match args.output.as_deref() {
         Some(path) => Sink::open(Some(path), args.json)?,
+        // Buffered: the log thread writes each batch of lines with one write (`supervise::ordered`).
         None => Sink::new(
-            Box::new(crate::output::StderrLog::default()),
+            Box::new(std::io::BufWriter::new(crate::output::StderrLog::default())),
             args.json,
             "standard error",
         ),
@@ -339,9 +358,10 @@ pub fn run(args: &TraceArgs) -> CliResult {
     let json_lines = args.json;
     let relative = args.relative;
     let mut previous: Option<SystemTime> = None;
-    let format = Box::new(move |entry: &Entry| {
+    let format = Box::new(move |entry: Entry| {
+        let call = entry.syscall.into_call();
         let line = if json_lines {
-            let mut object = log::json_object(entry.pid, &entry.call, None);
+            let mut object = log::json_object(entry.pid, &call, None);
             if clock != Clock::None || relative {
                 let since = entry
                     .received
@@ -353,9 +373,9 @@ pub fn run(args: &TraceArgs) -> CliResult {
         } else {
             format!(
                 "{}{}{} = ?",
-                log::pid_prefix(entry.pid, &entry.call),
+                log::pid_prefix(entry.pid, &call),
                 time_prefix(clock, relative, entry.received, previous),
-                log::call_text(&entry.call)
+                log::call_text(&call)
             )
         };
         previous = Some(entry.received);
@@ -379,6 +399,7 @@ pub fn run(args: &TraceArgs) -> CliResult {
             if !shown {
                 return call.answer(Answer::Continue);
             }
+
             if summary {
                 let name =
                     decode::name_of(&data).map_or_else(|| format!("syscall_{}", data.nr), str::to_owned);
@@ -388,32 +409,46 @@ pub fn run(args: &TraceArgs) -> CliResult {
                 return call.answer(Answer::Continue);
             }
             // Read the memory arguments (and the fd paths) before answering, since the target runs on
-            // after it; format and write the line after, so the target does not wait for the log.
+            // after it; format and write the line after, so the target does not wait for the log. The
+            // answer's delivery validates what was read (see `BeforeAnswer`).
             let pid = call.notification().raw().pid;
-            let mut memory = Peek(&call);
-            let mut decoded = decode::decode_with(&data, &mut memory, &options);
-            if decoded.name == Some("rt_sigreturn")
-                && let Some(sp) = decode::stack_pointer(pid)
-            {
-                decode::add_sigreturn_mask(&mut decoded, sp, &mut memory);
-            }
-            if decode_fds {
-                with_fd_paths(pid, &mut decoded);
-            }
+            let mut memory = BeforeAnswer(&call);
+            let syscall = if decode_fds || decode::name_of(&data) == Some("rt_sigreturn") {
+                // What -y and rt_sigreturn's mask add is read from the decoded call, before the answer.
+                let mut decoded = decode::decode_with(&data, &mut memory, &options);
+                if decoded.name == Some("rt_sigreturn")
+                    && let Some(sp) = decode::stack_pointer(pid)
+                {
+                    decode::add_sigreturn_mask(&mut decoded, sp, &mut memory);
+                }
+                if decode_fds {
+                    with_fd_paths(pid, &mut decoded);
+                }
+                Syscall::Decoded(decoded)
+            } else {
+                // Only the memory arguments now; the log thread decodes the rest.
+                Syscall::Read(data, decode::read_memory_args(&data, &mut memory, &options))
+            };
             let log = Arc::clone(&log);
             let ticket = log.ticket();
-            call.answer(Answer::Continue).then(move || {
+            call.answer(Answer::Continue).then_delivered(move |delivered| {
+                // Gone before the answer: what was read may be another process's, shown as unreadable.
+                let syscall = if delivered {
+                    syscall
+                } else {
+                    Syscall::Read(data, MemoryArgs::default())
+                };
                 log.record(
                     ticket,
                     Entry {
                         pid,
-                        call: decoded,
+                        syscall,
                         received,
                     },
                 )
             })
         },
-        2,
+        SERVING_THREADS,
     );
     if let Some(warning) = session.interrupted_warning() {
         crate::error::report(&warning);

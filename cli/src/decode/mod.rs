@@ -295,19 +295,78 @@ pub fn decode(data: &SeccompData, memory: &mut dyn Memory) -> Call {
     decode_with(data, memory, &Options::default())
 }
 
-/// Decodes `data`, reading memory arguments through `memory`, shown as `options` say.
+/// Decodes `data`, reading memory arguments through `memory`, shown as `options` say: the memory arguments
+/// read ([`read_memory_args`]), then the rest decoded ([`decode_read`]).
 pub fn decode_with(data: &SeccompData, memory: &mut dyn Memory, options: &Options) -> Call {
+    decode_read(data, read_memory_args(data, memory, options))
+}
+
+/// The memory arguments of one syscall, read from the target (paths, `argv`, buffers, structs) and not yet
+/// put together with the others: what must be read before the answer, since the target may change its
+/// memory once it runs on; the rest of the decoding ([`decode_read`]) can come later, on another thread.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemoryArgs {
+    /// The value of each argument read, by position; `None` for the others and when nothing read could be
+    /// trusted (they then show as unreadable).
+    values: [Option<Value>; 6],
+}
+
+/// The kinds of a syscall's arguments, as laid out for this call.
+type Kinds = std::borrow::Cow<'static, [Kind]>;
+
+/// The syscall's ABI, name, and the kinds of its arguments when the signature table has it.
+fn signature_of(data: &SeccompData) -> (Option<Arch>, Option<&'static str>, Option<Kinds>) {
     let arch = Arch::from_seccomp_data(data.arch, data.nr as u32);
     let name = arch.and_then(|arch| arch.syscall_name(data.nr as u32));
     let kinds = match (arch, name) {
-        (Some(arch), Some(name)) => signatures::signature(arch, name),
+        (Some(a), Some(n)) => signatures::signature(a, n)
+            .map(|kinds| signatures::layout(arch.unwrap_or(Arch::X86_64), n, kinds, &data.args)),
         _ => None,
     };
+    (arch, name, kinds)
+}
+
+/// Reads the memory arguments of `data` through `memory` (all in one [`Memory::with`]), as `options` say.
+pub fn read_memory_args(data: &SeccompData, memory: &mut dyn Memory, options: &Options) -> MemoryArgs {
+    let (arch, _, kinds) = signature_of(data);
+    let mut read = MemoryArgs::default();
+    let Some(kinds) = kinds else {
+        return read;
+    };
+    let raw = &data.args;
+    let wanted: Vec<(usize, Kind, u64)> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, kind)| reads_memory(**kind))
+        .filter_map(|(i, kind)| raw.get(i).map(|&value| (i, *kind, word(arch, value))))
+        .filter(|(_, _, addr)| *addr != 0)
+        .collect();
+    if wanted.is_empty() {
+        return read;
+    }
+    let values = memory.with(&mut |mem| {
+        wanted
+            .iter()
+            .map(|&(_, kind, addr)| read_arg(arch, kind, addr, raw, mem, options))
+            .collect()
+    });
+    // `None` (the notification went away before the check): every memory argument stays unreadable.
+    for ((index, _, _), value) in wanted.iter().zip(values.unwrap_or_default()) {
+        if let Some(slot) = read.values.get_mut(*index) {
+            *slot = Some(value);
+        }
+    }
+    read
+}
+
+/// Decodes `data` with the memory arguments `read` before ([`read_memory_args`]; a default
+/// [`MemoryArgs`] shows them all as unreadable).
+pub fn decode_read(data: &SeccompData, read: MemoryArgs) -> Call {
+    let (arch, name, kinds) = signature_of(data);
     let raw = data.args;
     let args = match (kinds, name) {
         (Some(kinds), Some(name)) => {
-            let kinds = signatures::layout(arch.unwrap_or(Arch::X86_64), name, kinds, &raw);
-            let args = decode_args(arch, &kinds, &raw, memory, options);
+            let args = decode_args(arch, &kinds, &raw, read);
             signatures::name_fields(arch.unwrap_or(Arch::X86_64), name, &raw, args)
         }
         // Unknown to the signature table: as many raw words as the syscall takes (six if unknown).
@@ -347,37 +406,9 @@ fn reads_memory(kind: Kind) -> bool {
     )
 }
 
-fn decode_args(
-    arch: Option<Arch>,
-    kinds: &[Kind],
-    raw: &[u64; 6],
-    memory: &mut dyn Memory,
-    options: &Options,
-) -> Vec<Value> {
+fn decode_args(arch: Option<Arch>, kinds: &[Kind], raw: &[u64; 6], read: MemoryArgs) -> Vec<Value> {
     let host = arch.unwrap_or(Arch::X86_64);
-    // Every memory read of this call happens in one checked read.
-    let wanted: Vec<(usize, Kind, u64)> = kinds
-        .iter()
-        .enumerate()
-        .filter(|(_, kind)| reads_memory(**kind))
-        .filter_map(|(i, kind)| raw.get(i).map(|&value| (i, *kind, word(arch, value))))
-        .filter(|(_, _, addr)| *addr != 0)
-        .collect();
-    let mut from_memory: [Option<Value>; 6] = Default::default();
-    if !wanted.is_empty() {
-        let values = memory.with(&mut |mem| {
-            wanted
-                .iter()
-                .map(|&(_, kind, addr)| read_arg(arch, kind, addr, raw, mem, options))
-                .collect()
-        });
-        // `None` (the notification went away before the check): every memory argument stays unreadable.
-        for ((index, _, _), value) in wanted.iter().zip(values.unwrap_or_default()) {
-            if let Some(slot) = from_memory.get_mut(*index) {
-                *slot = Some(value);
-            }
-        }
-    }
+    let mut from_memory = read.values;
     kinds
         .iter()
         .enumerate()

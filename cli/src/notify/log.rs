@@ -168,6 +168,17 @@ impl Sink {
         }
     }
 
+    /// Flushes what was written so far (a buffered sink's lines reach their file); an error is kept for
+    /// [`Sink::finish`].
+    pub fn flush(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(error) = self.out.flush() {
+            self.error = Some(error);
+        }
+    }
+
     /// Flushes; the error of the first failed write, if any.
     pub fn finish(mut self) -> Result<(), CliError> {
         let flushed = self.out.flush();

@@ -82,6 +82,9 @@ impl Forwarder {
                     let Ok(Some(number)) = spawn::wait_signal(&FORWARDED, Duration::from_millis(100)) else {
                         continue;
                     };
+                    if stopped.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let signal = if number == linux_signal::SIGHUP {
                         rustix::process::Signal::HUP
                     } else {
@@ -107,8 +110,9 @@ impl Forwarder {
         self.forwarded.load(Ordering::SeqCst)
     }
 
-    /// Tells the thread to stop at its next turn (within 100 ms) without waiting for it: joining would
-    /// add up to 100 ms to every run's end. A signal it takes meanwhile goes to the ended command.
+    /// Stops forwarding. The thread is not joined: it may sit in `sigtimedwait` for up to 100 ms more,
+    /// which every run would otherwise wait out at its end; it forwards nothing once stopped and ends
+    /// by itself or with the process.
     fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         drop(self.thread.take());
