@@ -111,3 +111,43 @@ fn the_readme_command_table_names_every_option_of_every_subcommand() {
     }
     assert!(checked > 40, "only {checked} options checked");
 }
+
+/// The `seccompctl ...` commands of a help text's examples: each line's commands (split at `;`, `&&` and
+/// `|`), without redirections, as words.
+fn example_commands(help: &str) -> Vec<Vec<String>> {
+    help.lines()
+        .flat_map(|line| line.split(['|', ';']).flat_map(|part| part.split("&&")))
+        .map(str::trim)
+        .filter(|command| command.starts_with("seccompctl "))
+        .map(|command| {
+            let command = command.split(" > ").next().unwrap_or(command);
+            command.split_whitespace().map(str::to_owned).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_in_every_help_parses() {
+    let mut command = seccompctl::args::Cli::command();
+    command.build();
+    let mut helps = vec![command.get_after_help().map(ToString::to_string)];
+    helps.extend(
+        command
+            .get_subcommands()
+            .map(|sub| sub.get_after_help().map(ToString::to_string)),
+    );
+    let mut parsed = 0;
+    for help in helps.into_iter().flatten() {
+        for example in example_commands(&help) {
+            let result = <seccompctl::args::Cli as clap::Parser>::try_parse_from(&example);
+            assert!(
+                result.is_ok(),
+                "the example `{}` does not parse: {:?}",
+                example.join(" "),
+                result.err()
+            );
+            parsed += 1;
+        }
+    }
+    assert!(parsed >= 20, "only {parsed} examples found");
+}
