@@ -378,7 +378,7 @@ pub struct CompileArgs {
     /// Do not warn about the --oci profile.
     #[arg(short, long)]
     pub quiet: bool,
-    /// The target architecture (x86_64, aarch64, i386, x32); defaults to the policy's or the host's.
+    /// The target architecture; defaults to the policy's or the host's.
     #[arg(long, value_name = "ARCH", value_parser = arch_values(), ignore_case = true)]
     pub arch: Option<String>,
     /// The output file (default: standard output).

@@ -286,3 +286,109 @@ fn completions_offer_arches_answers_and_syscall_names() {
     // Syscall names are offered, not enforced by clap: the subcommand decides (exit 2, one line).
     one_line_error(&seccompctl(&["resolve", "not_a_syscall"]), 2);
 }
+
+/// What bash's completion function offers for `line` (the cursor at its end), given the words bash splits
+/// it into (`COMP_WORDBREAKS` has `=`: `trace=ope` is `trace`, `=`, `ope`): the script is sourced into a
+/// fresh bash, the function called as `complete -F` calls it, and `COMPREPLY` printed one word a line.
+fn bash_completion(script: &Path, line: &str, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|word| format!("'{}'", word.replace('\'', r"'\''")))
+        .collect();
+    let program = format!(
+        "source '{}' || exit 9\nCOMP_LINE='{line}'\nCOMP_POINT=${{#COMP_LINE}}\nCOMP_WORDS=({})\n\
+         COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))\nCOMPREPLY=()\n\
+         _seccompctl seccompctl \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        quoted.join(" ")
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_syscall_lists_after_trace_e_and_syscalls() {
+    let out = seccompctl(&["completions", "bash"]);
+    assert!(out.status.success());
+    let script = scratch_file("seccompctl.bash", &out.stdout);
+    let offers = |line: &str, words: &[&str]| bash_completion(&script, line, words);
+
+    // `-e trace=ope`: bash replaces `ope` (after the `=`), so the names come bare.
+    let names = offers(
+        "seccompctl trace -e trace=ope",
+        &["seccompctl", "trace", "-e", "trace", "=", "ope"],
+    );
+    assert!(names.iter().any(|name| name == "openat"), "{names:?}");
+    assert!(names.iter().all(|name| name.starts_with("ope")), "{names:?}");
+    // A comma list: bash replaces the whole `openat,clo`, so every offer keeps the elements before.
+    let listed = offers(
+        "seccompctl trace -e trace=openat,clo",
+        &["seccompctl", "trace", "-e", "trace", "=", "openat,clo"],
+    );
+    for name in ["openat,close", "openat,clone", "openat,clone3"] {
+        assert!(listed.iter().any(|offer| offer == name), "{listed:?}");
+    }
+    assert!(
+        listed.iter().all(|offer| offer.starts_with("openat,clo")),
+        "{listed:?}"
+    );
+    // strace's classes, also negated, and the `trace=` qualifier itself.
+    assert_eq!(
+        offers(
+            "seccompctl trace -e trace=%fi",
+            &["seccompctl", "trace", "-e", "trace", "=", "%fi"]
+        ),
+        ["%file"]
+    );
+    assert_eq!(
+        offers(
+            "seccompctl trace -e trace=openat,!%proc",
+            &["seccompctl", "trace", "-e", "trace", "=", "openat,!%proc"]
+        ),
+        ["openat,!%process"]
+    );
+    let first = offers("seccompctl trace -e tra", &["seccompctl", "trace", "-e", "tra"]);
+    assert_eq!(first, ["trace="], "{first:?}");
+    // `--syscalls a,b` and `--syscalls=a,b`: names only (no classes there).
+    let syscalls = offers(
+        "seccompctl trace --syscalls read,exit_g",
+        &["seccompctl", "trace", "--syscalls", "read,exit_g"],
+    );
+    assert_eq!(syscalls, ["read,exit_group"]);
+    let joined = offers(
+        "seccompctl trace --syscalls=read,exit_g",
+        &["seccompctl", "trace", "--syscalls", "=", "read,exit_g"],
+    );
+    assert_eq!(joined, ["read,exit_group"]);
+    assert!(
+        offers(
+            "seccompctl trace --syscalls %fi",
+            &["seccompctl", "trace", "--syscalls", "%fi"]
+        )
+        .is_empty()
+    );
+    // Everything else is still clap's: options, and nothing special after `--` (the command's own -e).
+    let options = offers("seccompctl trace --str", &["seccompctl", "trace", "--str"]);
+    assert_eq!(options, ["--string-limit"]);
+    let command_args = offers(
+        "seccompctl trace -- grep -e ope",
+        &["seccompctl", "trace", "--", "grep", "-e", "ope"],
+    );
+    assert!(
+        !command_args.iter().any(|offer| offer == "openat"),
+        "{command_args:?}"
+    );
+}

@@ -9,13 +9,15 @@ use std::process::Command;
 /// Debian packages the tests need, each with a binary on PATH (or an absolute path of a file it ships)
 /// that shows it is installed. Tests that need one skip visibly without it, so CI installs them to run
 /// those tests for real.
-const TEST_PACKAGES: [(&str, &str); 8] = [
+const TEST_PACKAGES: [(&str, &str); 9] = [
     ("strace", "strace"),
     ("runc", "runc"),
     ("busybox-static", "busybox"),
     // The container handlers' tests: an ext4 image, and mount(2) made from inside the container.
     ("e2fsprogs", "mkfs.ext4"),
     ("perl", "perl"),
+    // xtask's man page test renders every page with `man --warnings` (groff comes with it).
+    ("man-db", "man"),
     // The libseccomp reference of oci/tests/libseccomp_diff.rs (tests only, never a build dependency).
     ("python3-seccomp", "/usr/share/doc/python3-seccomp/copyright"),
     // Docker's default profile and Podman's, the profiles that test compares.
