@@ -1,7 +1,8 @@
 //! `cargo xtask bench-trace`: whole-process tracing overhead (issue #14).
 //!
 //! Runs a fork/exec/open-heavy shell loop bare, under `seccompctl trace` (all syscalls, and only
-//! `openat,execve`) and under `strace -f` (all, and `--seccomp-bpf` with the same selection). The
+//! `openat,execve`) and under `strace -f` (all, and `--seccomp-bpf` with the same selection), plus the
+//! notification mechanism's floor (`run` with every syscall notified and answered at once). The
 //! configurations are interleaved round-robin, the order rotated each round, so that drift on the shared
 //! machine hits all of them alike; the report is each configuration's median wall time and its ratio to
 //! the bare run's median of the same run.
@@ -230,6 +231,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return pipeline(&tool, baseline.as_deref(), runs);
     }
     let strace = util::on_path("strace");
+    let floor_policy = util::workspace_root().join("target/tmp/bench-trace-notify-all.policy");
+    std::fs::create_dir_all(floor_policy.parent().unwrap_or(&floor_policy))
+        .and_then(|()| std::fs::write(&floor_policy, "default notify\n"))
+        .map_err(|e| format!("{}: {e}", floor_policy.display()))?;
+    let floor_policy = floor_policy.to_string_lossy().into_owned();
     let mut configs: Vec<(&str, Vec<String>)> = vec![
         ("bare", vec![]),
         (
@@ -240,6 +246,23 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 "--all".into(),
                 "-o".into(),
                 "/dev/null".into(),
+                "--".into(),
+            ],
+        ),
+        // The mechanism's floor: every syscall notified and answered CONTINUE at once by one serving
+        // thread, nothing read, decoded or written. No tracer built on notifications gets below it.
+        (
+            "floor: run, every syscall notified, answered at once",
+            vec![
+                tool.clone(),
+                "run".into(),
+                "-q".into(),
+                "--workers".into(),
+                "1".into(),
+                "--policy".into(),
+                floor_policy.clone(),
+                "--on-notify".into(),
+                "continue".into(),
                 "--".into(),
             ],
         ),
