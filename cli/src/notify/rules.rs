@@ -157,6 +157,15 @@ fn error(file: &str, line: u32, message: impl std::fmt::Display) -> CliError {
     CliError::bad_input(format!("{file}:{line}: {message}"))
 }
 
+/// Reads a number word of a handler-rule file (a port, a prefix length, an address family, a device
+/// number) with the project's one number reader, `seccomp_core::number` (decimal or `0x` hexadecimal,
+/// `_` between digits, as in policy text); `None` when it is no number or does not fit in `T`.
+pub(crate) fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
+    seccomp_core::number::parse(word)
+        .ok()
+        .and_then(|value| T::try_from(value).ok())
+}
+
 /// Where the comment starts (a `#` outside a string literal).
 fn strip_comment(line: &str) -> &str {
     let mut quoted = false;
@@ -276,7 +285,7 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
             "unix" | "local" => 1,
             "inet" => 2,
             "inet6" => 10,
-            n => n.parse::<u16>().map_err(|_| {
+            n => number::<u16>(n).ok_or_else(|| {
                 error(
                     file,
                     line,
@@ -314,8 +323,8 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
             .map_err(|_| error(file, line, format!("`{ip_text}` is not an IPv4 or IPv6 address")))?;
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix_text {
-            Some(p) => match p.parse::<u8>() {
-                Ok(p) if p <= max => p,
+            Some(p) => match number::<u8>(p) {
+                Some(p) if p <= max => p,
                 _ => {
                     return Err(error(
                         file,
@@ -354,7 +363,7 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
                 format!("expected a comparison after `port`, found `{after}`"),
             ));
         };
-        let port = value.parse::<u16>().map_err(|_| {
+        let port = number::<u16>(value).ok_or_else(|| {
             error(
                 file,
                 line,
@@ -627,6 +636,54 @@ mod tests {
         ] {
             let message = parse(text).expect_err(text);
             assert!(message.contains(want), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_in_policy_text_and_out_of_range_ones_name_the_line() {
+        let rules = parse(
+            "default notify\nallow connect if port == 0x50\nallow bind if port >= 1_024 && addr in 10.0.0.0/0x8\n\
+             allow connect if family == 0xa\n",
+        )
+        .expect("parses");
+        assert_eq!(rules.rules[0].sockaddr, [SockPredicate::Port(Op::Eq, 80)]);
+        assert_eq!(rules.rules[1].sockaddr[0], SockPredicate::Port(Op::Ge, 1024));
+        assert_eq!(
+            rules.rules[1].sockaddr[1],
+            SockPredicate::Addr("10.0.0.0".parse().expect("ip"), 8)
+        );
+        assert_eq!(rules.rules[2].sockaddr, [SockPredicate::Family(10)]);
+        for (text, want) in [
+            (
+                "allow connect if port == 65536",
+                "h.policy:2: the port `65536` must be a number from 0 to 65535",
+            ),
+            (
+                "allow connect if port == 0x10000",
+                "h.policy:2: the port `0x10000` must be a number from 0 to 65535",
+            ),
+            (
+                "allow connect if port == 99999999999999999999999",
+                "h.policy:2: the port `99999999999999999999999` must be a number",
+            ),
+            ("allow connect if port == _1", "h.policy:2: the port `_1` must be"),
+            (
+                "allow connect if addr in 10.0.0.0/33",
+                "h.policy:2: the prefix length `33` must be 0 to 32",
+            ),
+            (
+                "allow connect if addr in ::/0x81",
+                "h.policy:2: the prefix length `0x81` must be 0 to 128",
+            ),
+            (
+                "allow connect if addr in 10.0.0.0/x",
+                "h.policy:2: the prefix length `x` must be 0 to 32",
+            ),
+        ] {
+            let text = format!("default notify\n{text}\n");
+            let message = parse(&text).expect_err(&text);
+            assert!(message.starts_with(want), "{text}: {message}");
+            assert_eq!(message.lines().count(), 1, "{message}");
         }
     }
 
