@@ -437,6 +437,7 @@ impl Rules {
                 stripped.push('\n');
                 continue;
             }
+            check_abi_statement(&file, line, code, arch)?;
             let statement = code.is_empty() || matches!(first, "arch" | "default" | "bad-arch" | "x32");
             has_default |= first == "default";
             if statement {
@@ -500,6 +501,42 @@ impl Rules {
             emulate,
         })
     }
+}
+
+/// Refuses an `arch` line naming anything but `native` alone, and an `x32` line other than `x32 bad-arch`.
+/// The handler decides calls of the native arch value by native numbers and answers every other arch
+/// value, and x32's bit 30, with the file's bad-arch action (`crate::notify::act`): a file covering the
+/// compat ABI, x32 or another machine would be decided otherwise than it reads (an i386 `read` the file
+/// allows would get the bad-arch action).
+fn check_abi_statement(file: &str, line: u32, code: &str, native: Arch) -> Result<(), CliError> {
+    let mut words = code.split_whitespace();
+    match words.next() {
+        Some("arch") => {
+            let names: Vec<&str> = words.collect();
+            if !matches!(names.as_slice(), [name] if Arch::from_name(name) == Some(native)) {
+                return Err(error(
+                    file,
+                    line,
+                    format!(
+                        "handler rules decide calls of the host's ABI ({native}) only, and give calls of any \
+                         other ABI the bad-arch action: write `arch {native}` (or no arch line), not `{code}`"
+                    ),
+                ));
+            }
+        }
+        Some("x32") if words.collect::<Vec<_>>() != ["bad-arch"] => {
+            return Err(error(
+                file,
+                line,
+                format!(
+                    "handler rules answer x32 calls (bit 30) with the bad-arch action: write `x32 bad-arch` \
+                     (or no x32 line), not `{code}`"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Refuses a memory predicate on a syscall the supervisor cannot carry out itself, and a socket address
@@ -684,6 +721,47 @@ mod tests {
             let message = parse(&text).expect_err(&text);
             assert!(message.starts_with(want), "{text}: {message}");
             assert_eq!(message.lines().count(), 1, "{message}");
+        }
+    }
+
+    #[test]
+    fn an_arch_or_x32_line_other_than_the_hosts_abi_alone_is_refused_on_its_line() {
+        // The rules match calls by the host's numbers and every call of another arch value (or with
+        // x32's bit 30) gets the bad-arch action: a file covering more ABIs, or another one, would be
+        // decided otherwise than it reads.
+        for (text, want) in [
+            (
+                "arch x86_64 i386\nallow read\n",
+                "h.policy:1: handler rules decide calls of the host's ABI (x86_64) only",
+            ),
+            (
+                "arch x86_64 x32\nallow read\n",
+                "h.policy:1: handler rules decide calls of the host's ABI (x86_64) only",
+            ),
+            (
+                "arch aarch64\nallow open\n",
+                "h.policy:1: handler rules decide calls of the host's ABI (x86_64) only",
+            ),
+            (
+                "default notify\nx32 by-name\nallow read\n",
+                "h.policy:2: handler rules answer x32 calls (bit 30) with the bad-arch action",
+            ),
+            (
+                "x32 bad-arch-except-minus-one\n",
+                "h.policy:1: handler rules answer x32 calls (bit 30) with the bad-arch action",
+            ),
+        ] {
+            let message = parse(text).expect_err(text);
+            assert!(message.starts_with(want), "{text}: {message}");
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
+        for text in [
+            "arch x86_64\nx32 bad-arch\ndefault notify\nbad-arch kill-process\nallow read\n",
+            "arch X86_64\nallow read\n",
+            "arch  x86_64   # the host's\nallow read\n",
+        ] {
+            let rules = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(rules.policy.arch(), Arch::X86_64);
         }
     }
 
