@@ -503,7 +503,8 @@ impl Rules {
     }
 }
 
-/// Refuses an `arch` line naming anything but `native` alone, and an `x32` line other than `x32 bad-arch`.
+/// Refuses an `arch` line naming anything but `native` alone, an `x32` line other than `x32 bad-arch`,
+/// and an `enosys-above` line (the whole file's policy would answer ENOSYS where the handler does not).
 /// The handler decides calls of the native arch value by native numbers and answers every other arch
 /// value, and x32's bit 30, with the file's bad-arch action (`crate::notify::act`): a file covering the
 /// compat ABI, x32 or another machine would be decided otherwise than it reads (an i386 `read` the file
@@ -532,6 +533,14 @@ fn check_abi_statement(file: &str, line: u32, code: &str, native: Arch) -> Resul
                     "handler rules answer x32 calls (bit 30) with the bad-arch action: write `x32 bad-arch` \
                      (or no x32 line), not `{code}`"
                 ),
+            ));
+        }
+        Some("enosys-above") => {
+            return Err(error(
+                file,
+                line,
+                "`enosys-above` belongs in the filter policy: handler rules decide only the calls the \
+                 filter notifies, and never answer ENOSYS by number",
             ));
         }
         _ => {}
@@ -725,7 +734,7 @@ mod tests {
     }
 
     #[test]
-    fn an_arch_or_x32_line_other_than_the_hosts_abi_alone_is_refused_on_its_line() {
+    fn an_arch_or_x32_line_other_than_the_hosts_abi_alone_or_a_ceiling_is_refused_on_its_line() {
         // The rules match calls by the host's numbers and every call of another arch value (or with
         // x32's bit 30) gets the bad-arch action: a file covering more ABIs, or another one, would be
         // decided otherwise than it reads.
@@ -749,6 +758,10 @@ mod tests {
             (
                 "x32 bad-arch-except-minus-one\n",
                 "h.policy:1: handler rules answer x32 calls (bit 30) with the bad-arch action",
+            ),
+            (
+                "allow read\nenosys-above 334\n",
+                "h.policy:2: `enosys-above` belongs in the filter policy",
             ),
         ] {
             let message = parse(text).expect_err(text);
