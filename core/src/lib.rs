@@ -19,7 +19,7 @@ pub mod arch;
 pub mod bpf;
 pub mod elf_module;
 pub mod errno;
-mod number;
+pub mod number;
 pub mod policy;
 pub mod rng;
 pub use rng::Rng;

@@ -1,5 +1,6 @@
-//! The one number reader of every grammar in the crate: the policy text (`allow 1_000`, `args[0] == 0x10`),
-//! the action syntax (`errno(1_0)`, `trace(0x7)`) and the assembler (`jeq #0xc000003e`, `ret ERRNO(1)`).
+//! The one number reader of every grammar of the project: the policy text (`allow 1_000`,
+//! `args[0] == 0x10`), the action syntax (`errno(1_0)`, `trace(0x7)`), the assembler (`jeq #0xc000003e`,
+//! `ret ERRNO(1)`) and, in the CLI, the handler-rule files (`port == 0x50`, `dev in [1:3]`).
 //!
 //! A number is decimal, or hexadecimal after `0x` or `0X`, with `_` allowed between digits (not before
 //! the first one) for readability. Each grammar decides where a number word ends and how large it may be;
@@ -7,7 +8,7 @@
 
 /// Why a number word does not read as a `u64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NumberError {
+pub enum NumberError {
     /// Not a number: empty, no digit first, or a character that is no digit of its radix.
     Invalid,
     /// A number, but larger than `u64::MAX`.
@@ -15,7 +16,7 @@ pub(crate) enum NumberError {
 }
 
 /// Reads `word` (the whole of it) as an unsigned number; see the module documentation for the syntax.
-pub(crate) fn parse(word: &str) -> Result<u64, NumberError> {
+pub fn parse(word: &str) -> Result<u64, NumberError> {
     let (digits, radix) = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
         Some(hex) => (hex, 16),
         None => (word, 10),

@@ -3,11 +3,12 @@
 //!
 //! The model is built through its public constructors, biased toward what breaks compilers: syscall
 //! numbers from the arch's table and their neighbours, x32 and out-of-table numbers, several rules per
-//! syscall, conditional and unconditional rules mixed, every operator and width, boundary constants, and
-//! unknown raw actions. Properties (any violation is a crash): the compiler either produces a program or
-//! says the policy is too big; the program agrees with the policy on probes chosen from the policy's own numbers and constants
-//! (`seccomp_fuzz::probes`) and on
-//! `seccomp_data` values taken from the fuzz input.
+//! syscall, conditional and unconditional rules mixed, every operator and width, boundary constants,
+//! unknown raw actions and, after the rules, an ENOSYS ceiling per covered ABI
+//! (`seccomp_fuzz::draw_ceilings`). Properties (any violation is a crash): the compiler either produces a
+//! program or says the policy is too big; the program agrees with the policy on probes chosen from the
+//! policy's own numbers and constants (`seccomp_fuzz::probes`), on each ceiling and the number above it,
+//! and on `seccomp_data` values taken from the fuzz input.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
@@ -16,7 +17,7 @@ use seccomp_core::abi::{self, SeccompData};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width, X32};
-use seccomp_fuzz::{compile_checked, seed, table, table_nr};
+use seccomp_fuzz::{ceiling_probes, compile_checked, draw_ceilings, seed, table, table_nr};
 
 /// Constants where comparisons change their answer.
 const EDGES: [u64; 12] = [
@@ -122,12 +123,13 @@ fn policy(u: &mut Unstructured<'_>) -> Result<Policy<128, 256>> {
             break;
         }
     }
+    draw_ceilings(u, &mut policy)?;
     Ok(policy)
 }
 
 /// `seccomp_data` values from the rest of the input, aimed at the policy's own numbers and constants.
 fn probes(u: &mut Unstructured<'_>, policy: &Policy<128, 256>) -> Result<Vec<SeccompData>> {
-    let mut out = Vec::new();
+    let mut out = ceiling_probes(policy);
     while !u.is_empty() && out.len() < 32 {
         let nr = match policy.rule(u.choose_index(policy.len().max(1))?) {
             Some(rule) if u.arbitrary()? => rule.nr(),

@@ -3,9 +3,10 @@
 //! `Policy::evaluate` does on every covered arch value and on foreign ones.
 //!
 //! Rules go to each covered ABI by name (`add_named_rule`, resolved per ABI) and by number
-//! (`add_rule_for`), with conditions of every operator and width. Probes: the shared ones of
-//! `seccomp_fuzz::probes` (target arch), then for every covered ABI its rules' numbers and neighbours, the
-//! odd numbers of the x86_64 arch value (-1, 0x80000000, bit 30) and arguments from the fuzz input.
+//! (`add_rule_for`), with conditions of every operator and width; after the rules, an ENOSYS ceiling per
+//! covered ABI (`seccomp_fuzz::draw_ceilings`). Probes: the shared ones of `seccomp_fuzz::probes` (target
+//! arch), each ceiling and the number above it, for every covered ABI its rules' numbers and neighbours,
+//! the odd numbers of the x86_64 arch value (-1, 0x80000000, bit 30) and arguments from the fuzz input.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
@@ -14,7 +15,7 @@ use seccomp_core::abi::{self, SeccompData};
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width, X32};
-use seccomp_fuzz::{compile_checked, seed, table, table_nr};
+use seccomp_fuzz::{ceiling_probes, compile_checked, draw_ceilings, seed, table, table_nr};
 
 /// Constants where comparisons change their answer.
 const EDGES: [u64; 8] = [
@@ -128,6 +129,7 @@ fn policy(u: &mut Unstructured<'_>) -> Result<Policy<128, 256>> {
             break;
         }
     }
+    draw_ceilings(u, &mut policy)?;
     Ok(policy)
 }
 
@@ -137,7 +139,7 @@ const MAX_EXTRA: usize = 64;
 
 /// Probes on every covered arch value: the rules' numbers and neighbours, the odd numbers, fuzzed args.
 fn probes(u: &mut Unstructured<'_>, policy: &Policy<128, 256>) -> Result<Vec<SeccompData>> {
-    let mut out = Vec::new();
+    let mut out = ceiling_probes(policy);
     let arches: Vec<u32> = policy
         .abis()
         .map(Arch::audit)

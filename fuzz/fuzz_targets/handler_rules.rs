@@ -16,6 +16,7 @@
 use libfuzzer_sys::fuzz_target;
 use seccomp_core::action::ActionKind;
 use seccomp_core::arch::Arch;
+use seccomp_core::policy::X32;
 use seccomp_fuzz::{check_lexical, probes, seed};
 use seccomp_supervisor::emulate::EMULATED;
 use seccompctl::notify::rules::{PathPredicate, Rules};
@@ -80,11 +81,16 @@ fn check_rules(rules: &Rules, arch: Arch, lines: usize, seed: u64) {
     }
 
     let policy = &rules.policy;
-    // An `arch` statement in the file moves the whole file to another table than the one-line rules,
-    // which are read for `arch`: their numbers cannot be compared.
-    if policy.arch() != arch {
-        return;
-    }
+    // The one-line rules are read for `arch`, and the handler gives every other ABI the bad-arch action:
+    // a file that parses covers `arch` alone (an `arch` line naming more or another ABI, an `x32` line
+    // other than `x32 bad-arch` and `enosys-above` are refused).
+    assert!(
+        policy.arch() == arch
+            && policy.abis().eq([arch])
+            && policy.x32() == X32::BadArch
+            && policy.enosys_ceilings().next().is_none(),
+        "a handlers file for {arch} was read as another ABI set:\n{policy}"
+    );
     for data in probes(policy, seed) {
         let nr = data.nr as u32;
         // x32 numbers and foreign architectures are the whole file's business only.

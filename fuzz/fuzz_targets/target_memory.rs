@@ -23,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 use seccomp_core::abi::SeccompData;
 use seccomp_core::arch::Arch;
 use seccomp_fuzz::check_lexical;
-use seccomp_supervisor::memory::SockAddr;
+use seccomp_supervisor::memory::{SIN6_LEN_RFC2133, SockAddr};
 use seccomp_supervisor::path::Lexical;
 use seccompctl::decode::{self, Memory, ReadMem, Regions, Value};
 use seccompctl::notify::log::{json_line, quote, text_line};
@@ -195,10 +195,12 @@ fn check_sockaddr(bytes: &[u8]) {
             return;
         }
         SockAddr::Other { family: 2, .. } => "{sa_family=AF_INET, <short>}".to_owned(),
-        // The supervisor needs the scope id (28 bytes); the CLI shows the address from 24 bytes on, the
-        // kernel's minimum (SIN6_LEN_RFC2133): only a shorter one is short for both.
-        SockAddr::Other { family: 10, .. } if bytes.len() < 24 => "{sa_family=AF_INET6, <short>}".to_owned(),
-        SockAddr::Other { family: 10, .. } => return,
+        // Both take an address from SIN6_LEN_RFC2133 (24) bytes on, the kernel's minimum (the scope id,
+        // when absent, is 0): only a shorter one is short, for both.
+        SockAddr::Other { family: 10, .. } if bytes.len() < SIN6_LEN_RFC2133 => {
+            "{sa_family=AF_INET6, <short>}".to_owned()
+        }
+        SockAddr::Other { family: 10, .. } => panic!("AF_INET6 bytes {bytes:?} not decoded"),
         SockAddr::Other { family: 1, .. } => panic!("AF_UNIX bytes {bytes:?} not decoded"),
         SockAddr::Other { family, .. } if bytes.len() < 2 => {
             assert_eq!(*family, 0, "family of {bytes:?}");

@@ -334,3 +334,54 @@ pub fn check_reassembles(insns: &[SockFilter], validity: &Result<(), ValidationE
         Err(error) => panic!("the disassembly does not assemble: {error}\n{listing}"),
     }
 }
+
+/// The ABIs of `policy` that can have an ENOSYS ceiling ([`Policy::set_enosys_above`]): the target, its
+/// compat ABI when covered, and x32 when covered beside an x86_64 target.
+pub fn ceiling_abis<const R: usize, const C: usize>(policy: &Policy<R, C>) -> Vec<Arch> {
+    let x32 = (policy.arch() == Arch::X86_64 && policy.covers(Arch::X32)).then_some(Arch::X32);
+    policy.abis().chain(x32).collect()
+}
+
+/// Draws an ENOSYS ceiling (runc's -ENOSYS stub) for each ABI of [`ceiling_abis`], after the policy's
+/// rules: mostly none; else the ABI's highest table number (what runc chooses), a table number or a
+/// neighbour, a small number (with bit 30 for x32), or any 32-bit value. A covered ABI refusing a
+/// ceiling is a crash.
+pub fn draw_ceilings<const R: usize, const C: usize>(
+    u: &mut arbitrary::Unstructured<'_>,
+    policy: &mut Policy<R, C>,
+) -> arbitrary::Result<()> {
+    for abi in ceiling_abis(policy) {
+        let bit30 = if abi == Arch::X32 { abi::X32_SYSCALL_BIT } else { 0 };
+        let ceiling = match u.int_in_range(0..=7)? {
+            0..=3 => None,
+            4 => table(abi).iter().map(|&(_, nr)| nr).max(),
+            5 => Some(
+                table_nr(abi, u.choose_index(table(abi).len().max(1))?)
+                    .wrapping_add(u.int_in_range(0..=2)?)
+                    .wrapping_sub(1),
+            ),
+            6 => Some(u.int_in_range(0..=1100)? | bit30),
+            _ => Some(u.arbitrary()?),
+        };
+        if let Err(e) = policy.set_enosys_above(abi, ceiling) {
+            panic!("a covered ABI refused an ENOSYS ceiling: {e}\n{policy}");
+        }
+    }
+    Ok(())
+}
+
+/// Probes on each ENOSYS ceiling of `policy`: the ceiling and the number above it on the ABI's arch value,
+/// with all-zero arguments.
+pub fn ceiling_probes<const R: usize, const C: usize>(policy: &Policy<R, C>) -> Vec<SeccompData> {
+    policy
+        .enosys_ceilings()
+        .flat_map(|(abi, ceiling)| {
+            [ceiling, ceiling.wrapping_add(1)].map(|nr| SeccompData {
+                nr: nr as i32,
+                arch: abi.audit(),
+                instruction_pointer: 0,
+                args: [0; 6],
+            })
+        })
+        .collect()
+}

@@ -14,6 +14,10 @@ use zerocopy::FromBytes;
 /// The longest sockaddr read (`sizeof(struct sockaddr_storage)`).
 pub const SOCKADDR_MAX: usize = 128;
 
+/// The shortest `AF_INET6` address the kernel accepts: `struct sockaddr_in6` of RFC 2133, without
+/// `sin6_scope_id` (`SIN6_LEN_RFC2133`, include/uapi/linux/in6.h).
+pub const SIN6_LEN_RFC2133: usize = 24;
+
 /// A socket address read from the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -28,7 +32,8 @@ pub enum SockAddr {
     Inet(SocketAddrV4),
     /// `AF_INET6`.
     Inet6(SocketAddrV6),
-    /// Another family, or a length too short for its family: the family and the raw bytes.
+    /// Another family, or a length too short for its family (`AF_INET6`: below [`SIN6_LEN_RFC2133`]):
+    /// the family and the raw bytes.
     Other {
         /// `sa_family`.
         family: u16,
@@ -70,14 +75,24 @@ impl SockAddr {
                 )),
                 _ => other(),
             },
-            10 if rest.len() >= 26 => {
-                let port = u16::from_be_bytes([rest[0], rest[1]]);
-                let flow = u32::from_be_bytes([rest[2], rest[3], rest[4], rest[5]]);
-                let mut octets = [0u8; 16];
-                octets.copy_from_slice(&rest[6..22]);
-                let scope = u32::from_ne_bytes([rest[22], rest[23], rest[24], rest[25]]);
-                SockAddr::Inet6(SocketAddrV6::new(Ipv6Addr::from(octets), port, flow, scope))
-            }
+            // As the kernel takes a `sockaddr_in6` (inet6_bind, tcp_v6_connect, ip6_datagram_connect): at
+            // least SIN6_LEN_RFC2133 bytes (the RFC 2133 struct without `sin6_scope_id`), else EINVAL;
+            // the scope id is read only from a full 28-byte one and is 0 in a shorter one.
+            10 => match rest {
+                [p0, p1, f0, f1, f2, f3, address @ ..] => match address.first_chunk::<16>() {
+                    Some(octets) => SockAddr::Inet6(SocketAddrV6::new(
+                        Ipv6Addr::from(*octets),
+                        u16::from_be_bytes([*p0, *p1]),
+                        u32::from_be_bytes([*f0, *f1, *f2, *f3]),
+                        address
+                            .get(16..)
+                            .and_then(<[u8]>::first_chunk::<4>)
+                            .map_or(0, |scope| u32::from_ne_bytes(*scope)),
+                    )),
+                    None => other(),
+                },
+                _ => other(),
+            },
             _ => other(),
         }
     }
@@ -163,5 +178,34 @@ mod tests {
             SockAddr::Other { family: 2, .. }
         ));
         assert!(matches!(SockAddr::parse(&[7]), SockAddr::Other { family: 0, .. }));
+    }
+
+    #[test]
+    fn inet6_takes_24_to_27_bytes_as_the_kernel_does_with_scope_id_0() {
+        let mut full = vec![10, 0, 0x01, 0xbb, 0, 0x0a, 0xbc, 0xde];
+        full.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        full.extend_from_slice(&7u32.to_ne_bytes());
+        assert_eq!(full.len(), 28);
+        let with_scope = |scope| SockAddr::Inet6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 443, 0xabcde, scope));
+        assert_eq!(SockAddr::parse(&full), with_scope(7));
+        // A longer buffer (sockaddr_storage) reads the same.
+        let mut storage = full.clone();
+        storage.resize(SOCKADDR_MAX, 0xff);
+        assert_eq!(SockAddr::parse(&storage), with_scope(7));
+        // SIN6_LEN_RFC2133 ..= 27: no scope id, which the kernel takes as 0.
+        for len in SIN6_LEN_RFC2133..28 {
+            assert_eq!(SockAddr::parse(&full[..len]), with_scope(0), "{len} bytes");
+        }
+        // Below it the kernel answers EINVAL: not an address.
+        for len in 2..SIN6_LEN_RFC2133 {
+            assert_eq!(
+                SockAddr::parse(&full[..len]),
+                SockAddr::Other {
+                    family: 10,
+                    bytes: full[..len].to_vec()
+                },
+                "{len} bytes"
+            );
+        }
     }
 }

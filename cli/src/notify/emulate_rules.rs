@@ -115,9 +115,10 @@ fn absolute(value: &str) -> Result<Lexical, String> {
     Ok(lexical)
 }
 
+/// A device major or minor number, read as every number of a handler-rule file is
+/// ([`super::rules::number`]).
 fn number(word: &str) -> Result<u32, String> {
-    word.parse()
-        .map_err(|_| format!("`{word}` is not a device number"))
+    super::rules::number(word).ok_or_else(|| format!("`{word}` is not a device number (0 to {})", u32::MAX))
 }
 
 /// `[DEV, ...]`.
@@ -394,6 +395,32 @@ mod tests {
         );
         assert!(handlers.modules[0].params);
         assert!(handlers.names("delete_module"));
+    }
+
+    #[test]
+    fn device_numbers_read_as_in_policy_text() {
+        let handlers =
+            parse("emulate mknod if dev in [1:3]\nemulate mknodat if dev in [c 0x1:0x5, b 1_0:0]\n")
+                .expect("parses");
+        let device = |kind, major, minor| Device { kind, major, minor };
+        assert_eq!(handlers.mknod[0].devices, [device(None, 1, 3)]);
+        assert_eq!(
+            handlers.mknod[1].devices,
+            [
+                device(Some(DeviceKind::Char), 1, 5),
+                device(Some(DeviceKind::Block), 10, 0)
+            ]
+        );
+        for bad in ["4294967296", "0x1_0000_0000", "0x", "1e3"] {
+            let text = format!("emulate mknod if dev in [1:{bad}]");
+            let message = parse(&text).expect_err(&text);
+            assert!(
+                message.starts_with("h.policy:1: ")
+                    && message.contains(&format!("`{bad}` is not a device number (0 to 4294967295)")),
+                "{text}: {message}"
+            );
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
     }
 
     #[test]

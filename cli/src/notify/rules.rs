@@ -157,6 +157,15 @@ fn error(file: &str, line: u32, message: impl std::fmt::Display) -> CliError {
     CliError::bad_input(format!("{file}:{line}: {message}"))
 }
 
+/// Reads a number word of a handler-rule file (a port, a prefix length, an address family, a device
+/// number) with the project's one number reader, `seccomp_core::number` (decimal or `0x` hexadecimal,
+/// `_` between digits, as in policy text); `None` when it is no number or does not fit in `T`.
+pub(crate) fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
+    seccomp_core::number::parse(word)
+        .ok()
+        .and_then(|value| T::try_from(value).ok())
+}
+
 /// Where the comment starts (a `#` outside a string literal).
 fn strip_comment(line: &str) -> &str {
     let mut quoted = false;
@@ -276,7 +285,7 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
             "unix" | "local" => 1,
             "inet" => 2,
             "inet6" => 10,
-            n => n.parse::<u16>().map_err(|_| {
+            n => number::<u16>(n).ok_or_else(|| {
                 error(
                     file,
                     line,
@@ -314,8 +323,8 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
             .map_err(|_| error(file, line, format!("`{ip_text}` is not an IPv4 or IPv6 address")))?;
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix_text {
-            Some(p) => match p.parse::<u8>() {
-                Ok(p) if p <= max => p,
+            Some(p) => match number::<u8>(p) {
+                Some(p) if p <= max => p,
                 _ => {
                     return Err(error(
                         file,
@@ -354,7 +363,7 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
                 format!("expected a comparison after `port`, found `{after}`"),
             ));
         };
-        let port = value.parse::<u16>().map_err(|_| {
+        let port = number::<u16>(value).ok_or_else(|| {
             error(
                 file,
                 line,
@@ -428,6 +437,7 @@ impl Rules {
                 stripped.push('\n');
                 continue;
             }
+            check_abi_statement(&file, line, code, arch)?;
             let statement = code.is_empty() || matches!(first, "arch" | "default" | "bad-arch" | "x32");
             has_default |= first == "default";
             if statement {
@@ -491,6 +501,51 @@ impl Rules {
             emulate,
         })
     }
+}
+
+/// Refuses an `arch` line naming anything but `native` alone, an `x32` line other than `x32 bad-arch`,
+/// and an `enosys-above` line (the whole file's policy would answer ENOSYS where the handler does not).
+/// The handler decides calls of the native arch value by native numbers and answers every other arch
+/// value, and x32's bit 30, with the file's bad-arch action (`crate::notify::act`): a file covering the
+/// compat ABI, x32 or another machine would be decided otherwise than it reads (an i386 `read` the file
+/// allows would get the bad-arch action).
+fn check_abi_statement(file: &str, line: u32, code: &str, native: Arch) -> Result<(), CliError> {
+    let mut words = code.split_whitespace();
+    match words.next() {
+        Some("arch") => {
+            let names: Vec<&str> = words.collect();
+            if !matches!(names.as_slice(), [name] if Arch::from_name(name) == Some(native)) {
+                return Err(error(
+                    file,
+                    line,
+                    format!(
+                        "handler rules decide calls of the host's ABI ({native}) only, and give calls of any \
+                         other ABI the bad-arch action: write `arch {native}` (or no arch line), not `{code}`"
+                    ),
+                ));
+            }
+        }
+        Some("x32") if words.collect::<Vec<_>>() != ["bad-arch"] => {
+            return Err(error(
+                file,
+                line,
+                format!(
+                    "handler rules answer x32 calls (bit 30) with the bad-arch action: write `x32 bad-arch` \
+                     (or no x32 line), not `{code}`"
+                ),
+            ));
+        }
+        Some("enosys-above") => {
+            return Err(error(
+                file,
+                line,
+                "`enosys-above` belongs in the filter policy: handler rules decide only the calls the \
+                 filter notifies, and never answer ENOSYS by number",
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Refuses a memory predicate on a syscall the supervisor cannot carry out itself, and a socket address
@@ -627,6 +682,99 @@ mod tests {
         ] {
             let message = parse(text).expect_err(text);
             assert!(message.contains(want), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_in_policy_text_and_out_of_range_ones_name_the_line() {
+        let rules = parse(
+            "default notify\nallow connect if port == 0x50\nallow bind if port >= 1_024 && addr in 10.0.0.0/0x8\n\
+             allow connect if family == 0xa\n",
+        )
+        .expect("parses");
+        assert_eq!(rules.rules[0].sockaddr, [SockPredicate::Port(Op::Eq, 80)]);
+        assert_eq!(rules.rules[1].sockaddr[0], SockPredicate::Port(Op::Ge, 1024));
+        assert_eq!(
+            rules.rules[1].sockaddr[1],
+            SockPredicate::Addr("10.0.0.0".parse().expect("ip"), 8)
+        );
+        assert_eq!(rules.rules[2].sockaddr, [SockPredicate::Family(10)]);
+        for (text, want) in [
+            (
+                "allow connect if port == 65536",
+                "h.policy:2: the port `65536` must be a number from 0 to 65535",
+            ),
+            (
+                "allow connect if port == 0x10000",
+                "h.policy:2: the port `0x10000` must be a number from 0 to 65535",
+            ),
+            (
+                "allow connect if port == 99999999999999999999999",
+                "h.policy:2: the port `99999999999999999999999` must be a number",
+            ),
+            ("allow connect if port == _1", "h.policy:2: the port `_1` must be"),
+            (
+                "allow connect if addr in 10.0.0.0/33",
+                "h.policy:2: the prefix length `33` must be 0 to 32",
+            ),
+            (
+                "allow connect if addr in ::/0x81",
+                "h.policy:2: the prefix length `0x81` must be 0 to 128",
+            ),
+            (
+                "allow connect if addr in 10.0.0.0/x",
+                "h.policy:2: the prefix length `x` must be 0 to 32",
+            ),
+        ] {
+            let text = format!("default notify\n{text}\n");
+            let message = parse(&text).expect_err(&text);
+            assert!(message.starts_with(want), "{text}: {message}");
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
+    }
+
+    #[test]
+    fn an_arch_or_x32_line_other_than_the_hosts_abi_alone_or_a_ceiling_is_refused_on_its_line() {
+        // The rules match calls by the host's numbers and every call of another arch value (or with
+        // x32's bit 30) gets the bad-arch action: a file covering more ABIs, or another one, would be
+        // decided otherwise than it reads.
+        for (text, want) in [
+            (
+                "arch x86_64 i386\nallow read\n",
+                "h.policy:1: handler rules decide calls of the host's ABI (x86_64) only",
+            ),
+            (
+                "arch x86_64 x32\nallow read\n",
+                "h.policy:1: handler rules decide calls of the host's ABI (x86_64) only",
+            ),
+            (
+                "arch aarch64\nallow open\n",
+                "h.policy:1: handler rules decide calls of the host's ABI (x86_64) only",
+            ),
+            (
+                "default notify\nx32 by-name\nallow read\n",
+                "h.policy:2: handler rules answer x32 calls (bit 30) with the bad-arch action",
+            ),
+            (
+                "x32 bad-arch-except-minus-one\n",
+                "h.policy:1: handler rules answer x32 calls (bit 30) with the bad-arch action",
+            ),
+            (
+                "allow read\nenosys-above 334\n",
+                "h.policy:2: `enosys-above` belongs in the filter policy",
+            ),
+        ] {
+            let message = parse(text).expect_err(text);
+            assert!(message.starts_with(want), "{text}: {message}");
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
+        for text in [
+            "arch x86_64\nx32 bad-arch\ndefault notify\nbad-arch kill-process\nallow read\n",
+            "arch X86_64\nallow read\n",
+            "arch  x86_64   # the host's\nallow read\n",
+        ] {
+            let rules = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(rules.policy.arch(), Arch::X86_64);
         }
     }
 
