@@ -135,8 +135,16 @@ fn build_size_tuned(target: &str, package: &str) -> Result<Option<PathBuf>, Stri
     command
         .arg("build")
         .args(["--package", package, "--profile", "dist", "--target", target]);
+    // std's `optimize_for_size` feature picks its smaller implementations (sorting, formatting, ...):
+    // about 42 KiB less on x86_64 (1,058,576 -> 1,016,720 bytes at 83962f4), same behaviour.
     command
-        .args(["-Z", "build-std=std,panic_abort", "--target-dir"])
+        .args([
+            "-Z",
+            "build-std=std,panic_abort",
+            "-Z",
+            "build-std-features=optimize_for_size",
+            "--target-dir",
+        ])
         .arg(&target_dir);
     set_static_link_env(&mut command, target);
     let key = target.to_uppercase().replace('-', "_");
