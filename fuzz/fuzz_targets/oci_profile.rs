@@ -76,6 +76,19 @@ fuzz_target!(|input: &[u8]| {
         let reimported = reread
             .to_policy(arch)
             .unwrap_or_else(|e| panic!("the exported profile does not import: {e}\n{json}"));
+        // The export drops runc's -ENOSYS ceilings (runc recomputes them from the names the exported
+        // profile lists, which may differ), so the round trip is compared without the stub on both sides.
+        let (reimported, program) = if exported.enosys_dropped.is_empty() {
+            (reimported, program)
+        } else {
+            let plain = imported.clone().without_enosys_stub();
+            let Some(plain_program) =
+                compile_checked(&plain.policy, &[], seed(input), "imported profile, no stub")
+            else {
+                continue;
+            };
+            (reimported.without_enosys_stub(), plain_program)
+        };
         check_program(
             &reimported.policy,
             &program,
