@@ -345,17 +345,9 @@ pub fn memory_term(file: &str, line: u32, term: &str) -> Result<Option<Predicate
         return Ok(Some(Predicate::Sock(SockPredicate::Addr(ip, prefix))));
     }
     if let Some(after) = starts_with_word(term, "port") {
-        let ops = [
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-        ];
-        let Some((cmp, value)) = ops
-            .iter()
-            .find_map(|(op, cmp)| after.strip_prefix(op).map(|v| (*cmp, v.trim())))
+        let Some((cmp, value)) = Op::PLAIN_BY_TOKEN
+            .into_iter()
+            .find_map(|op| after.strip_prefix(op.symbol()).map(|v| (op, v.trim())))
         else {
             return Err(error(
                 file,

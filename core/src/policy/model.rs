@@ -73,6 +73,10 @@ pub enum Op {
 }
 
 impl Op {
+    /// The unmasked operators in the order a parser must try their [`symbol`](Op::symbol)s: each
+    /// two-character one before the one-character operator it starts with (`<=` before `<`).
+    pub const PLAIN_BY_TOKEN: [Op; 6] = [Op::Eq, Op::Ne, Op::Le, Op::Ge, Op::Lt, Op::Gt];
+
     /// The operator as the text format writes it (`==` and `!=` for the masked ones).
     pub const fn symbol(self) -> &'static str {
         match self {

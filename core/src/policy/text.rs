@@ -332,15 +332,8 @@ fn parse_arg(cursor: &mut Cursor<'_>) -> Result<(u8, Width), ParseError> {
 /// Parses a comparison operator at the cursor.
 fn parse_op(cursor: &mut Cursor<'_>) -> Result<Op, ParseError> {
     cursor.skip_ws();
-    for (token, op) in [
-        ("==", Op::Eq),
-        ("!=", Op::Ne),
-        ("<=", Op::Le),
-        (">=", Op::Ge),
-        ("<", Op::Lt),
-        (">", Op::Gt),
-    ] {
-        if cursor.eat(token) {
+    for op in Op::PLAIN_BY_TOKEN {
+        if cursor.eat(op.symbol()) {
             return Ok(op);
         }
     }
