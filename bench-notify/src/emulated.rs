@@ -58,16 +58,22 @@ fn handler(tree: Lexical) -> impl Fn(Call<'_>) -> Reply + Send + Sync + 'static 
         if call.args()[2] as u32 & CONTINUE_MARK != 0 {
             return call.answer(Answer::Continue);
         }
-        let mut call = call.inspect();
-        let answer = match Request::read(&mut call) {
-            Ok(request) => request
-                .perform(call.call(), Scope::Under(&tree))
-                .answer_or(Errno::ACCESS),
-            Err(RequestError::Errno(errno)) => CheckedAnswer::Errno(errno),
-            Err(_) => CheckedAnswer::Errno(Errno::NOSYS),
-        };
-        call.answer(answer)
+        open_beneath(call, &tree)
     }
+}
+
+/// The path-checked open both benchmarks measure: the path is read from the target, checked to lie
+/// under `tree`, opened for the target with its credentials and injected (EACCES outside the tree).
+pub(crate) fn open_beneath(call: Call<'_>, tree: &Lexical) -> Reply {
+    let mut call = call.inspect();
+    let answer = match Request::read(&mut call) {
+        Ok(request) => request
+            .perform(call.call(), Scope::Under(tree))
+            .answer_or(Errno::ACCESS),
+        Err(RequestError::Errno(errno)) => CheckedAnswer::Errno(errno),
+        Err(_) => CheckedAnswer::Errno(Errno::NOSYS),
+    };
+    call.answer(answer)
 }
 
 /// Measures `blocks` blocks of `per_block` calls of each kind (after `warmup` calls of each) with the

@@ -21,9 +21,8 @@
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::policy::{Comparison, Op, Policy, Width};
-use seccomp_supervisor::emulate::{Request, RequestError, Scope};
 use seccomp_supervisor::path::Lexical;
-use seccomp_supervisor::{Answer, Call, CheckedAnswer, Context, Errno, Reply, Supervisor};
+use seccomp_supervisor::{Answer, Call, Context, Reply, Supervisor};
 use seccomp_sys::FilterFlags;
 use seccomp_sys::spawn::{self, CStrArray, Confinement, Exec};
 use std::ffi::{CStr, CString};
@@ -196,15 +195,7 @@ fn handler(work: Work, tree: Lexical) -> impl Fn(Call<'_>) -> Reply + Send + Syn
         if work == Work::Value {
             return call.answer(Answer::Value(ANSWER));
         }
-        let mut call = call.inspect();
-        let answer = match Request::read(&mut call) {
-            Ok(request) => request
-                .perform(call.call(), Scope::Under(&tree))
-                .answer_or(Errno::ACCESS),
-            Err(RequestError::Errno(errno)) => CheckedAnswer::Errno(errno),
-            Err(_) => CheckedAnswer::Errno(Errno::NOSYS),
-        };
-        call.answer(answer)
+        crate::emulated::open_beneath(call, &tree)
     }
 }
 
