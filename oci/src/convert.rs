@@ -320,12 +320,7 @@ fn import<const RULES: usize, const CMPS: usize>(
         for (name_index, name) in rule.names.iter().enumerate() {
             if action == Action::NOTIFY && name == "write" {
                 warnings.push(Warning::new(
-                    path(&[
-                        Key("syscalls"),
-                        Index((origin.rules)(index)),
-                        Key("names"),
-                        Index(name_index),
-                    ]),
+                    name_path(origin, index, name_index),
                     WarningKind::RuncRefuses {
                         reason: "SCMP_ACT_NOTIFY cannot be used for the write syscall",
                     },
@@ -333,12 +328,7 @@ fn import<const RULES: usize, const CMPS: usize>(
             }
             if action != default && abis.iter().all(|abi| abi.syscall_nr(name).is_none()) {
                 unknown_names.push(Warning::new(
-                    path(&[
-                        Key("syscalls"),
-                        Index((origin.rules)(index)),
-                        Key("names"),
-                        Index(name_index),
-                    ]),
+                    name_path(origin, index, name_index),
                     WarningKind::UnknownSyscall {
                         name: name.clone(),
                         arch: arch.name(),
@@ -378,6 +368,16 @@ fn rule_action_path(origin: &Origin<'_>, index: usize, rule: &SyscallRule) -> Js
     path(&[Key("syscalls"), Index((origin.rules)(index)), Key(key)])
 }
 
+/// The path of one name of a profile entry: `syscalls[i].names[j]`.
+fn name_path(origin: &Origin<'_>, index: usize, name_index: usize) -> JsonPath {
+    path(&[
+        Key("syscalls"),
+        Index((origin.rules)(index)),
+        Key("names"),
+        Index(name_index),
+    ])
+}
+
 /// Whether libseccomp compares only the low 32 bits of arguments on `abi` (`_db_rule_gen_32`, for the
 /// 32-bit ABIs x32, i386 and arm: the mask and the datum are cut to 32 bits).
 fn narrow(abi: Arch) -> bool {
@@ -405,14 +405,7 @@ fn import_abi<const RULES: usize, const CMPS: usize>(
     reported: &mut std::collections::HashSet<(Source, Source)>,
 ) -> Result<(), Error> {
     let narrow = narrow(abi);
-    let name_path = |source: Source| {
-        path(&[
-            Key("syscalls"),
-            Index((origin.rules)(source.entry)),
-            Key("names"),
-            Index(source.name),
-        ])
-    };
+    let name_path = |source: Source| name_path(origin, source.entry, source.name);
     let mut database = Database::default();
     for (index, rule) in seccomp.syscalls.iter().enumerate() {
         let action = action_of(rule.action, rule.errno_ret, rule_action_path(origin, index, rule))?;
