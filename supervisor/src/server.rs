@@ -78,6 +78,10 @@ pub enum Delivery {
     Answered,
     /// The notification was gone first (the target died, or a signal interrupted the syscall).
     Gone,
+    /// The fd of an [`Answer::InjectFd`] could not be installed: `ADDFD` failed with this errno
+    /// (`EMFILE` when the target has no free fd number, `EBADF` for an `O_PATH` fd, which `ADDFD` does
+    /// not take), and the syscall was failed with the same errno rather than left waiting.
+    FdRefused(Errno),
 }
 
 /// Events of the serving side, reported to [`Observer`].
@@ -475,7 +479,7 @@ fn answer_one(shared: &Shared, handler: &dyn Handler, entry: &Entry, notificatio
     let call = Call::new(&entry.listener, &entry.context, notification);
     let mut reply: Reply = handler.handle(call);
     let result = deliver(&entry.listener, &notification, &reply.answer, &shared.addfd_send);
-    if result == Ok(Delivery::Answered) {
+    if matches!(result, Ok(Delivery::Answered | Delivery::FdRefused(_))) {
         entry.answered.fetch_add(1, Ordering::SeqCst);
     }
     if let Some(after) = reply.after.take() {
@@ -510,11 +514,19 @@ pub fn deliver(
                 cloexec: *cloexec,
                 send: true,
             };
+            // A refused install leaves the notification unanswered (with SEND the kernel returns it to
+            // the received state): fail the syscall with the same errno, never leave the target parked.
+            let refused = |errno: Errno| match listener.respond(Response::errno(id, errno)) {
+                Ok(()) => Ok(Delivery::FdRefused(errno)),
+                Err(ReplyError::NotificationGone) => Ok(Delivery::Gone),
+                Err(error) => Err(error),
+            };
             if addfd_send.load(Ordering::Relaxed) {
                 match listener.add_fd(id, fd.as_fd(), how) {
                     Ok(_) => return Ok(Delivery::Answered),
                     Err(ReplyError::NotificationGone) => return Ok(Delivery::Gone),
                     Err(ReplyError::Unsupported) => addfd_send.store(false, Ordering::Relaxed),
+                    Err(ReplyError::Os(errno)) => return refused(errno),
                     Err(error) => return Err(error),
                 }
             }
@@ -523,6 +535,7 @@ pub fn deliver(
             match listener.add_fd(id, fd.as_fd(), AddFd { send: false, ..how }) {
                 Ok(number) => Response::value(id, i64::from(number)),
                 Err(ReplyError::NotificationGone) => return Ok(Delivery::Gone),
+                Err(ReplyError::Os(errno)) => return refused(errno),
                 Err(error) => return Err(error),
             }
         }

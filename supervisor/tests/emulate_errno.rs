@@ -190,6 +190,8 @@ fn path_ops(t: &TempDir, strings: &mut Vec<CString>, dirfd: usize, filefd: usize
     let ro_x = s(&format!("{}/ro/x", t.path().display()));
     let rootfile = s(&format!("{}/rootfile", t.path().display()));
     let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as usize;
+    let o_path = rustix::fs::OFlags::PATH.bits() as usize;
+    let o_directory = rustix::fs::OFlags::DIRECTORY.bits() as usize;
     let creat_excl =
         (rustix::fs::OFlags::CREATE | rustix::fs::OFlags::EXCL | rustix::fs::OFlags::WRONLY).bits() as usize;
     let table: Vec<(&str, &str, Vec<usize>)> = vec![
@@ -282,6 +284,35 @@ fn path_ops(t: &TempDir, strings: &mut Vec<CString>, dirfd: usize, filefd: usize
             vec![AT_FDCWD, s("link"), nofollow, 0],
         ),
         ("openat sub WRONLY", "openat", vec![AT_FDCWD, s("sub"), 1, 0]),
+        // O_PATH: the emulation hands over the file opened read-only (ADDFD does not take O_PATH
+        // files); where the target may read, the result is the kernel's.
+        ("openat sub PATH", "openat", vec![AT_FDCWD, s("sub"), o_path, 0]),
+        (
+            "openat dirfd file PATH",
+            "openat",
+            vec![dirfd, s("file"), o_path, 0],
+        ),
+        (
+            "openat rootfile PATH",
+            "openat",
+            vec![AT_FDCWD, rootfile, o_path, 0],
+        ),
+        (
+            "openat nothere PATH",
+            "openat",
+            vec![AT_FDCWD, s("nothere"), o_path, 0],
+        ),
+        ("openat loop PATH", "openat", vec![AT_FDCWD, s("loop"), o_path, 0]),
+        (
+            "openat file/ PATH",
+            "openat",
+            vec![AT_FDCWD, s("file/"), o_path, 0],
+        ),
+        (
+            "openat dangling PATH|NOFOLLOW|DIRECTORY",
+            "openat",
+            vec![AT_FDCWD, s("dangling"), o_path | nofollow | o_directory, 0],
+        ),
         (
             "openat new CREAT|EXCL",
             "openat",
@@ -622,5 +653,49 @@ fn connect_and_bind_give_the_kernels_errno_as_an_unprivileged_uid() {
             umask: 0o077,
         },
         "nobody",
+    );
+}
+
+/// `ADDFD` refuses an `O_PATH` fd (`EBADF`): the engine must fail the syscall with that errno, never leave
+/// the target waiting for an answer that will not come (it did before: the target hung).
+#[test]
+fn an_fd_the_kernel_will_not_install_fails_the_syscall_instead_of_hanging() {
+    let _serial = common::serial();
+    let t = TempDir::new("addfd-refused");
+    let dir = t.path().display().to_string();
+    let handler = move |call: Call<'_>| {
+        let answer = match rustix::fs::open(
+            dir.as_str(),
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        ) {
+            Ok(fd) => seccomp_supervisor::Answer::InjectFd { fd, cloexec: false },
+            Err(errno) => seccomp_supervisor::Answer::Errno(errno),
+        };
+        call.answer(answer)
+    };
+    let shared = Shared::with_slots(1);
+    let Some(getppid) = common::nr("getppid") else {
+        return;
+    };
+    let filter = common::notify_filter(&[getppid]);
+    // SAFETY: the child makes one raw syscall and writes the shared page.
+    let outcome = unsafe {
+        common::supervised(
+            &filter,
+            handler,
+            || 0,
+            || {
+                shared.set(0, Op::new("getppid", &[]).map_or(0, |op| op.run()));
+                0
+            },
+        )
+    };
+    assert_eq!(outcome, Outcome::Exited(0), "the target ends");
+    assert_eq!(
+        shared.get(0),
+        -i64::from(Errno::BADF.raw_os_error()),
+        "the kernel's EBADF for an O_PATH source, got {}",
+        common::show(shared.get(0))
     );
 }

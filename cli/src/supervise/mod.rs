@@ -473,6 +473,11 @@ impl Observer for SessionObserver {
         result: &Result<Delivery, ReplyError>,
     ) {
         match result {
+            Ok(Delivery::FdRefused(errno)) => crate::error::warn(&format!(
+                "the kernel did not install the fd answered to a notified syscall; the command got {} \
+                 instead",
+                Answer::Errno(*errno)
+            )),
             Ok(_) => {}
             Err(ReplyError::Unsupported) => self.0.fail(
                 "the kernel refused the answer to a notification (EINVAL): continuing a syscall \

@@ -9,6 +9,9 @@
 //! ignore the mode without `O_CREAT`/`O_TMPFILE`, and on 64-bit add `O_LARGEFILE`; `openat2` takes them as
 //! given (the kernel then refuses what it refuses, with the same errno).
 //!
+//! `ADDFD` does not take `O_PATH` files, so an allowed `O_PATH` open is answered with the same file opened
+//! read-only (directories and regular files only; see `injectable`).
+//!
 //! Files on procfs are not handed out: inside the supervisor, `/proc/self` names the supervisor, so a
 //! target's `/proc/self/...` would open the supervisor's files. Such an open is reported as
 //! [`Outcome::Outside`].
@@ -17,7 +20,8 @@ use super::{Outcome, RequestError, Scope, as_target, on_procfs, read_error};
 use crate::answer::CheckedAnswer;
 use crate::call::{Call, Inspected};
 use crate::path::{self, Lexical};
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::ffi::CString;
 
@@ -171,13 +175,42 @@ fn open_from(
     let extra = request.resolve & !(ResolveFlags::BENEATH | ResolveFlags::IN_ROOT);
     match path::open_with(dir, path, request.flags, request.mode, resolve | extra) {
         Ok(fd) if on_procfs(&fd) => Outcome::Outside,
-        Ok(fd) => Outcome::Done(CheckedAnswer::InjectFd {
-            fd,
-            cloexec: request.cloexec(),
-        }),
+        Ok(fd) => match injectable(fd, request) {
+            Ok(fd) => Outcome::Done(CheckedAnswer::InjectFd {
+                fd,
+                cloexec: request.cloexec(),
+            }),
+            Err(errno) => Outcome::Failed(errno),
+        },
         Err(Errno::XDEV) => Outcome::Outside,
         Err(errno) => Outcome::Failed(errno),
     }
+}
+
+/// The fd to inject for an open that succeeded. `ADDFD` does not take `O_PATH` files (the kernel's `fget`
+/// refuses them with `EBADF`), so the file of an `O_PATH` open is opened again read-only through the
+/// supervisor's `/proc/thread-self/fd`, still with the target's credentials (this runs inside
+/// [`as_target`]): a directory as `O_RDONLY | O_DIRECTORY`, a regular file as `O_RDONLY`. The target
+/// then needs the read permission that `O_PATH` does not (`EACCES` without it), and may read what it
+/// could have opened for reading itself; other file types (a symlink opened with `O_NOFOLLOW`, devices,
+/// FIFOs, sockets), whose opening can have effects, get `EACCES`.
+fn injectable(fd: OwnedFd, request: &OpenRequest) -> Result<OwnedFd, Errno> {
+    if !request.flags.contains(OFlags::PATH) {
+        return Ok(fd);
+    }
+    let mode = rustix::fs::fstat(&fd)?.st_mode;
+    let flags = match FileType::from_raw_mode(mode) {
+        FileType::Directory => OFlags::RDONLY | OFlags::DIRECTORY,
+        // O_NONBLOCK: an open for reading must not wait for another process's lease to be broken.
+        FileType::RegularFile => OFlags::RDONLY | OFlags::NONBLOCK,
+        _ => return Err(Errno::ACCESS),
+    };
+    let link = format!("/proc/thread-self/fd/{}", fd.as_raw_fd());
+    let reopened = rustix::fs::open(link, flags | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())?;
+    if flags.contains(OFlags::NONBLOCK) {
+        rustix::fs::fcntl_setfl(&reopened, OFlags::empty())?;
+    }
+    Ok(reopened)
 }
 
 /// Opens `request` for the target within `scope`, with its credentials and umask. The path is resolved
