@@ -203,7 +203,8 @@ fn run(options: &Options) -> Result<(), String> {
                         iterations as usize,
                         options.warmup as usize,
                     );
-                    for (kind, row) in engine_rows.iter().enumerate() {
+                    for row in &engine_rows {
+                        let Some(kind) = row.engine_kind() else { continue };
                         let Some(which) = configs.iter().position(|config| config == row) else {
                             continue;
                         };

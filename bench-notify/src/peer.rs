@@ -76,7 +76,10 @@ fn run(round: &Round, shared: &Shared) -> Result<(), Failure> {
             finish(target, result)
         }
         // Served in the benchmark process by `emulated::measure`, never by a peer.
-        Mechanism::Supervisor | Mechanism::SupervisorOpen => Err(Failure::os(Stage::Fork, Errno::INVAL, 0)),
+        Mechanism::Supervisor
+        | Mechanism::SupervisorOpen
+        | Mechanism::SupervisorOpenFloor
+        | Mechanism::SupervisorAddfd => Err(Failure::os(Stage::Fork, Errno::INVAL, 0)),
     }
 }
 

@@ -28,6 +28,13 @@ pub enum Mechanism {
     /// directory, the file opened for the target and injected with `ADDFD` + `SEND`; with `continue`,
     /// answered `CONTINUE` unchecked instead (the unsafe way, for scale).
     SupervisorOpen,
+    /// The same engine, on a notified `openat` answered by the mechanism floor of any answer by opening:
+    /// the path read and re-validated, one `openat2` beneath a directory fd opened once, `ADDFD` + `SEND`,
+    /// without the target's credentials or root (unsafe, for scale: [`crate::emulated`]).
+    SupervisorOpenFloor,
+    /// The same engine, on a notified `openat` answered with `ADDFD` + `SEND` of an fd opened once:
+    /// nothing read, nothing opened, the cost of the answer alone (for scale: [`crate::emulated`]).
+    SupervisorAddfd,
 }
 
 impl Mechanism {
@@ -42,11 +49,13 @@ impl Mechanism {
             Mechanism::Futex => "futex",
             Mechanism::Supervisor => "supervisor",
             Mechanism::SupervisorOpen => "supervisor_open",
+            Mechanism::SupervisorOpenFloor => "supervisor_open_floor",
+            Mechanism::SupervisorAddfd => "supervisor_addfd",
         }
     }
 
     /// Every mechanism.
-    pub const ALL: [Mechanism; 8] = [
+    pub const ALL: [Mechanism; 10] = [
         Mechanism::Bare,
         Mechanism::Errno,
         Mechanism::Notify,
@@ -55,6 +64,8 @@ impl Mechanism {
         Mechanism::Futex,
         Mechanism::Supervisor,
         Mechanism::SupervisorOpen,
+        Mechanism::SupervisorOpenFloor,
+        Mechanism::SupervisorAddfd,
     ];
 
     /// The mechanism a [`Mechanism::name`] names.
@@ -70,7 +81,13 @@ impl Mechanism {
     /// Whether the row is served by `seccomp-supervisor` in the benchmark process ([`crate::emulated`])
     /// rather than by a peer process of [`crate::round`].
     pub const fn is_engine(self) -> bool {
-        matches!(self, Mechanism::Supervisor | Mechanism::SupervisorOpen)
+        matches!(
+            self,
+            Mechanism::Supervisor
+                | Mechanism::SupervisorOpen
+                | Mechanism::SupervisorOpenFloor
+                | Mechanism::SupervisorAddfd
+        )
     }
 }
 
@@ -131,6 +148,19 @@ impl Config {
         name.push_str(self.placement.name());
         name
     }
+
+    /// For an engine row, the index of its kind in [`crate::emulated::KINDS`] (the order its samples are
+    /// stored in); `None` for the other rows.
+    pub fn engine_kind(&self) -> Option<usize> {
+        match (self.mechanism, self.continue_syscall) {
+            (Mechanism::Supervisor, _) => Some(0),
+            (Mechanism::SupervisorOpen, false) => Some(1),
+            (Mechanism::SupervisorOpen, true) => Some(2),
+            (Mechanism::SupervisorOpenFloor, _) => Some(3),
+            (Mechanism::SupervisorAddfd, _) => Some(4),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Config {
@@ -180,10 +210,10 @@ pub fn select(configs: Vec<Config>, only: &[String]) -> Result<Vec<Config>, Stri
         .collect())
 }
 
-/// The rows of the engine ([`Mechanism::is_engine`]), measured together by [`crate::emulated`] in the
-/// order of [`crate::emulated::KINDS`]: the plain round trip, the path-checked open, the open answered
-/// `CONTINUE` (only where the kernel has it). `SYNC_WAKE_UP` is the engine's default where the kernel
-/// has it.
+/// The rows of the engine ([`Mechanism::is_engine`]), measured together by [`crate::emulated`] (each
+/// row's samples are the kind [`Config::engine_kind`] names): the plain round trip, the path-checked
+/// open, the open answered `CONTINUE` (only where the kernel has it), the mechanism floor of the
+/// open, and `ADDFD` + `SEND` alone. `SYNC_WAKE_UP` is the engine's default where the kernel has it.
 pub fn engine_rows(support: Support) -> Vec<Config> {
     let engine = |mechanism, continue_syscall| Config {
         mechanism,
@@ -198,6 +228,8 @@ pub fn engine_rows(support: Support) -> Vec<Config> {
     if support.continue_syscall {
         rows.push(engine(Mechanism::SupervisorOpen, true));
     }
+    rows.push(engine(Mechanism::SupervisorOpenFloor, false));
+    rows.push(engine(Mechanism::SupervisorAddfd, false));
     rows
 }
 
@@ -282,8 +314,8 @@ mod tests {
     fn two_cpus_and_every_feature_give_every_row_once() {
         let mut notes = Vec::new();
         let configs = plan(Cpus { a: 0, b: Some(1) }, ALL, &mut notes);
-        // bare, errno, 3 futex, 12 notify (sync x continue x placement), 3 engine, 3 ptrace, 3 ret_trace.
-        assert_eq!(configs.len(), 2 + 3 + 12 + 3 + 3 + 3);
+        // bare, errno, 3 futex, 12 notify (sync x continue x placement), 5 engine, 3 ptrace, 3 ret_trace.
+        assert_eq!(configs.len(), 2 + 3 + 12 + 5 + 3 + 3);
         let engine: Vec<String> = configs
             .iter()
             .filter(|c| c.mechanism.is_engine())
@@ -294,7 +326,9 @@ mod tests {
             [
                 "supervisor+sync/any",
                 "supervisor_open+sync/any",
-                "supervisor_open+continue+sync/any"
+                "supervisor_open+continue+sync/any",
+                "supervisor_open_floor+sync/any",
+                "supervisor_addfd+sync/any"
             ]
         );
         assert!(notes.is_empty());
@@ -323,7 +357,7 @@ mod tests {
         let mut notes = Vec::new();
         let configs = plan(Cpus { a: 3, b: None }, ALL, &mut notes);
         assert!(configs.iter().all(|c| c.placement != Placement::Diff));
-        assert_eq!(configs.len(), 2 + 2 + 8 + 3 + 2 + 2);
+        assert_eq!(configs.len(), 2 + 2 + 8 + 3 + 2 + 2 + 2);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("one CPU"));
     }
@@ -337,7 +371,7 @@ mod tests {
         };
         let configs = plan(Cpus { a: 0, b: Some(1) }, support, &mut notes);
         assert!(configs.iter().all(|c| !c.sync_wakeup));
-        assert_eq!(configs.iter().filter(|c| c.mechanism.is_engine()).count(), 3);
+        assert_eq!(configs.iter().filter(|c| c.mechanism.is_engine()).count(), 5);
         assert_eq!(
             configs
                 .iter()

@@ -117,7 +117,10 @@ fn run(
         }
         Mechanism::Futex => ping(round, shared),
         // Measured by `emulated::measure`, never forked by a peer.
-        Mechanism::Supervisor | Mechanism::SupervisorOpen => Err(Failure::os(Stage::Fork, Errno::INVAL, 0)),
+        Mechanism::Supervisor
+        | Mechanism::SupervisorOpen
+        | Mechanism::SupervisorOpenFloor
+        | Mechanism::SupervisorAddfd => Err(Failure::os(Stage::Fork, Errno::INVAL, 0)),
     }
 }
 

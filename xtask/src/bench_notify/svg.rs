@@ -34,6 +34,8 @@ const fn colour(mechanism: Mechanism) -> &'static str {
         Mechanism::Futex => "#43a047",
         Mechanism::Supervisor => "#8e24aa",
         Mechanism::SupervisorOpen => "#6d4c41",
+        Mechanism::SupervisorOpenFloor => "#bcaaa4",
+        Mechanism::SupervisorAddfd => "#d7ccc8",
     }
 }
 
@@ -315,6 +317,8 @@ fn legend(svg: &mut String, plot_bottom: f64) {
         Mechanism::PtraceSyscall,
         Mechanism::Supervisor,
         Mechanism::SupervisorOpen,
+        Mechanism::SupervisorOpenFloor,
+        Mechanism::SupervisorAddfd,
     ] {
         let _ = writeln!(
             svg,
