@@ -149,3 +149,31 @@ fn a_memory_dependent_allow_of_execve_is_refused_at_load_with_its_line() {
     assert!(stderr.contains("Landlock"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one error line: {stderr}");
 }
+
+/// An `O_PATH` open that a rule allows gets an fd (the file opened again read-only: `ADDFD` does not
+/// take `O_PATH` files). Before, the kernel's refusal of the `O_PATH` fd ended `run` with "Bad file
+/// descriptor".
+#[test]
+fn an_allowed_o_path_open_gets_an_fd() {
+    if !std::path::Path::new("/usr/bin/python3").exists() {
+        eprintln!("SKIP an_allowed_o_path_open_gets_an_fd: no /usr/bin/python3 to make O_PATH opens");
+        return;
+    }
+    let scratch = Scratch::new("opath");
+    let root = scratch.0.display().to_string();
+    scratch.write("tree/sub/f", "x");
+    let output = run(
+        &scratch,
+        "default allow\nnotify openat open\n",
+        "allow openat open if path under \"/\"\n",
+        &format!(
+            "/usr/bin/python3 -c 'import os; d = os.open(\"{root}/tree/sub\", os.O_PATH | os.O_DIRECTORY); \
+             f = os.open(\"{root}/tree/sub/f\", os.O_PATH); \
+             print(\"stat\", os.stat(\"f\", dir_fd=d).st_size, os.fstat(f).st_size)'"
+        ),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("stat 1 1"), "{stdout}\n{stderr}");
+}
