@@ -699,3 +699,60 @@ fn an_fd_the_kernel_will_not_install_fails_the_syscall_instead_of_hanging() {
         common::show(shared.get(0))
     );
 }
+
+/// An emulated open past the target's `RLIMIT_NOFILE` gets the kernel's `EMFILE`: the supervisor opens
+/// the file, the kernel refuses to install it in the target's full table, and the engine answers that
+/// errno.
+#[test]
+fn an_open_past_the_fd_limit_gets_emfile_as_from_the_kernel() {
+    let _serial = common::serial();
+    let t = TempDir::new("emfile");
+    std::fs::write(t.path().join("f"), b"x").expect("write");
+    let path = cstr(&t.path().join("f"));
+    let Some(open) = Op::new("openat", &[AT_FDCWD, ptr(&path), 0, 0]) else {
+        return;
+    };
+    let no_fds = || {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        let zero = rustix::process::Rlimit {
+            current: Some(0),
+            maximum: limit.maximum,
+        };
+        i32::from(rustix::process::setrlimit(rustix::process::Resource::Nofile, zero).is_err()) * 92
+    };
+    let mut results = Vec::new();
+    for supervise in [false, true] {
+        let shared = Shared::with_slots(1);
+        // The limit is lowered in the body: installing the filter needs an fd for the listener.
+        let body = || match no_fds() {
+            0 => {
+                shared.set(0, open.run());
+                0
+            }
+            code => code,
+        };
+        let outcome = if supervise {
+            let filter = common::notify_filter(&notified());
+            // SAFETY: the child makes raw syscalls with the prepared path and writes the shared page.
+            unsafe { common::supervised(&filter, emulate_all, || 0, body) }
+        } else {
+            // SAFETY: as above.
+            let child = unsafe { common::spawn(body) };
+            child.wait_within(common::CHILD_TIMEOUT)
+        };
+        assert_eq!(
+            outcome,
+            Outcome::Exited(0),
+            "the target (supervised: {supervise})"
+        );
+        results.push(shared.get(0));
+    }
+    let emfile = -i64::from(Errno::MFILE.raw_os_error());
+    assert_eq!(
+        results,
+        [emfile, emfile],
+        "kernel {} emulated {}",
+        common::show(results[0]),
+        common::show(results[1])
+    );
+}
