@@ -178,6 +178,7 @@ impl Log {
         let outcome_text = match outcome {
             Ok(Delivery::Answered) => return,
             Ok(Delivery::Gone) => "target gone".to_owned(),
+            Err(ReplyError::Os(errno)) => format!("failed: {}", seccomp_supervisor::ErrnoName(*errno)),
             Err(error) => format!("failed: {error}"),
         };
         self.emit(
