@@ -43,11 +43,13 @@ fn eventually(mut check: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn a_signal_before_the_receipt_makes_a_notified_close_fail_with_eintr_and_keep_the_fd() {
-    if !has_notify("a_signal_before_the_receipt_makes_a_notified_close_fail") {
+    let Some((_tmp, policy)) = notify_policy(
+        "a_signal_before_the_receipt_makes_a_notified_close_fail",
+        "eintr-close",
+        "default allow\nnotify close\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("eintr-close");
-    let policy = tmp.write("policy", "default allow\nnotify close\n");
+    };
     // Like dash: a SIGCHLD handler without SA_RESTART. The close of a pipe's write end is notified.
     let script = "use POSIX; sigaction(SIGCHLD, POSIX::SigAction->new(sub {}, POSIX::SigSet->new, 0)); \
                   pipe(my $r, my $w) or die; my $fd = fileno($w); $| = 1; print \"ready $$\\n\"; <STDIN>; \

@@ -128,11 +128,11 @@ fn notify_rules_are_logged_with_the_path_and_answered_by_the_handlers() {
 
 #[test]
 fn on_notify_value_is_what_the_syscall_returns() {
-    if !has_notify("on_notify_value") {
+    let Some((_tmp, policy)) =
+        notify_policy("on_notify_value", "run-value", "default allow\nnotify getppid\n")
+    else {
         return;
-    }
-    let tmp = TempDir::new("run-value");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     let output = run(&[
         "run",
         "--policy",
@@ -379,11 +379,13 @@ fn handler_rules_open_allowed_paths_for_the_command_and_refuse_the_rest_naming_t
 fn a_single_interrupted_notification_is_reported() {
     use std::io::{BufRead, BufReader, Write};
     use std::process::Stdio;
-    if !has_notify("a_single_interrupted_notification_is_reported") {
+    let Some((_tmp, policy)) = notify_policy(
+        "a_single_interrupted_notification_is_reported",
+        "run-interrupted",
+        "default allow\nnotify getppid\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("run-interrupted");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     // SIGUSR1 handler without SA_RESTART; one getppid once the test says so.
     let script = "use POSIX; sigaction(SIGUSR1, POSIX::SigAction->new(sub {}, POSIX::SigSet->new, 0)); \
                   $| = 1; print \"ready $$\\n\"; <STDIN>; my $p = getppid(); print \"done\\n\"; \
@@ -501,11 +503,13 @@ fn ends_soon(pid: i32) -> bool {
 
 #[test]
 fn sigterm_and_sighup_to_seccompctl_are_forwarded_to_the_command() {
-    if !has_notify("sigterm_and_sighup_are_forwarded") {
+    let Some((_tmp, policy)) = notify_policy(
+        "sigterm_and_sighup_are_forwarded",
+        "run-forward",
+        "default allow\nnotify getppid\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("run-forward");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     for (signal, name) in [
         (rustix::process::Signal::TERM, "TERM"),
         (rustix::process::Signal::HUP, "HUP"),
@@ -525,11 +529,13 @@ fn sigterm_and_sighup_to_seccompctl_are_forwarded_to_the_command() {
 
 #[test]
 fn the_command_ends_when_seccompctl_is_killed() {
-    if !has_notify("the_command_ends_when_seccompctl_is_killed") {
+    let Some((_tmp, policy)) = notify_policy(
+        "the_command_ends_when_seccompctl_is_killed",
+        "run-pdeathsig",
+        "default allow\nnotify getppid\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("run-pdeathsig");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     let (mut child, pid, _stdout) = start_waiting_shell(&policy, "echo $$; while :; do sleep 0.05; done");
     child.kill().expect("SIGKILL seccompctl");
     let _ = child.wait();

@@ -64,6 +64,17 @@ pub fn has_notify(test: &str) -> bool {
     false
 }
 
+/// The start of a test that runs a command under a notifying policy: a fresh directory (`tag`) holding
+/// `policy` as its file `policy`, or `None` (after a visible SKIP) where the kernel cannot notify.
+pub fn notify_policy(test: &str, tag: &str, policy: &str) -> Option<(TempDir, PathBuf)> {
+    if !has_notify(test) {
+        return None;
+    }
+    let tmp = TempDir::new(tag);
+    let path = tmp.write("policy", policy);
+    Some((tmp, path))
+}
+
 /// A fresh temporary directory for one test, removed on drop.
 pub struct TempDir(PathBuf);
 
