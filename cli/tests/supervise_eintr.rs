@@ -10,25 +10,11 @@
 
 mod supervise_common;
 
-use rustix::process::{Pid, Signal};
-use std::io::{BufRead, BufReader, Read, Write};
+use rustix::process::Signal;
+use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use supervise_common::*;
-
-/// Whether every thread of `pid` is stopped.
-fn all_stopped(pid: Pid) -> bool {
-    let tasks = std::fs::read_dir(format!("/proc/{}/task", pid.as_raw_nonzero()));
-    tasks.is_ok_and(|tasks| {
-        tasks.flatten().all(|task| {
-            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-            stat.rsplit(')')
-                .next()
-                .and_then(|rest| rest.split_whitespace().next())
-                == Some("T")
-        })
-    })
-}
 
 /// Polls `check` every 5 ms for up to 5 s.
 fn eventually(mut check: impl FnMut() -> bool) -> bool {
@@ -43,36 +29,21 @@ fn eventually(mut check: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn a_signal_before_the_receipt_makes_a_notified_close_fail_with_eintr_and_keep_the_fd() {
-    if !has_notify("a_signal_before_the_receipt_makes_a_notified_close_fail") {
+    let Some((_tmp, policy)) = notify_policy(
+        "a_signal_before_the_receipt_makes_a_notified_close_fail",
+        "eintr-close",
+        "default allow\nnotify close\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("eintr-close");
-    let policy = tmp.write("policy", "default allow\nnotify close\n");
+    };
     // Like dash: a SIGCHLD handler without SA_RESTART. The close of a pipe's write end is notified.
     let script = "use POSIX; sigaction(SIGCHLD, POSIX::SigAction->new(sub {}, POSIX::SigSet->new, 0)); \
                   pipe(my $r, my $w) or die; my $fd = fileno($w); $| = 1; print \"ready $$\\n\"; <STDIN>; \
                   my $ok = POSIX::close($fd); my $err = $! + 0; \
                   my $open = -e \"/proc/self/fd/$fd\" ? 1 : 0; \
                   print defined($ok) ? \"closed\" : \"failed $err\", \" open $open\\n\";";
-    let mut child = seccompctl()
-        .args(["run", "-q", "--policy", s(&policy), "--", "perl", "-e", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("seccompctl runs");
-    let supervisor = Pid::from_raw(child.id() as i32).expect("a pid");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("ready line");
-    let target: i32 = line
-        .trim()
-        .strip_prefix("ready ")
-        .and_then(|pid| pid.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-    let target = Pid::from_raw(target).expect("a pid");
-    rustix::process::kill_process(supervisor, Signal::STOP).expect("SIGSTOP");
-    assert!(eventually(|| all_stopped(supervisor)), "seccompctl did not stop");
+    let (mut child, supervisor, mut stdout, target) =
+        start_ready_then_stop(&["run", "-q", "--policy", s(&policy), "--"], script);
     child.stdin.take().expect("stdin").write_all(b"go\n").expect("go");
     let close = seccomp_core::arch::Arch::native()
         .and_then(|arch| arch.syscall_nr("close"))

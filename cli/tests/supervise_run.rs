@@ -128,11 +128,11 @@ fn notify_rules_are_logged_with_the_path_and_answered_by_the_handlers() {
 
 #[test]
 fn on_notify_value_is_what_the_syscall_returns() {
-    if !has_notify("on_notify_value") {
+    let Some((_tmp, policy)) =
+        notify_policy("on_notify_value", "run-value", "default allow\nnotify getppid\n")
+    else {
         return;
-    }
-    let tmp = TempDir::new("run-value");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     let output = run(&[
         "run",
         "--policy",
@@ -377,59 +377,20 @@ fn handler_rules_open_allowed_paths_for_the_command_and_refuse_the_rest_naming_t
 /// be seen.)
 #[test]
 fn a_single_interrupted_notification_is_reported() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
-    if !has_notify("a_single_interrupted_notification_is_reported") {
+    use std::io::Write;
+    let Some((_tmp, policy)) = notify_policy(
+        "a_single_interrupted_notification_is_reported",
+        "run-interrupted",
+        "default allow\nnotify getppid\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("run-interrupted");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     // SIGUSR1 handler without SA_RESTART; one getppid once the test says so.
     let script = "use POSIX; sigaction(SIGUSR1, POSIX::SigAction->new(sub {}, POSIX::SigSet->new, 0)); \
                   $| = 1; print \"ready $$\\n\"; <STDIN>; my $p = getppid(); print \"done\\n\"; \
                   select(undef, undef, undef, 0.5);";
-    let mut child = seccompctl()
-        .args(["run", "--policy", s(&policy), "--", "perl", "-e", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("seccompctl runs");
-    let supervisor = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("ready line");
-    let target: i32 = line
-        .trim()
-        .strip_prefix("ready ")
-        .and_then(|pid| pid.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-    let target = rustix::process::Pid::from_raw(target).expect("a pid");
-    rustix::process::kill_process(supervisor, rustix::process::Signal::STOP).expect("SIGSTOP");
-    // Every thread of seccompctl must have stopped before the call is made (a thread that received it
-    // first would make it uninterruptible).
-    let all_stopped = || {
-        let tasks = std::fs::read_dir(format!("/proc/{}/task", supervisor.as_raw_nonzero()));
-        tasks.is_ok_and(|tasks| {
-            tasks.flatten().all(|task| {
-                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-                stat.rsplit(')')
-                    .next()
-                    .and_then(|rest| rest.split_whitespace().next())
-                    == Some("T")
-            })
-        })
-    };
-    assert!(
-        (0..1000).any(|_| {
-            let stopped = all_stopped();
-            if !stopped {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            stopped
-        }),
-        "seccompctl did not stop"
-    );
+    let (mut child, supervisor, mut stdout, target) =
+        start_ready_then_stop(&["run", "--policy", s(&policy), "--"], script);
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"go\n").expect("go");
     // Wait until the getppid is parked in the kernel, unreceived (its number in /proc/PID/syscall).
@@ -501,11 +462,13 @@ fn ends_soon(pid: i32) -> bool {
 
 #[test]
 fn sigterm_and_sighup_to_seccompctl_are_forwarded_to_the_command() {
-    if !has_notify("sigterm_and_sighup_are_forwarded") {
+    let Some((_tmp, policy)) = notify_policy(
+        "sigterm_and_sighup_are_forwarded",
+        "run-forward",
+        "default allow\nnotify getppid\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("run-forward");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     for (signal, name) in [
         (rustix::process::Signal::TERM, "TERM"),
         (rustix::process::Signal::HUP, "HUP"),
@@ -525,11 +488,13 @@ fn sigterm_and_sighup_to_seccompctl_are_forwarded_to_the_command() {
 
 #[test]
 fn the_command_ends_when_seccompctl_is_killed() {
-    if !has_notify("the_command_ends_when_seccompctl_is_killed") {
+    let Some((_tmp, policy)) = notify_policy(
+        "the_command_ends_when_seccompctl_is_killed",
+        "run-pdeathsig",
+        "default allow\nnotify getppid\n",
+    ) else {
         return;
-    }
-    let tmp = TempDir::new("run-pdeathsig");
-    let policy = tmp.write("policy", "default allow\nnotify getppid\n");
+    };
     let (mut child, pid, _stdout) = start_waiting_shell(&policy, "echo $$; while :; do sleep 0.05; done");
     child.kill().expect("SIGKILL seccompctl");
     let _ = child.wait();

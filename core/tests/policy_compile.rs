@@ -1,5 +1,9 @@
 //! The compiler against the reference semantics, on hand-written and random policies.
 
+mod common;
+
+use common::check;
+
 use seccomp_core::Rng;
 use seccomp_core::abi::{AUDIT_ARCH_X86_64, SeccompData, SockFilter};
 use seccomp_core::action::Action;
@@ -17,15 +21,6 @@ fn data(nr: u32, args: [u64; 6]) -> SeccompData {
         instruction_pointer: 0,
         args,
     }
-}
-
-fn check<const R: usize, const C: usize>(policy: &Policy<R, C>) -> Vec<SockFilter> {
-    let mut buf = [SockFilter::ret(0); 4096];
-    let compiled = compile(policy, &mut buf).unwrap_or_else(|e| panic!("{e}\n{policy}"));
-    if let Err(mismatch) = verify(policy, &compiled.program()) {
-        panic!("{mismatch}\n{policy}");
-    }
-    compiled.program().insns().to_vec()
 }
 
 /// A random policy: random arch, settings and up to 40 rules, a third of them conditional, with constants

@@ -1,13 +1,17 @@
 //! ENOSYS ceilings (`enosys-above`, runc's -ENOSYS stub): the model's semantics per ABI, the text format,
 //! the compiled program against `Policy::evaluate`, what the ceiling costs, and the kernel's action cache.
 
+mod common;
+
+use common::{check, errno, parse};
+
 use seccomp_core::Rng;
 use seccomp_core::abi::{
-    AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SeccompData, SockFilter,
+    AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SeccompData,
 };
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
-use seccomp_core::policy::{ENOSYS, Policy, PolicyError, Stats, X32, compile, verify};
+use seccomp_core::policy::{ENOSYS, Policy, PolicyError, Stats, X32};
 
 fn data(arch: u32, nr: u32) -> SeccompData {
     SeccompData {
@@ -16,24 +20,6 @@ fn data(arch: u32, nr: u32) -> SeccompData {
         instruction_pointer: 0,
         args: [0; 6],
     }
-}
-
-fn parse(text: &str) -> Policy<2048, 512> {
-    Policy::parse(text, Arch::X86_64).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
-/// Compiles, verifies against `evaluate` and returns the instructions.
-fn check<const R: usize, const C: usize>(policy: &Policy<R, C>) -> Vec<SockFilter> {
-    let mut buf = [SockFilter::ret(0); 4096];
-    let compiled = compile(policy, &mut buf).unwrap_or_else(|e| panic!("{e}\n{policy}"));
-    if let Err(mismatch) = verify(policy, &compiled.program()) {
-        panic!("{mismatch}\n{policy}");
-    }
-    compiled.program().insns().to_vec()
-}
-
-fn errno(value: u32) -> Action {
-    Action::errno(value).expect("errno")
 }
 
 const THREE_ABIS: &str = "arch x86_64 i386 x32\ndefault errno(1)\nbad-arch kill-thread\n\

@@ -2,19 +2,18 @@
 //! native format, the compiled program's dispatch, the kernel's action cache, and random multi-ABI
 //! policies against the reference semantics.
 
+mod common;
+
+use common::{check, errno, parse};
+
 use seccomp_core::Rng;
 use seccomp_core::abi::{
-    AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SeccompData, SockFilter,
-    X32_SYSCALL_BIT,
+    AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SeccompData, X32_SYSCALL_BIT,
 };
 use seccomp_core::action::Action;
 use seccomp_core::arch::Arch;
 use seccomp_core::bpf::{cache::Bitmap, emulate};
-use seccomp_core::policy::{Comparison, Op, Policy, PolicyError, Stats, Width, X32, compile, verify};
-
-fn errno(value: u32) -> Action {
-    Action::errno(value).expect("errno")
-}
+use seccomp_core::policy::{Comparison, Op, Policy, PolicyError, Stats, Width, X32};
 
 fn data(arch: u32, nr: u32, args: [u64; 6]) -> SeccompData {
     SeccompData {
@@ -23,20 +22,6 @@ fn data(arch: u32, nr: u32, args: [u64; 6]) -> SeccompData {
         instruction_pointer: 0,
         args,
     }
-}
-
-fn parse(text: &str) -> Policy<2048, 512> {
-    Policy::parse(text, Arch::X86_64).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
-/// Compiles, verifies on every arch value and returns the instructions.
-fn check<const R: usize, const C: usize>(policy: &Policy<R, C>) -> Vec<SockFilter> {
-    let mut buf = [SockFilter::ret(0); 4096];
-    let compiled = compile(policy, &mut buf).unwrap_or_else(|e| panic!("{e}\n{policy}"));
-    if let Err(mismatch) = verify(policy, &compiled.program()) {
-        panic!("{mismatch}\n{policy}");
-    }
-    compiled.program().insns().to_vec()
 }
 
 const X86: &str = "arch x86_64 i386 x32\ndefault errno(1)\nbad-arch kill-thread\n\

@@ -61,12 +61,23 @@ impl From<CheckedAnswer> for Answer {
     }
 }
 
-/// Writes an errno as its name when core's table knows it (`EACCES`), else its number.
-fn errno_text(f: &mut fmt::Formatter<'_>, errno: Errno) -> fmt::Result {
-    let raw = errno.raw_os_error();
-    match u16::try_from(raw).ok().and_then(seccomp_core::errno::name) {
-        Some(name) => f.write_str(name),
-        None => write!(f, "{raw}"),
+/// An errno as answers and log lines show it: its name when core's table knows it (`EACCES`), else its
+/// number; never the system's message with ` (os error N)` that `Errno`'s own `Display` gives.
+///
+/// ```
+/// use seccomp_supervisor::{Errno, ErrnoName};
+/// assert_eq!(format!("open failed: {}", ErrnoName(Errno::ACCESS)), "open failed: EACCES");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrnoName(pub Errno);
+
+impl fmt::Display for ErrnoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let raw = self.0.raw_os_error();
+        match u16::try_from(raw).ok().and_then(seccomp_core::errno::name) {
+            Some(name) => f.write_str(name),
+            None => write!(f, "{raw}"),
+        }
     }
 }
 
@@ -78,7 +89,7 @@ impl fmt::Display for Answer {
             Answer::Continue => f.write_str("continue"),
             Answer::Errno(errno) => {
                 f.write_str("errno(")?;
-                errno_text(f, *errno)?;
+                write!(f, "{}", ErrnoName(*errno))?;
                 f.write_str(")")
             }
             Answer::Value(value) => write!(f, "value({value})"),
@@ -87,7 +98,7 @@ impl fmt::Display for Answer {
             Answer::Emulated(Ok(value)) => write!(f, "emulated({value})"),
             Answer::Emulated(Err(errno)) => {
                 f.write_str("emulated(errno(")?;
-                errno_text(f, *errno)?;
+                write!(f, "{}", ErrnoName(*errno))?;
                 f.write_str("))")
             }
         }
@@ -108,5 +119,14 @@ mod tests {
             "emulated(errno(ENOENT))"
         );
         assert_eq!(Answer::from(CheckedAnswer::Kill).to_string(), "kill");
+    }
+
+    #[test]
+    fn errnos_show_by_name_without_the_os_error_suffix() {
+        let text = format!("mount /x failed: {}", ErrnoName(Errno::ACCESS));
+        assert_eq!(text, "mount /x failed: EACCES");
+        assert!(!text.contains("os error"));
+        assert_eq!(ErrnoName(Errno::from_raw_os_error(4000)).to_string(), "4000");
+        assert_eq!(Answer::Errno(Errno::PERM).to_string(), "errno(EPERM)");
     }
 }

@@ -83,7 +83,7 @@ pub mod path;
 pub mod server;
 pub mod target;
 
-pub use answer::{Answer, CheckedAnswer};
+pub use answer::{Answer, CheckedAnswer, ErrnoName};
 pub use call::{Call, Handler, Inspected, Reply};
 pub use rustix::io::Errno;
 pub use server::{Context, Delivery, Observer, Supervisor};

@@ -14,6 +14,14 @@ use zerocopy::FromBytes;
 /// The longest sockaddr read (`sizeof(struct sockaddr_storage)`).
 pub const SOCKADDR_MAX: usize = 128;
 
+/// The length of an `AF_INET` address the kernel requires, `sizeof(struct sockaddr_in)`: it answers
+/// `EINVAL` to a shorter one (`inet_bind_sk`, `tcp_v4_connect`, `ip4_datagram_connect`).
+pub const SOCKADDR_IN_LEN: usize = 16;
+
+/// The longest `AF_UNIX` address the kernel accepts, `sizeof(struct sockaddr_un)`: it answers `EINVAL`
+/// to a longer one (`unix_validate_addr`).
+pub const SOCKADDR_UN_LEN: usize = 110;
+
 /// The shortest `AF_INET6` address the kernel accepts: `struct sockaddr_in6` of RFC 2133, without
 /// `sin6_scope_id` (`SIN6_LEN_RFC2133`, include/uapi/linux/in6.h).
 pub const SIN6_LEN_RFC2133: usize = 24;
@@ -32,7 +40,8 @@ pub enum SockAddr {
     Inet(SocketAddrV4),
     /// `AF_INET6`.
     Inet6(SocketAddrV6),
-    /// Another family, or a length too short for its family (`AF_INET6`: below [`SIN6_LEN_RFC2133`]):
+    /// Another family, or a length the kernel refuses for its family (`AF_INET` below
+    /// [`SOCKADDR_IN_LEN`], `AF_INET6` below [`SIN6_LEN_RFC2133`], `AF_UNIX` above [`SOCKADDR_UN_LEN`]):
     /// the family and the raw bytes.
     Other {
         /// `sa_family`.
@@ -60,6 +69,8 @@ impl SockAddr {
             bytes: bytes.to_vec(),
         };
         match family {
+            // As unix_validate_addr: at most sizeof(struct sockaddr_un), else EINVAL.
+            1 if bytes.len() > SOCKADDR_UN_LEN => other(),
             1 => match rest {
                 [] => SockAddr::UnixUnnamed,
                 [0, name @ ..] => SockAddr::UnixAbstract(name.to_vec()),
@@ -68,6 +79,9 @@ impl SockAddr {
                     SockAddr::UnixPath(path.get(..end).unwrap_or(path).to_vec())
                 }
             },
+            // As the kernel takes a `sockaddr_in` (inet_bind_sk, tcp_v4_connect, ip4_datagram_connect):
+            // all of its 16 bytes, else EINVAL.
+            2 if bytes.len() < SOCKADDR_IN_LEN => other(),
             2 => match rest {
                 [p0, p1, a, b, c, d, ..] => SockAddr::Inet(SocketAddrV4::new(
                     Ipv4Addr::new(*a, *b, *c, *d),
@@ -178,6 +192,49 @@ mod tests {
             SockAddr::Other { family: 2, .. }
         ));
         assert!(matches!(SockAddr::parse(&[7]), SockAddr::Other { family: 0, .. }));
+    }
+
+    #[test]
+    fn inet_takes_the_whole_sockaddr_in_as_the_kernel_does() {
+        let inet = [2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0xaa, 0xbb, 0, 0, 0, 0, 0, 0];
+        let address = SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+        assert_eq!(SockAddr::parse(&inet), address);
+        let mut storage = inet.to_vec();
+        storage.resize(SOCKADDR_MAX, 0xff);
+        assert_eq!(SockAddr::parse(&storage), address);
+        // Shorter than sizeof(struct sockaddr_in): the kernel answers EINVAL, not an address (8 bytes
+        // hold the port and the address, but the kernel does not take them).
+        for len in 2..SOCKADDR_IN_LEN {
+            assert_eq!(
+                SockAddr::parse(&inet[..len]),
+                SockAddr::Other {
+                    family: 2,
+                    bytes: inet[..len].to_vec()
+                },
+                "{len} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn unix_takes_at_most_a_sockaddr_un_as_the_kernel_does() {
+        let mut unix = [0u8; SOCKADDR_MAX];
+        unix[..2].copy_from_slice(&1u16.to_ne_bytes());
+        unix[2..8].copy_from_slice(b"/run/x");
+        assert_eq!(
+            SockAddr::parse(&unix[..SOCKADDR_UN_LEN]),
+            SockAddr::UnixPath(b"/run/x".to_vec())
+        );
+        for len in SOCKADDR_UN_LEN + 1..=SOCKADDR_MAX {
+            assert_eq!(
+                SockAddr::parse(&unix[..len]),
+                SockAddr::Other {
+                    family: 1,
+                    bytes: unix[..len].to_vec()
+                },
+                "{len} bytes"
+            );
+        }
     }
 
     #[test]

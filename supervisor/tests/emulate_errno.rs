@@ -470,6 +470,23 @@ fn sockaddr_in(ip: [u8; 4], port: u16) -> Vec<u8> {
     bytes
 }
 
+/// `struct sockaddr_in6` for `[::1]:port`, scope id 0 (28 bytes).
+fn sockaddr_in6_loopback(port: u16) -> Vec<u8> {
+    let mut bytes = vec![0u8; 28];
+    bytes[..2].copy_from_slice(&10u16.to_ne_bytes());
+    bytes[2..4].copy_from_slice(&port.to_be_bytes());
+    bytes[8..24].copy_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    bytes
+}
+
+/// A `sockaddr_storage`-sized buffer holding `AF_UNIX` and `path`, for lengths up to 128.
+fn sockaddr_un_storage(path: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0u8; 128];
+    bytes[..2].copy_from_slice(&1u16.to_ne_bytes());
+    bytes[2..2 + path.len()].copy_from_slice(path);
+    bytes
+}
+
 fn socket_parity(who: As, name: &str) {
     use rustix::net::{AddressFamily, SocketType};
     let _serial = common::serial();
@@ -502,7 +519,12 @@ fn socket_parity(who: As, name: &str) {
             unix(6),
             unix(7),
         ];
-        let inets = [inet(), inet(), inet()];
+        let inets = [inet(), inet(), inet(), inet(), inet(), inet(), inet()];
+        let inet6 = || rustix::net::socket(AddressFamily::INET6, SocketType::STREAM, None).ok();
+        let inet6s = [inet6(), inet6()];
+        let udp = || rustix::net::socket(AddressFamily::INET, SocketType::DGRAM, None).expect("socket");
+        let udps = [udp(), udp()];
+        let shorts = [unix(8), unix(9), unix(10), unix(11), unix(12)];
         let file = std::fs::File::open(t.path().join("rootfile")).expect("open");
         let addr = |p: &str| sockaddr_un(p.as_bytes());
         let addrs = [
@@ -527,9 +549,103 @@ fn socket_parity(who: As, name: &str) {
         let inet_closed = sockaddr_in([127, 0, 0, 1], 1);
         let inet_any = sockaddr_in([127, 0, 0, 1], 0);
         let inet_low = sockaddr_in([127, 0, 0, 1], 80);
+        let inet6_closed = sockaddr_in6_loopback(1);
+        let unspec = [0u8; 16];
+        let long_srv = sockaddr_un_storage(b"srv.sock");
+        let long_new = sockaddr_un_storage(b"long.sock");
+        let unix_on_inet = sockaddr_un_storage(b"inet.sock");
         let fd = |s: &rustix::fd::OwnedFd| s.as_raw_fd() as usize;
         let a = |i: usize| ptr_of(&addrs[i].0);
-        let table: Vec<(&str, &str, Vec<usize>)> = vec![
+        // The kernel's own length rules come before anything else it does with an address: AF_INET
+        // needs sizeof(struct sockaddr_in) = 16 bytes (inet_bind_sk, tcp_v4_connect,
+        // ip4_datagram_connect), AF_INET6 SIN6_LEN_RFC2133 = 24 (inet6_bind_sk, tcp_v6_connect), and a
+        // unix socket takes 3 to sizeof(struct sockaddr_un) = 110 (unix_validate_addr; 2 is autobind
+        // for bind, EINVAL for connect). A unix path given to an inet socket is never looked up.
+        let mut short_cases: Vec<(&str, &str, Vec<usize>)> = vec![
+            (
+                "connect inet 15 bytes",
+                "connect",
+                vec![fd(&inets[3]), ptr_of(&inet_closed), 15],
+            ),
+            (
+                "bind inet short",
+                "bind",
+                vec![fd(&inets[3]), ptr_of(&inet_any), 8],
+            ),
+            (
+                "connect udp inet short",
+                "connect",
+                vec![fd(&udps[0]), ptr_of(&inet_closed), 8],
+            ),
+            (
+                "connect udp AF_UNSPEC (a disconnect)",
+                "connect",
+                vec![fd(&udps[1]), ptr_of(&unspec), 2],
+            ),
+            ("connect unix 2 bytes", "connect", vec![fd(&shorts[0]), a(0), 2]),
+            ("connect unix 1 byte", "connect", vec![fd(&shorts[0]), a(0), 1]),
+            (
+                "connect unix addrlen 111",
+                "connect",
+                vec![fd(&shorts[1]), ptr_of(&long_srv), 111],
+            ),
+            (
+                "bind unix addrlen 111",
+                "bind",
+                vec![fd(&shorts[2]), ptr_of(&long_new), 111],
+            ),
+            (
+                "bind unix 2 bytes (autobind)",
+                "bind",
+                vec![fd(&shorts[3]), a(0), 2],
+            ),
+            (
+                "connect a unix path on an inet socket, short",
+                "connect",
+                vec![fd(&inets[4]), a(0), addrs[0].1],
+            ),
+            (
+                "connect a unix path on an inet socket",
+                "connect",
+                vec![fd(&inets[4]), a(2), 110],
+            ),
+            (
+                "bind a unix path on an inet socket, short",
+                "bind",
+                vec![fd(&inets[5]), ptr_of(&unix_on_inet), 12],
+            ),
+            (
+                "bind a unix path on an inet socket",
+                "bind",
+                vec![fd(&inets[6]), ptr_of(&unix_on_inet), 110],
+            ),
+        ];
+        match &inet6s {
+            [Some(connecting), Some(binding)] => short_cases.extend([
+                (
+                    "connect inet6 23 bytes",
+                    "connect",
+                    vec![fd(connecting), ptr_of(&inet6_closed), 23],
+                ),
+                (
+                    "connect inet6 inet short",
+                    "connect",
+                    vec![fd(connecting), ptr_of(&inet_closed), 8],
+                ),
+                (
+                    "bind inet6 23 bytes",
+                    "bind",
+                    vec![fd(binding), ptr_of(&inet6_closed), 23],
+                ),
+                (
+                    "bind inet6 on a unix socket",
+                    "bind",
+                    vec![fd(&shorts[4]), ptr_of(&inet6_closed), 28],
+                ),
+            ]),
+            _ => eprintln!("SKIP the AF_INET6 cases: no IPv6 socket on this machine"),
+        }
+        let mut table: Vec<(&str, &str, Vec<usize>)> = vec![
             (
                 "connect srv.sock",
                 "connect",
@@ -614,6 +730,7 @@ fn socket_parity(who: As, name: &str) {
                 vec![fd(&socks[5]), ptr_of(&inet_closed), 16],
             ),
         ];
+        table.extend(short_cases);
         let ops: Vec<(String, Op)> = table
             .into_iter()
             .filter_map(|(label, name, args)| Some((label.to_owned(), Op::new(name, &args)?)))

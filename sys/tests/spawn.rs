@@ -2,6 +2,9 @@
 //! so even the exec's own `execve` is a notification the parent can answer; install and exec failures are
 //! reported with their errno; the exec'd program does not inherit the listener.
 
+mod common;
+
+use common::have_program;
 use core::ffi::CStr;
 use rustix::io::Errno;
 use seccomp_core::abi::SockFilter;
@@ -54,18 +57,9 @@ fn kernel_at_least(major: u32, minor: u32) -> bool {
         .is_some_and(|(a, b, _)| (a, b) >= (major, minor))
 }
 
-/// Whether `/bin/true` exists; if not (a bare VM's initramfs), says so for `test` and returns false.
-fn have_bin_true(test: &str) -> bool {
-    let present = std::path::Path::new("/bin/true").exists();
-    if !present {
-        eprintln!("SKIP: {test}: /bin/true is not installed");
-    }
-    present
-}
-
 #[test]
 fn an_allow_filter_without_listener_runs_the_program() {
-    if !have_bin_true("an_allow_filter_without_listener_runs_the_program") {
+    if !have_program("an_allow_filter_without_listener_runs_the_program", "/bin/true") {
         return;
     }
     let mut child = start(
@@ -87,7 +81,7 @@ fn the_first_notification_is_the_exec_itself() {
         eprintln!("SKIP: the_first_notification_is_the_exec_itself: CONTINUE needs Linux 5.5");
         return;
     }
-    if !have_bin_true("the_first_notification_is_the_exec_itself") {
+    if !have_program("the_first_notification_is_the_exec_itself", "/bin/true") {
         return;
     }
     let mut child = start(

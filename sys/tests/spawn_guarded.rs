@@ -6,6 +6,7 @@
 mod common;
 
 use common::filters::{ALLOW_ALL, on_target, valid};
+use common::have_program;
 use core::ffi::CStr;
 use seccomp_core::abi;
 use seccomp_sys::spawn::{self, CStrArray, Confinement, Exec, ExitStatus};
@@ -56,17 +57,9 @@ fn ends(pid: i32) -> bool {
     false
 }
 
-fn have_sh(test: &str) -> bool {
-    let present = std::path::Path::new("/bin/sh").exists();
-    if !present {
-        eprintln!("SKIP: {test}: /bin/sh is not installed");
-    }
-    present
-}
-
 #[test]
 fn the_commands_status_comes_through_the_guard_which_is_its_parent() {
-    if !have_sh("the_commands_status_comes_through_the_guard") {
+    if !have_program("the_commands_status_comes_through_the_guard", "/bin/sh") {
         return;
     }
     let mut child = start(c"exit 7", &ALLOW_ALL, FilterFlags::EMPTY);
@@ -101,7 +94,7 @@ fn the_commands_status_comes_through_the_guard_which_is_its_parent() {
 
 #[test]
 fn end_kills_the_whole_tree_orphans_included_while_the_guard_keeps_notifications_parked() {
-    if !have_sh("end_kills_the_whole_tree") {
+    if !have_program("end_kills_the_whole_tree", "/bin/sh") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("seccomp-guarded-{}", std::process::id()));

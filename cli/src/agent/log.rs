@@ -10,7 +10,7 @@ use crate::decode::Call;
 use crate::notify::log as notify_log;
 use seccomp_core::arch::Arch;
 use seccomp_oci::state::ContainerProcessState;
-use seccomp_supervisor::{Answer, Delivery};
+use seccomp_supervisor::Delivery;
 use seccomp_sys::Notification;
 use seccomp_sys::listener::{RecvError, ReplyError};
 use serde_json::json;
@@ -180,8 +180,9 @@ impl Log {
             Ok(Delivery::Gone) => "target gone".to_owned(),
             Ok(Delivery::FdRefused(errno)) => format!(
                 "the fd could not be installed ({}); the syscall failed with that errno",
-                Answer::Errno(*errno)
+                seccomp_supervisor::ErrnoName(*errno)
             ),
+            Err(ReplyError::Os(errno)) => format!("failed: {}", seccomp_supervisor::ErrnoName(*errno)),
             Err(error) => format!("failed: {error}"),
         };
         self.emit(

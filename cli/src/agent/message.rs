@@ -109,7 +109,7 @@ impl fmt::Display for Reject {
                     "incomplete message: no complete JSON document within {seconds} s"
                 )
             }
-            Reject::Os(errno) => write!(f, "receiving failed: {errno}"),
+            Reject::Os(errno) => write!(f, "receiving failed: {}", seccomp_supervisor::ErrnoName(*errno)),
         }
     }
 }

@@ -25,6 +25,7 @@ use rustix::event::{Timespec, epoll};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+use seccomp_supervisor::ErrnoName;
 use seccomp_supervisor::{Answer, Call, Context, Delivery, Handler, Observer, Reply, Supervisor};
 use seccomp_sys::Notification;
 use seccomp_sys::listener::{RecvError, ReplyError};
@@ -257,7 +258,7 @@ impl Server {
                 Err(Errno::INTR | Errno::CONNABORTED) => continue,
                 // Out of fds or memory: try again on the next readiness rather than stopping.
                 Err(errno @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
-                    self.log.warning(&format!("accept: {errno}"));
+                    self.log.warning(&format!("accept: {}", ErrnoName(errno)));
                     // The socket stays readable: pause so that running out of fds does not spin.
                     std::thread::sleep(Duration::from_millis(100));
                     return Ok(());
@@ -280,7 +281,7 @@ impl Server {
             let flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
             if let Err(errno) = epoll::add(&self.epoll, &stream, epoll::EventData::new_u64(token), flags) {
                 self.log
-                    .warning(&format!("connection #{token}: epoll_ctl: {errno}"));
+                    .warning(&format!("connection #{token}: epoll_ctl: {}", ErrnoName(errno)));
                 continue;
             }
             self.connections.insert(

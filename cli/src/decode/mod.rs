@@ -857,6 +857,10 @@ pub fn sockaddr(bytes: &[u8]) -> String {
                 Some(_) => format!("{{sa_family=AF_UNIX, sun_path={}}}", quote::quote(path, false)),
             }
         }
+        // strace's minimum, and the kernel's: all of `struct sockaddr_in`.
+        2 if bytes.len() < seccomp_supervisor::memory::SOCKADDR_IN_LEN => {
+            "{sa_family=AF_INET, <short>}".to_owned()
+        }
         2 => match rest.get(2..6) {
             Some(&[a, b, c, d]) => format!(
                 "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",

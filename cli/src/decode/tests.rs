@@ -334,6 +334,9 @@ fn socket_addresses_are_shown_by_family() {
         "{sa_family=AF_UNIX, sun_path=@\"abstract\"}"
     );
     assert_eq!(sockaddr(&[2, 0, 1]), "{sa_family=AF_INET, <short>}");
+    // The port and the address without the 8 bytes of sin_zero: short for strace and the kernel.
+    assert_eq!(sockaddr(&inet[..8]), "{sa_family=AF_INET, <short>}");
+    assert_eq!(sockaddr(&inet[..15]), "{sa_family=AF_INET, <short>}");
     assert_eq!(sockaddr(&[7]), "{}");
     assert_eq!(
         sockaddr(&[40, 0, 1, 2]),

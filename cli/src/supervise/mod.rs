@@ -476,7 +476,7 @@ impl Observer for SessionObserver {
             Ok(Delivery::FdRefused(errno)) => crate::error::warn(&format!(
                 "the kernel did not install the fd answered to a notified syscall; the command got {} \
                  instead",
-                Answer::Errno(*errno)
+                seccomp_supervisor::ErrnoName(*errno)
             )),
             Ok(_) => {}
             Err(ReplyError::Unsupported) => self.0.fail(

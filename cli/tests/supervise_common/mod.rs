@@ -64,6 +64,17 @@ pub fn has_notify(test: &str) -> bool {
     false
 }
 
+/// The start of a test that runs a command under a notifying policy: a fresh directory (`tag`) holding
+/// `policy` as its file `policy`, or `None` (after a visible SKIP) where the kernel cannot notify.
+pub fn notify_policy(test: &str, tag: &str, policy: &str) -> Option<(TempDir, PathBuf)> {
+    if !has_notify(test) {
+        return None;
+    }
+    let tmp = TempDir::new(tag);
+    let path = tmp.write("policy", policy);
+    Some((tmp, path))
+}
+
 /// A fresh temporary directory for one test, removed on drop.
 pub struct TempDir(PathBuf);
 
@@ -226,4 +237,62 @@ pub fn static_x86_64_elf(code: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&0x1000u64.to_le_bytes()); // p_align
     out.extend_from_slice(code);
     out
+}
+
+/// Whether every thread of `pid` is stopped (state `T` in each `/proc/PID/task/*/stat`).
+pub fn all_stopped(pid: rustix::process::Pid) -> bool {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", pid.as_raw_nonzero()));
+    tasks.is_ok_and(|tasks| {
+        tasks.flatten().all(|task| {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            stat.rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next())
+                == Some("T")
+        })
+    })
+}
+
+/// Starts `seccompctl ARGS perl -e SCRIPT` (stdin, stdout and stderr piped), reads the script's
+/// `ready PID` line, then stops seccompctl (SIGSTOP) and waits, up to 5 s, until every one of its
+/// threads has stopped: a thread that ran on would receive the target's next notification. Returns the
+/// child, its supervisor pid, the rest of its stdout and the target's pid.
+pub fn start_ready_then_stop(
+    args: &[&str],
+    script: &str,
+) -> (
+    std::process::Child,
+    rustix::process::Pid,
+    std::io::BufReader<std::process::ChildStdout>,
+    rustix::process::Pid,
+) {
+    use std::io::BufRead;
+    let mut child = seccompctl()
+        .args(args)
+        .args(["perl", "-e", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("seccompctl runs");
+    let supervisor = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("ready line");
+    let target: i32 = line
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+    let target = rustix::process::Pid::from_raw(target).expect("a pid");
+    rustix::process::kill_process(supervisor, rustix::process::Signal::STOP).expect("SIGSTOP");
+    let stopped = (0..1000).any(|_| {
+        let stopped = all_stopped(supervisor);
+        if !stopped {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        stopped
+    });
+    assert!(stopped, "seccompctl did not stop");
+    (child, supervisor, stdout, target)
 }

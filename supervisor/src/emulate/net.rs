@@ -10,6 +10,12 @@
 //! the target's credentials (and, for `bind`, its umask), so the socket file's permissions and
 //! privileged ports are checked against the target.
 //!
+//! A unix path is a path only for a unix socket: any other socket (inet, inet6, ...) never looks it up
+//! and refuses it by its own rules (`EINVAL` when shorter than its own family's address, else
+//! `EAFNOSUPPORT`), so it is handed the bytes as they were, like any address that is not a unix path.
+//! Lengths the kernel refuses for a family ([`SockAddr::parse`]) are handed over the same way, and the
+//! kernel answers them with its own errno.
+//!
 //! A blocking `connect` blocks the worker thread that does it, as it would have blocked the target.
 //!
 //! # Safety
@@ -51,6 +57,8 @@ pub struct SockRequest {
     pub addr: SockAddr,
     bytes: Vec<u8>,
     socket: OwnedFd,
+    /// Whether `socket` is an `AF_UNIX` socket, the only kind that looks up a unix path.
+    unix_socket: bool,
 }
 
 impl PartialEq for SockRequest {
@@ -103,31 +111,44 @@ impl SockRequest {
         if op == SockOp::Connect && !is_socket(&socket).map_err(RequestError::Errno)? {
             return Err(RequestError::Errno(Errno::NOTSOCK));
         }
+        let unix_socket = rustix::net::sockopt::socket_domain(&socket).map_err(RequestError::Errno)?
+            == rustix::net::AddressFamily::UNIX;
         Ok(SockRequest {
             op,
             fd,
             addr: SockAddr::parse(&bytes),
             bytes,
             socket,
+            unix_socket,
         })
     }
 
-    /// The unix socket path resolved for the target (`None` for any other address).
-    pub fn resolve(&self, call: &Call<'_>) -> Result<Option<Lexical>, Errno> {
+    /// The unix path the socket would look up, if any: a unix path address given to a unix socket.
+    fn unix_path_name(&self) -> Option<&[u8]> {
         match &self.addr {
-            SockAddr::UnixPath(name) => Ok(Some(path::resolve(call, path::AT_FDCWD, name)?)),
-            _ => Ok(None),
+            SockAddr::UnixPath(name) if self.unix_socket => Some(name),
+            _ => None,
         }
     }
 
-    /// Does the syscall for the target within `scope`: a unix path is resolved inside the scope; any
-    /// other address is acted on only in [`Scope::Root`] (a path scope does not cover it).
+    /// The unix socket path resolved for the target (`None` for any other address, and for a unix
+    /// path given to a socket that is not a unix one, which never looks it up).
+    pub fn resolve(&self, call: &Call<'_>) -> Result<Option<Lexical>, Errno> {
+        match self.unix_path_name() {
+            Some(name) => Ok(Some(path::resolve(call, path::AT_FDCWD, name)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Does the syscall for the target within `scope`: a unix path given to a unix socket is resolved
+    /// inside the scope; any other address is acted on only in [`Scope::Root`] (a path scope does not
+    /// cover it), by handing the kernel the bytes as the target passed them.
     pub fn perform(&self, call: &Call<'_>, scope: Scope<'_>) -> Outcome {
-        let result = match &self.addr {
-            SockAddr::UnixPath(name) => return self.unix_path(call, name, scope),
-            _ if scope != Scope::Root => return Outcome::Outside,
-            _ if self.bytes.len() < 2 => Err(Errno::INVAL),
-            _ => {
+        let result = match self.unix_path_name() {
+            Some(name) => return self.unix_path(call, name, scope),
+            None if scope != Scope::Root => return Outcome::Outside,
+            None if self.bytes.len() < 2 => Err(Errno::INVAL),
+            None => {
                 let addr = self.raw_addr();
                 as_target(call, false, || match self.op {
                     SockOp::Connect => rustix::net::connect(&self.socket, &addr),

@@ -18,6 +18,7 @@
 //!    inside the user namespace (runc's `/dev` tmpfs) could not be opened; the bound node can.
 
 use super::{Device, DeviceKind, Handled, Handlers, read_errno};
+use crate::answer::ErrnoName;
 use crate::answer::{Answer, CheckedAnswer};
 use crate::call::{Call, Inspected};
 use crate::creds;
@@ -118,7 +119,7 @@ pub(super) fn handle(handlers: &Handlers, call: Call<'_>, at: bool) -> Handled {
             "made {letter} {major}:{minor} at {} (bound from the supervisor's device tmpfs)",
             String::from_utf8_lossy(path)
         ),
-        Err(errno) => format!("mknod of {letter} {major}:{minor} failed: {errno}"),
+        Err(errno) => format!("mknod of {letter} {major}:{minor} failed: {}", ErrnoName(*errno)),
     };
     let answer = CheckedAnswer::Emulated(result.map(|_| 0));
     Handled::new(call.answer(answer), Some(&rule.origin), detail)

@@ -30,6 +30,7 @@ pub mod mount;
 pub mod sysinfo;
 
 use crate::answer::Answer;
+use crate::answer::ErrnoName;
 use crate::call::{Call, Reply};
 use crate::path::Lexical;
 use rustix::io::Errno;
@@ -223,7 +224,7 @@ impl Handlers {
                     return Ok(Handled::new(
                         call.answer(Answer::Errno(errno)),
                         None,
-                        format!("cannot read the caller's capabilities: {errno}"),
+                        format!("cannot read the caller's capabilities: {}", ErrnoName(errno)),
                     ));
                 }
             }

@@ -13,6 +13,7 @@
 
 use super::{Handled, Handlers, ModuleRule, read_errno};
 use crate::answer::CheckedAnswer;
+use crate::answer::ErrnoName;
 use crate::call::{Call, Inspected};
 use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags};
@@ -148,7 +149,7 @@ pub(super) fn handle_load(handlers: &Handlers, call: Call<'_>, finit: bool) -> H
     let result = load_host_module(&dir, &name, &params);
     let detail = match &result {
         Ok(files) => format!("loaded the host's {} (not the target's image)", files.join(", ")),
-        Err((errno, why)) => format!("module {name}: {why}: {errno}"),
+        Err((errno, why)) => format!("module {name}: {why}: {}", ErrnoName(*errno)),
     };
     let answer = match result {
         Ok(_) => {
@@ -172,8 +173,12 @@ fn load_host_module(dir: &Path, name: &str, params: &CString) -> Result<Vec<Stri
     let last = files.len() - 1;
     for (index, file) in files.iter().enumerate() {
         let path = dir.join(file);
-        let fd = rustix::fs::open(&path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| (Errno::PERM, format!("cannot open {}: {e}", path.display())))?;
+        let fd = rustix::fs::open(&path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+            (
+                Errno::PERM,
+                format!("cannot open {}: {}", path.display(), ErrnoName(e)),
+            )
+        })?;
         let compressed = [".xz", ".zst", ".gz"].iter().any(|ext| file.ends_with(ext));
         let flags = if compressed { COMPRESSED_FILE as i32 } else { 0 };
         let own = if index == last { params.as_c_str() } else { c"" };
@@ -217,7 +222,7 @@ pub(super) fn handle_delete(handlers: &Handlers, call: Call<'_>) -> Handled {
     }
     let detail = match result {
         Ok(()) => format!("unloaded {text}"),
-        Err(errno) => format!("delete_module {text}: {errno}"),
+        Err(errno) => format!("delete_module {text}: {}", ErrnoName(errno)),
     };
     Handled::new(
         call.answer(CheckedAnswer::Emulated(result.map(|()| 0))),

@@ -19,6 +19,7 @@
 //! it at the opened target, in a thread that has joined the target's mount namespace.
 
 use super::{Handled, Handlers, MountKind, MountRule, loopdev, read_errno};
+use crate::answer::ErrnoName;
 use crate::answer::{Answer, CheckedAnswer};
 use crate::call::{Call, Inspected};
 use crate::creds;
@@ -113,7 +114,7 @@ pub(super) fn handle_mount(handlers: &Handlers, call: Call<'_>) -> Handled {
     let result = mount_for(handlers, call.call(), rule, &request);
     let detail = match &result {
         Ok(note) => format!("mounted {describe}{note}"),
-        Err(errno) => format!("mount {describe} failed: {errno}"),
+        Err(errno) => format!("mount {describe} failed: {}", ErrnoName(*errno)),
     };
     Handled::new(
         call.answer(CheckedAnswer::Emulated(result.map(|_| 0))),
@@ -382,8 +383,9 @@ pub(super) fn handle_umount(handlers: &Handlers, call: Call<'_>) -> Handled {
     let detail = match &result {
         Ok(path) => format!("unmounted {}", String::from_utf8_lossy(&path.to_bytes())),
         Err(errno) => format!(
-            "umount of {} refused or failed: {errno}",
-            String::from_utf8_lossy(target.to_bytes())
+            "umount of {} refused or failed: {}",
+            String::from_utf8_lossy(target.to_bytes()),
+            ErrnoName(*errno)
         ),
     };
     let rule = handlers.mounts.first().map(|rule| rule.origin.as_str());

@@ -15,6 +15,7 @@
 //! answered 0; an unwritable buffer gives `EFAULT`, as the kernel's `copy_to_user` would.
 
 use super::{Handled, Handlers, read_errno};
+use crate::answer::ErrnoName;
 use crate::answer::{Answer, CheckedAnswer};
 use crate::call::Call;
 use rustix::io::Errno;
@@ -260,7 +261,7 @@ pub(super) fn handle(handlers: &Handlers, call: Call<'_>) -> Handled {
             "uptime {} s, ram {}/{} x{} B, procs {}",
             info.uptime, info.freeram, info.totalram, info.mem_unit, info.procs
         ),
-        Err(errno) => format!("writing struct sysinfo failed: {errno}"),
+        Err(errno) => format!("writing struct sysinfo failed: {}", ErrnoName(errno)),
     };
     Handled::new(
         call.answer(CheckedAnswer::Emulated(written.map(|()| 0))),

@@ -119,3 +119,13 @@ pub fn features() -> &'static seccomp_sys::Features {
     static FEATURES: std::sync::OnceLock<seccomp_sys::Features> = std::sync::OnceLock::new();
     FEATURES.get_or_init(seccomp_sys::Features::probe)
 }
+
+/// Whether the program at `path` exists; if not (a bare VM's initramfs), prints a visible skip for
+/// `test` and returns false.
+pub fn have_program(test: &str, path: &str) -> bool {
+    let present = std::path::Path::new(path).exists();
+    if !present {
+        eprintln!("SKIP: {test}: {path} is not installed");
+    }
+    present
+}
