@@ -13,7 +13,7 @@
 //! In an [`Scope::Under`] tree, entries are created, removed or renamed only strictly inside it: the
 //! parent must lie in the tree, so the tree's own directory cannot be removed or replaced.
 
-use super::{Outcome, RequestError, Scope, as_target, open_dir_in, open_path_in, read_error};
+use super::{Outcome, RequestError, Scope, as_target, fd_link, open_dir_in, open_path_in, read_error};
 use crate::answer::CheckedAnswer;
 use crate::call::{Call, Inspected};
 use crate::path::{self, Lexical};
@@ -250,8 +250,7 @@ fn chmod(root: &rustix::fd::OwnedFd, split: &Split, scope: Scope<'_>, mode: Mode
         Ok(fd) => fd,
         Err(outcome) => return outcome,
     };
-    let link = format!("/proc/thread-self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&file));
-    match rustix::fs::chmod(link.as_str(), mode) {
+    match rustix::fs::chmod(fd_link(&file).as_str(), mode) {
         Ok(()) => Outcome::Done(CheckedAnswer::Emulated(Ok(0))),
         Err(errno) => Outcome::Failed(errno),
     }

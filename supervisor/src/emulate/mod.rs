@@ -201,6 +201,13 @@ impl Request {
     }
 }
 
+/// `/proc/thread-self/fd/N` for the supervisor's own `fd`: the magic link through which the emulation
+/// acts on a file it opened within the scope (reopen, `chmod`, unix `connect`, `bind` beneath it), so the
+/// kernel never resolves the target's path again.
+pub(crate) fn fd_link(fd: &OwnedFd) -> String {
+    format!("/proc/thread-self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(fd))
+}
+
 /// Whether `fd` is on procfs (`PROC_SUPER_MAGIC`, 0x9fa0): inside the supervisor `/proc/self` names the
 /// supervisor, so the target's `/proc/self/...` would reach the supervisor's files.
 pub(crate) fn on_procfs(fd: &OwnedFd) -> bool {

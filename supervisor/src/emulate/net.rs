@@ -26,12 +26,12 @@
 #![allow(unsafe_code)]
 
 use super::fs::{self, FsOp, Split};
-use super::{Outcome, RequestError, Scope, as_target, open_dir_in, open_path_in, read_error};
+use super::{Outcome, RequestError, Scope, as_target, fd_link, open_dir_in, open_path_in, read_error};
 use crate::answer::CheckedAnswer;
 use crate::call::{Call, Inspected};
 use crate::memory::{SOCKADDR_MAX, SockAddr};
 use crate::path::{self, Lexical};
-use rustix::fd::{AsFd, AsRawFd, OwnedFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::net::addr::SocketAddrStorage;
@@ -197,8 +197,7 @@ impl SockRequest {
                 Ok(fd) => fd,
                 Err(outcome) => return outcome,
             };
-            let link = format!("/proc/thread-self/fd/{}", file.as_raw_fd());
-            match SocketAddrUnix::new(link.as_str()) {
+            match SocketAddrUnix::new(fd_link(&file).as_str()) {
                 Ok(addr) => done(rustix::net::connect(&self.socket, &addr)),
                 Err(errno) => Outcome::Failed(errno),
             }
@@ -219,7 +218,8 @@ impl SockRequest {
                 Ok(fd) => fd,
                 Err(outcome) => return outcome,
             };
-            let mut link = format!("/proc/thread-self/fd/{}/", dir.as_raw_fd()).into_bytes();
+            let mut link = fd_link(&dir).into_bytes();
+            link.push(b'/');
             link.extend_from_slice(&split.last);
             // sun_path holds 108 bytes with the NUL.
             if link.len() > 107 {

@@ -16,11 +16,11 @@
 //! target's `/proc/self/...` would open the supervisor's files. Such an open is reported as
 //! [`Outcome::Outside`].
 
-use super::{Outcome, RequestError, Scope, as_target, on_procfs, read_error};
+use super::{Outcome, RequestError, Scope, as_target, fd_link, on_procfs, read_error};
 use crate::answer::CheckedAnswer;
 use crate::call::{Call, Inspected};
 use crate::path::{self, Lexical};
-use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fd::OwnedFd;
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::ffi::CString;
@@ -205,8 +205,11 @@ fn injectable(fd: OwnedFd, request: &OpenRequest) -> Result<OwnedFd, Errno> {
         FileType::RegularFile => OFlags::RDONLY | OFlags::NONBLOCK,
         _ => return Err(Errno::ACCESS),
     };
-    let link = format!("/proc/thread-self/fd/{}", fd.as_raw_fd());
-    let reopened = rustix::fs::open(link, flags | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())?;
+    let reopened = rustix::fs::open(
+        fd_link(&fd),
+        flags | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )?;
     if flags.contains(OFlags::NONBLOCK) {
         rustix::fs::fcntl_setfl(&reopened, OFlags::empty())?;
     }
