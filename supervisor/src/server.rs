@@ -28,7 +28,7 @@ use crate::answer::Answer;
 use crate::call::{Call, Handler, Reply};
 use crate::gaps::Gaps;
 use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 use seccomp_sys::listener::{RecvError, ReplyError};
@@ -498,51 +498,57 @@ pub fn deliver(
     addfd_send: &AtomicBool,
 ) -> Result<Delivery, ReplyError> {
     let id = notification.id();
-    let response = match answer {
-        Answer::Continue => Response::continue_syscall(id),
-        Answer::Errno(errno) | Answer::Emulated(Err(errno)) => Response::errno(id, *errno),
-        Answer::Value(value) | Answer::Emulated(Ok(value)) => Response::value(id, *value),
+    let (response, delivered) = match answer {
+        Answer::Continue => (Response::continue_syscall(id), Delivery::Answered),
+        Answer::Errno(errno) | Answer::Emulated(Err(errno)) => {
+            (Response::errno(id, *errno), Delivery::Answered)
+        }
+        Answer::Value(value) | Answer::Emulated(Ok(value)) => {
+            (Response::value(id, *value), Delivery::Answered)
+        }
         Answer::Kill => {
             if let Some(pid) = notification.pid() {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
             }
-            Response::errno(id, Errno::PERM)
+            (Response::errno(id, Errno::PERM), Delivery::Answered)
         }
-        Answer::InjectFd { fd, cloexec } => {
-            let how = AddFd {
-                target: None,
-                cloexec: *cloexec,
-                send: true,
-            };
-            // A refused install leaves the notification unanswered (with SEND the kernel returns it to
-            // the received state): fail the syscall with the same errno, never leave the target parked.
-            let refused = |errno: Errno| match listener.respond(Response::errno(id, errno)) {
-                Ok(()) => Ok(Delivery::FdRefused(errno)),
-                Err(ReplyError::NotificationGone) => Ok(Delivery::Gone),
-                Err(error) => Err(error),
-            };
-            if addfd_send.load(Ordering::Relaxed) {
-                match listener.add_fd(id, fd.as_fd(), how) {
-                    Ok(_) => return Ok(Delivery::Answered),
-                    Err(ReplyError::NotificationGone) => return Ok(Delivery::Gone),
-                    Err(ReplyError::Unsupported) => addfd_send.store(false, Ordering::Relaxed),
-                    Err(ReplyError::Os(errno)) => return refused(errno),
-                    Err(error) => return Err(error),
-                }
-            }
-            // Before 5.14: install, then answer with the number (the target may die in between; the fd
-            // then goes with it).
-            match listener.add_fd(id, fd.as_fd(), AddFd { send: false, ..how }) {
-                Ok(number) => Response::value(id, i64::from(number)),
-                Err(ReplyError::NotificationGone) => return Ok(Delivery::Gone),
-                Err(ReplyError::Os(errno)) => return refused(errno),
-                Err(error) => return Err(error),
-            }
-        }
+        Answer::InjectFd { fd, cloexec } => match inject(listener, id, fd.as_fd(), *cloexec, addfd_send) {
+            Ok(None) => return Ok(Delivery::Answered),
+            Ok(Some(number)) => (Response::value(id, i64::from(number)), Delivery::Answered),
+            Err(ReplyError::NotificationGone) => return Ok(Delivery::Gone),
+            // A refused install leaves the notification unanswered (with SEND the kernel returns it to the
+            // received state): fail the syscall with the same errno, never leave the target parked.
+            Err(ReplyError::Os(errno)) => (Response::errno(id, errno), Delivery::FdRefused(errno)),
+            Err(error) => return Err(error),
+        },
     };
     match listener.respond(response) {
-        Ok(()) => Ok(Delivery::Answered),
+        Ok(()) => Ok(delivered),
         Err(ReplyError::NotificationGone) => Ok(Delivery::Gone),
         Err(error) => Err(error),
     }
+}
+
+/// Installs `fd` in the target of notification `id`: with `SEND` (5.14+), which also answers, `None`;
+/// before 5.14 (the kernel refuses the flag, remembered in `addfd_send`) without it, the number to
+/// answer with (the target may die in between; the fd then goes with it).
+fn inject(
+    listener: &Listener,
+    id: u64,
+    fd: BorrowedFd<'_>,
+    cloexec: bool,
+    addfd_send: &AtomicBool,
+) -> Result<Option<i32>, ReplyError> {
+    let how = AddFd {
+        target: None,
+        cloexec,
+        send: true,
+    };
+    if addfd_send.load(Ordering::Relaxed) {
+        match listener.add_fd(id, fd, how) {
+            Err(ReplyError::Unsupported) => addfd_send.store(false, Ordering::Relaxed),
+            other => return other.map(|_| None),
+        }
+    }
+    listener.add_fd(id, fd, AddFd { send: false, ..how }).map(Some)
 }

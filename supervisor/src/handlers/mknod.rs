@@ -18,8 +18,7 @@
 //!    inside the user namespace (runc's `/dev` tmpfs) could not be opened; the bound node can.
 
 use super::{Device, DeviceKind, Handled, Handlers, read_errno};
-use crate::answer::ErrnoName;
-use crate::answer::{Answer, CheckedAnswer};
+use crate::answer::{Answer, CheckedAnswer, ErrnoName};
 use crate::call::{Call, Inspected};
 use crate::creds;
 use crate::path::{self, Lexical};

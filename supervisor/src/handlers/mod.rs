@@ -29,8 +29,7 @@ pub mod module;
 pub mod mount;
 pub mod sysinfo;
 
-use crate::answer::Answer;
-use crate::answer::ErrnoName;
+use crate::answer::{Answer, ErrnoName};
 use crate::call::{Call, Reply};
 use crate::path::Lexical;
 use rustix::io::Errno;

@@ -12,8 +12,7 @@
 //! name cannot be read, is `EPERM`. `delete_module` is handled only for a module this handler loaded.
 
 use super::{Handled, Handlers, ModuleRule, read_errno};
-use crate::answer::CheckedAnswer;
-use crate::answer::ErrnoName;
+use crate::answer::{CheckedAnswer, ErrnoName};
 use crate::call::{Call, Inspected};
 use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags};

@@ -19,8 +19,7 @@
 //! it at the opened target, in a thread that has joined the target's mount namespace.
 
 use super::{Handled, Handlers, MountKind, MountRule, loopdev, read_errno};
-use crate::answer::ErrnoName;
-use crate::answer::{Answer, CheckedAnswer};
+use crate::answer::{Answer, CheckedAnswer, ErrnoName};
 use crate::call::{Call, Inspected};
 use crate::creds;
 use crate::path::{self, Lexical};

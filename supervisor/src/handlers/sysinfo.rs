@@ -15,8 +15,7 @@
 //! answered 0; an unwritable buffer gives `EFAULT`, as the kernel's `copy_to_user` would.
 
 use super::{Handled, Handlers, read_errno};
-use crate::answer::ErrnoName;
-use crate::answer::{Answer, CheckedAnswer};
+use crate::answer::{Answer, CheckedAnswer, ErrnoName};
 use crate::call::Call;
 use rustix::io::Errno;
 use seccomp_core::arch::Arch;
